@@ -1,0 +1,174 @@
+# pragma version ~=0.4.3
+"""
+@title Minigrid monthly settlement
+@notice One contract serves many grids. A period is sha256(grid_key || period_number).
+        The owner posts a Merkle root of the period's statement, pays credits in batches,
+        and prosumers pay their debits by proving their leaf against the root.
+        Each (period, index) is settled once: a bitmap packs 256 indices per storage word.
+"""
+
+event RootPosted:
+    period_id: indexed(bytes32)
+    root: bytes32
+    count: uint256
+    wei_per_minor: uint256
+
+event CreditsPaid:
+    period_id: indexed(bytes32)
+    first_index: uint256
+    count: uint256
+    total: uint256
+
+event DebitPaid:
+    period_id: indexed(bytes32)
+    index: uint256
+    account: indexed(address)
+    value: uint256
+
+event Withdrawn:
+    to: indexed(address)
+    amount: uint256
+
+MAX_BATCH: constant(uint256) = 500
+MAX_DEPTH: constant(uint256) = 32
+
+owner: public(address)
+roots: public(HashMap[bytes32, bytes32])
+counts: public(HashMap[bytes32, uint256])
+# Non-zero exactly when the period's root is posted.
+wei_per_minor: public(HashMap[bytes32, uint256])
+# settled[period_id][index >> 8] bit (index & 255) is set once the item is paid.
+settled: public(HashMap[bytes32, HashMap[uint256, uint256]])
+
+
+@deploy
+def __init__():
+    self.owner = msg.sender
+
+
+@external
+def post_root(period_id: bytes32, root: bytes32, count: uint256, wei_per_minor: uint256):
+    """@notice Fix a period's statement root, item count and price of one minor unit in wei."""
+    assert msg.sender == self.owner, "only owner"
+    assert self.wei_per_minor[period_id] == 0, "root already posted"
+    assert wei_per_minor != 0, "wei_per_minor is zero"
+    self.roots[period_id] = root
+    self.counts[period_id] = count
+    self.wei_per_minor[period_id] = wei_per_minor
+    log RootPosted(period_id=period_id, root=root, count=count, wei_per_minor=wei_per_minor)
+
+
+@internal
+def _mark_all(period_id: bytes32, indices: DynArray[uint256, MAX_BATCH]):
+    """@dev Set every index's bit, one storage write per touched word; reverts on a set bit."""
+    count: uint256 = self.counts[period_id]
+    key: uint256 = max_value(uint256)
+    word: uint256 = 0
+    for index: uint256 in indices:
+        assert index < count, "index out of range"
+        if index >> 8 != key:
+            if key != max_value(uint256):
+                self.settled[period_id][key] = word
+            key = index >> 8
+            word = self.settled[period_id][key]
+        bit: uint256 = 1 << (index & 255)
+        assert word & bit == 0, "already settled"
+        word = word | bit
+    if key != max_value(uint256):
+        self.settled[period_id][key] = word
+
+
+@external
+@payable
+def pay_credits(
+    period_id: bytes32,
+    indices: DynArray[uint256, MAX_BATCH],
+    accounts: DynArray[address, MAX_BATCH],
+    amounts: DynArray[uint256, MAX_BATCH],
+):
+    """@notice Pay a batch of credits; every bit is stored before the first transfer."""
+    assert msg.sender == self.owner, "only owner"
+    assert self.wei_per_minor[period_id] != 0, "root not posted"
+    n: uint256 = len(indices)
+    assert n != 0, "empty batch"
+    assert len(accounts) == n and len(amounts) == n, "length mismatch"
+    self._mark_all(period_id, indices)
+    total: uint256 = 0
+    for amount: uint256 in amounts:
+        total += amount
+    assert msg.value == total, "value != sum of amounts"
+    for i: uint256 in range(n, bound=MAX_BATCH):
+        send(accounts[i], amounts[i])
+    log CreditsPaid(period_id=period_id, first_index=indices[0], count=n, total=total)
+
+
+@internal
+@pure
+def _leaf(grid_key: bytes32, period_number: uint256, index: uint256, account: address,
+          amount_minor: int256) -> bytes32:
+    """@dev sha256(sha256(grid_key || period_number || index || account || amount_minor))."""
+    data: Bytes[160] = concat(
+        grid_key,
+        convert(period_number, bytes32),
+        convert(index, bytes32),
+        convert(convert(account, uint256), bytes32),
+        convert(amount_minor, bytes32),
+    )
+    return sha256(sha256(data))
+
+
+@internal
+@pure
+def _root_of(leaf: bytes32, proof: DynArray[bytes32, MAX_DEPTH]) -> bytes32:
+    """@dev Fold a proof of sorted-pair sha256 nodes onto a leaf."""
+    node: bytes32 = leaf
+    for sibling: bytes32 in proof:
+        if convert(node, uint256) < convert(sibling, uint256):
+            node = sha256(concat(node, sibling))
+        else:
+            node = sha256(concat(sibling, node))
+    return node
+
+
+@external
+@payable
+def pay_debit(
+    grid_key: bytes32,
+    period_number: uint256,
+    index: uint256,
+    amount_minor: int256,
+    wei_per_minor: uint256,
+    proof: DynArray[bytes32, MAX_DEPTH],
+):
+    """@notice The sender pays its own debit, proven against the period's root."""
+    period_id: bytes32 = sha256(concat(grid_key, convert(period_number, bytes32)))
+    posted: uint256 = self.wei_per_minor[period_id]
+    assert posted != 0, "root not posted"
+    assert wei_per_minor == posted, "wrong wei_per_minor"
+    assert amount_minor < 0, "not a debit"
+    value: uint256 = convert(-amount_minor, uint256) * wei_per_minor
+    assert msg.value == value, "wrong value"
+    assert index < self.counts[period_id], "index out of range"
+    leaf: bytes32 = self._leaf(grid_key, period_number, index, msg.sender, amount_minor)
+    assert self._root_of(leaf, proof) == self.roots[period_id], "invalid proof"
+    key: uint256 = index >> 8
+    bit: uint256 = 1 << (index & 255)
+    word: uint256 = self.settled[period_id][key]
+    assert word & bit == 0, "already settled"
+    self.settled[period_id][key] = word | bit
+    log DebitPaid(period_id=period_id, index=index, account=msg.sender, value=value)
+
+
+@external
+def withdraw(to: address, amount: uint256):
+    """@notice Move collected debit payments out of the contract."""
+    assert msg.sender == self.owner, "only owner"
+    log Withdrawn(to=to, amount=amount)
+    raw_call(to, b"", value=amount)
+
+
+@view
+@external
+def is_settled(period_id: bytes32, index: uint256) -> bool:
+    """@notice Whether (period, index) has been paid."""
+    return self.settled[period_id][index >> 8] & (1 << (index & 255)) != 0
