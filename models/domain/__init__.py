@@ -1,0 +1,1 @@
+"""Pure, exact domain logic: standard library only."""
