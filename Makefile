@@ -1,0 +1,40 @@
+# Minigrid: `make run` serves the API, `make test` runs the suite, `make bench` measures.
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+LEDGER_PORT ?= 8545
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test bench openapi lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+node_modules/.bin/anvil: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(STAMP) node_modules/.bin/anvil
+
+run: install
+	$(BIN)/python -m api.devserver --host $(HOST) --port $(PORT) --ledger-port $(LEDGER_PORT)
+
+test: install
+	$(BIN)/python -m pytest; status=$$?; [ $$status -eq 5 ] && status=0; exit $$status
+
+bench: install
+	$(BIN)/python -m tests.bench.run
+
+openapi: $(STAMP)
+	$(BIN)/python -m api.openapi_doc write
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) node_modules var

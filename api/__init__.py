@@ -1,0 +1,83 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from api import errors, requestlog
+from api.auth import policy
+from api.config import load_config
+from api.smorest import Api
+from models.bootstrap import Container
+
+API_DESCRIPTION = """The money side of a community microgrid: prosumers report energy per timeframe,
+the grid nets and clears it, and settles each month on a blockchain.
+
+Authenticate with `Authorization: Bearer mg_…` (Authorize button). Errors are
+`application/problem+json` (RFC 9457)."""
+
+
+def _limit_key() -> str:
+    who = getattr(g, "principal", None)
+    return f"key:{who.key_id}" if who else get_remote_address()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app from defaults, the settings file, the environment and `config`."""
+    app = Flask(__name__)
+    settings = load_config(config)
+    app.config.update(settings)
+    app.config.update(
+        API_TITLE="Minigrid",
+        API_VERSION="1.0.0",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/swagger-ui",
+        OPENAPI_SWAGGER_UI_URL="/swagger-ui/assets/",
+        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True},
+        API_SPEC_OPTIONS={
+            "info": {"description": API_DESCRIPTION},
+            "components": {
+                "securitySchemes": {
+                    policy.SCHEME: {"type": "http", "scheme": "bearer", "bearerFormat": "mg_…"}
+                }
+            },
+        },
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_STORAGE_URI=settings["RATELIMIT_STORAGE_URI"],
+    )
+    requestlog.configure_logging(settings["LOG_LEVEL"])
+    app.extensions["minigrid"] = Container(settings)
+    requestlog.init_app(app)
+    policy.init_app(app)
+    _register_api(app)
+    errors.register(app)
+    from api import cli
+
+    cli.register(app)
+    return app
+
+
+def _register_api(app: Flask) -> None:
+    from api.docs.routes import blp as docs_blp
+    from api.grids.routes import blp as grids_blp
+    from api.health.routes import blp as health_blp
+    from api.keys.routes import blp as keys_blp
+    from api.prosumers.routes import blp as prosumers_blp
+
+    limiter = Limiter(_limit_key, app=app, default_limits=[])
+    api = Api(app)
+    app.register_blueprint(docs_blp)
+    api.register_blueprint(health_blp)
+    for blp in (grids_blp, prosumers_blp, keys_blp):
+        limiter.limit(
+            app.config["WRITE_RATE_LIMIT"],
+            exempt_when=lambda: request.method in ("GET", "HEAD", "OPTIONS"),
+        )(blp)
+        api.register_blueprint(blp)
+    app.extensions["minigrid_api"] = api

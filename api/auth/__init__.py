@@ -1,0 +1,1 @@
+"""Bearer API keys, roles and object-level authorization."""

@@ -1,0 +1,125 @@
+"""Authentication of every /api request and the role and object checks views call."""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+
+from api.errors import problem
+from models.services import keys
+from models.services.errors import Forbidden, NotFound, PaymentRequired
+from models.services.keys import Principal
+
+SCHEME = "bearerAuth"
+SECURITY = [{SCHEME: []}]
+CHALLENGE = 'Bearer realm="minigrid"'
+
+
+def init_app(app: Flask) -> None:
+    """Reject /api requests without a valid key with 401 and a challenge."""
+
+    @app.before_request
+    def _authenticate() -> Response | None:
+        if not request.path.startswith("/api/") or request.method == "OPTIONS":
+            return None
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _unauthorized("send an API key as `Authorization: Bearer mg_…`")
+        with current_app.extensions["minigrid"].uow() as uow:
+            principal = keys.authenticate(uow, token.strip())
+        if principal is None:
+            return _unauthorized("the API key is unknown, revoked or expired")
+        g.principal = principal
+        g.key_prefix = principal.prefix
+        return None
+
+
+def _unauthorized(detail: str) -> Response:
+    headers = {"WWW-Authenticate": CHALLENGE + ', error="invalid_token"'}
+    return problem(401, "Unauthorized", detail, "unauthorized", headers)
+
+
+def principal() -> Principal:
+    return g.principal
+
+
+def access(*roles: str, partner_cost: int | None = None, trust: int = 0) -> Callable[..., Any]:
+    """Allow these roles (403 otherwise); document the bearer requirement and its problems.
+
+    Partners pay `partner_cost` datapoints per served request and need `trust`.
+    """
+
+    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            who = principal()
+            if who.role not in roles:
+                raise Forbidden(f"the {who.role} role may not {request.method} {request.path}")
+            if who.role == "partner":
+                return _charged(func, who, partner_cost or 0, trust, args, kwargs)
+            return func(*args, **kwargs)
+
+        doc = wrapper._apidoc = copy.deepcopy(getattr(func, "_apidoc", {}))  # type: ignore[attr-defined]
+        manual = doc.setdefault("manual_doc", {})
+        manual["security"] = SECURITY
+        roles_text = ", ".join(roles)
+        note = f"Roles: {roles_text}."
+        if "partner" in roles:
+            note += f" Partners: costs {partner_cost} datapoints, needs trust level {trust}."
+        manual["description"] = note
+        responses = doc.setdefault("response", {}).setdefault("responses", {})
+        for code, name in ((401, "UNAUTHORIZED"), (403, "FORBIDDEN"), (429, "TOO_MANY_REQUESTS")):
+            responses.setdefault(code, [name])
+        if "partner" in roles:
+            responses.setdefault(402, ["PAYMENT_REQUIRED"])
+        return wrapper
+
+    return decorator
+
+
+def _charged(
+    func: Callable[..., Any], who: Principal, cost: int, trust: int, args: Any, kwargs: Any
+) -> Any:
+    container = current_app.extensions["minigrid"]
+    with container.uow(write=False) as uow:
+        partner = uow.registry.partner(who.partner_id or "")
+        if partner is None:
+            raise Forbidden("this partner no longer exists")
+        if partner.trust_level < trust:
+            raise Forbidden(f"needs trust level {trust}; this partner has {partner.trust_level}")
+        if partner.datapoints < cost:
+            raise PaymentRequired(f"costs {cost} datapoints; {partner.datapoints} left")
+    result = func(*args, **kwargs)
+    with container.uow() as uow:
+        if not uow.registry.debit_datapoints(partner.id, cost):
+            raise PaymentRequired(f"costs {cost} datapoints; not enough left")
+        uow.commit()
+    return result
+
+
+def see_grid(grid_id: str) -> None:
+    """404 unless the caller's key reaches this grid."""
+    who = principal()
+    if who.role != "admin" and who.grid_id != grid_id:
+        raise NotFound(f"grid {grid_id} does not exist")
+
+
+def see_prosumer(prosumer: Any) -> None:
+    """404 unless the caller may see this prosumer (own record for prosumers and meters)."""
+    who = principal()
+    if who.role in ("prosumer", "meter"):
+        if who.prosumer_id != prosumer.id:
+            raise NotFound(f"prosumer {prosumer.id} does not exist")
+    elif who.role != "admin" and who.grid_id != prosumer.grid_id:
+        raise NotFound(f"prosumer {prosumer.id} does not exist")
+
+
+def grid_scope(grid_id: str | None) -> str | None:
+    """The grid an operator is bound to (None for admins)."""
+    who = principal()
+    return None if who.role == "admin" else who.grid_id or grid_id

@@ -1,0 +1,104 @@
+"""Configuration: defaults, then an optional settings file, then environment variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
+
+class ConfigError(Exception):
+    """Configuration that cannot start the service; the message is one clear line."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": f"sqlite:///{VAR / 'minigrid.db'}",
+    "MONGO_URL": f"sqlite:///{VAR / 'documents.db'}",
+    "MONGO_SNAPSHOTS_DB": "minigrid_snapshots",
+    "MONGO_TRANSACTIONS_DB": "minigrid_transactions",
+    "LEDGER_URL": "http://127.0.0.1:8545",
+    "OPERATOR_KEY": ANVIL_DEV_KEY,
+    "SECRET_KEY": "dev-only-not-secret",
+    "STORE_TIMEOUT_S": 2.0,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "MAX_PAGE_SIZE": 1000,
+    "WRITE_RATE_LIMIT": "600/minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOG_LEVEL": "INFO",
+}
+
+# Settings read from the environment, with the type each one must parse as.
+TYPES: dict[str, type] = {
+    "DATABASE_URL": str,
+    "MONGO_URL": str,
+    "MONGO_SNAPSHOTS_DB": str,
+    "MONGO_TRANSACTIONS_DB": str,
+    "LEDGER_URL": str,
+    "OPERATOR_KEY": str,
+    "SECRET_KEY": str,
+    "STORE_TIMEOUT_S": float,
+    "MAX_CONTENT_LENGTH": int,
+    "MAX_PAGE_SIZE": int,
+    "WRITE_RATE_LIMIT": str,
+    "RATELIMIT_STORAGE_URI": str,
+    "LOG_LEVEL": str,
+}
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Merge defaults, the file named by MINIGRID_SETTINGS, the environment and overrides."""
+    config = dict(DEFAULTS)
+    settings_file = os.environ.get("MINIGRID_SETTINGS")
+    if settings_file:
+        config.update(_read_settings_file(Path(settings_file)))
+    for key, kind in TYPES.items():
+        if key in os.environ:
+            config[key] = _parse(key, os.environ[key], kind)
+    config.update(overrides or {})
+    validate(config)
+    return config
+
+
+def _read_settings_file(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"MINIGRID_SETTINGS names {path}, which does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"settings file {path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - set(TYPES))
+    if unknown:
+        raise ConfigError(f"settings file {path} has unknown keys: {', '.join(unknown)}")
+    return data
+
+
+def _parse(key: str, raw: str, kind: type) -> Any:
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigError(f"{key}={raw!r} is not a valid {kind.__name__}") from None
+
+
+def validate(config: dict[str, Any]) -> None:
+    """Raise ConfigError naming the first bad setting."""
+    schemes = {
+        "DATABASE_URL": ("sqlite:", "postgresql"),
+        "MONGO_URL": ("sqlite:", "mongodb:", "mongodb+srv:", "mongomock:"),
+        "LEDGER_URL": ("http:", "https:", "eth-tester:"),
+    }
+    for key, allowed in schemes.items():
+        value = str(config.get(key, ""))
+        if not value.startswith(allowed):
+            raise ConfigError(f"{key}={value!r} must start with one of {', '.join(allowed)}")
+    if float(config["STORE_TIMEOUT_S"]) <= 0:
+        raise ConfigError("STORE_TIMEOUT_S must be a positive number of seconds")
+    if not 1 <= int(config["MAX_PAGE_SIZE"]) <= 10_000:
+        raise ConfigError("MAX_PAGE_SIZE must be between 1 and 10000")
+    key = str(config["OPERATOR_KEY"])
+    if not (key.startswith("0x") and len(key) == 66):
+        raise ConfigError("OPERATOR_KEY must be a 0x-prefixed 32-byte hex private key")

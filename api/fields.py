@@ -1,0 +1,107 @@
+"""Reusable marshmallow fields: decimals as strings, EIP-55 wallets, IANA zones, UTC instants."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import marshmallow as ma
+from eth_utils import is_address, to_checksum_address
+
+from models.domain.money import MINOR_UNITS
+from models.domain.timeframes import format_instant, parse_instant
+
+
+class DecimalString(ma.fields.Field):
+    """An exact non-negative decimal carried as a JSON string, e.g. "0.2500"."""
+
+    def __init__(self, places: int = 6, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {})
+        kwargs["metadata"] = {
+            "type": "string",
+            "pattern": rf"^\d{{1,9}}(\.\d{{1,{places}}})?$",
+            **kwargs["metadata"],
+        }
+        super().__init__(**kwargs)
+        self.places = places
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else format(Decimal(value), "f")
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Decimal:
+        if not isinstance(value, str):
+            raise ma.ValidationError('Must be a decimal string such as "0.25".')
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise ma.ValidationError("Not a decimal number.") from None
+        if not number.is_finite() or number < 0:
+            raise ma.ValidationError("Must be a finite, non-negative decimal.")
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > self.places:
+            raise ma.ValidationError(f"At most {self.places} decimal places.")
+        if number >= 10**9:
+            raise ma.ValidationError("Must be below 1000000000.")
+        return number
+
+
+class Wallet(ma.fields.String):
+    """An Ethereum address; returned EIP-55 checksummed."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {})
+        kwargs["metadata"] = {
+            "pattern": "^0x[0-9a-fA-F]{40}$",
+            "example": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            **kwargs["metadata"],
+        }
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not is_address(text):
+            raise ma.ValidationError("Not an Ethereum address (or a bad EIP-55 checksum).")
+        return to_checksum_address(text)
+
+
+def validate_timezone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ma.ValidationError(f"{name!r} is not an IANA time zone name.") from None
+
+
+def validate_currency(code: str) -> None:
+    if code not in MINOR_UNITS:
+        raise ma.ValidationError(f"{code!r} is not an ISO 4217 currency code.")
+
+
+class Instant(ma.fields.Field):
+    """An ISO 8601 instant, returned in UTC with a Z."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {})
+        kwargs["metadata"] = {
+            "type": "string",
+            "format": "date-time",
+            "example": "2026-10-01T00:15:00Z",
+            **kwargs["metadata"],
+        }
+        super().__init__(**kwargs)
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        return format_instant(value if value.tzinfo else value.replace(tzinfo=UTC))
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str):
+            raise ma.ValidationError("Must be an ISO 8601 instant such as 2026-10-01T00:15:00Z.")
+        try:
+            return parse_instant(value)
+        except ValueError as exc:
+            raise ma.ValidationError(str(exc)) from None

@@ -1,0 +1,65 @@
+"""Grid resources."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from api.fields import DecimalString, Instant, validate_currency, validate_timezone
+from api.smorest import PageArgs, StrictSchema
+
+MECHANISMS = ("mid_market", "bill_sharing", "auction")
+
+
+def _divides_day(minutes: int) -> None:
+    if minutes <= 0 or 1440 % minutes:
+        raise ma.ValidationError("Must divide 1440 (minutes in a day), e.g. 5, 15, 60.")
+
+
+class GridSchema(StrictSchema):
+    id = ma.fields.String(dump_only=True, metadata={"format": "uuid"})
+    name = ma.fields.String(
+        required=True, validate=ma.validate.Length(1, 200), metadata={"example": "Lulea East"}
+    )
+    timezone = ma.fields.String(
+        required=True, validate=validate_timezone, metadata={"example": "Europe/Stockholm"}
+    )
+    timeframe_minutes = ma.fields.Integer(
+        required=True, strict=True, validate=_divides_day, metadata={"example": 15}
+    )
+    currency = ma.fields.String(
+        required=True, validate=validate_currency, metadata={"example": "EUR"}
+    )
+    import_price = DecimalString(
+        required=True,
+        metadata={"description": "Plant's price per kWh.", "example": "0.30"},
+    )
+    feed_in_price = DecimalString(
+        required=True, metadata={"description": "Plant's pay per kWh exported.", "example": "0.10"}
+    )
+    mechanism = ma.fields.String(
+        load_default="mid_market",
+        validate=ma.validate.OneOf(MECHANISMS),
+        metadata={"description": "Clearing mechanism.", "example": "mid_market"},
+    )
+    wei_per_minor_unit = ma.fields.Integer(
+        load_default=10**13,
+        strict=True,
+        validate=ma.validate.Range(min=1, max=10**24),
+        metadata={
+            "description": "Settlement rate: wei per minor currency unit.",
+            "example": 10**13,
+        },
+    )
+    created_at = Instant(dump_only=True)
+    updated_at = Instant(dump_only=True)
+
+
+class GridPatchSchema(GridSchema):
+    """Every field optional; only the fields sent change."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(partial=True, **kwargs)  # type: ignore[arg-type]
+
+
+class GridQuerySchema(PageArgs):
+    pass

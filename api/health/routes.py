@@ -1,0 +1,72 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app
+from flask.views import MethodView
+
+from api.smorest import Blueprint
+from models.services.errors import Unavailable
+
+blp = Blueprint(
+    "health", __name__, url_prefix="/health", description="Process and dependency health."
+)
+_pool = concurrent.futures.ThreadPoolExecutor(max_workers=3, thread_name_prefix="health")
+
+
+class LiveSchema(ma.Schema):
+    status = ma.fields.String(metadata={"example": "ok"})
+
+
+class ReadySchema(ma.Schema):
+    status = ma.fields.String(metadata={"example": "ok"})
+    checks = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.String(),
+        metadata={"example": {"sql": "ok", "documents": "ok", "chain": "ok"}},
+    )
+
+
+@blp.route("/live")
+class Live(MethodView):
+    @blp.doc(security=[])
+    @blp.response(200, LiveSchema)
+    def get(self) -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+
+@blp.route("/ready")
+class Ready(MethodView):
+    @blp.doc(security=[])
+    @blp.response(200, ReadySchema)
+    @blp.problems(503)
+    def get(self) -> dict[str, Any]:
+        """SQL, documents and chain each answer within a short timeout."""
+        container = current_app.extensions["minigrid"]
+        timeout = float(container.config["STORE_TIMEOUT_S"])
+        probes = {
+            "sql": container.ping_sql,
+            "documents": lambda: container.documents.ping(timeout),
+            "chain": lambda: container.chain.ping(),
+        }
+        futures = {name: _pool.submit(probe) for name, probe in probes.items()}
+        checks = {name: _outcome(future, timeout) for name, future in futures.items()}
+        failing = [f"{name}: {state}" for name, state in checks.items() if state != "ok"]
+        if failing:
+            raise Unavailable("not ready; " + "; ".join(failing), checks=checks)
+        return {"status": "ok", "checks": checks}
+
+
+def _outcome(future: concurrent.futures.Future[Any], timeout: float) -> str:
+    try:
+        future.result(timeout=timeout + 0.5)
+    except concurrent.futures.TimeoutError:
+        return f"no answer within {timeout:g}s"
+    except Exception as exc:  # the dependency's own error, reported by name
+        return f"{type(exc).__name__}: {exc}"[:300]
+    return "ok"

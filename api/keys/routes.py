@@ -1,0 +1,131 @@
+"""API keys (operators manage their grid's) and data partners."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app, url_for
+from flask.views import MethodView
+
+from api.auth.policy import access, grid_scope, principal, see_grid
+from api.keys.schemas import KeyQuerySchema, KeySchema, NewKeySchema, PartnerSchema, TopUpSchema
+from api.smorest import PAGE_HEADERS, Blueprint, page_headers
+from models.services import keys, registry
+from models.services.clock import naive_utc, utcnow
+from models.services.errors import Forbidden, NotFound
+from models.sql.tables import Partner
+
+blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys and partners.")
+
+
+def container() -> Any:
+    return current_app.extensions["minigrid"]
+
+
+def _visible_key(uow: Any, key_id: str) -> Any:
+    key = keys.get_key(uow, key_id)
+    scope = grid_scope(None)
+    if scope is not None and key.grid_id != scope:
+        raise NotFound(f"key {key_id} does not exist")
+    return key
+
+
+@blp.route("/keys")
+class Keys(MethodView):
+    @access("admin", "operator")
+    @blp.arguments(KeyQuerySchema, location="query")
+    @blp.response(200, KeySchema(many=True), headers=PAGE_HEADERS)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List API keys (an operator sees its grid's)."""
+        with container().uow(write=False) as uow:
+            items, total = uow.registry.keys(grid_scope(None), args["page"], args["page_size"])
+        return items, 200, page_headers(total, args["page"], args["page_size"])
+
+    @access("admin", "operator")
+    @blp.arguments(KeySchema, example={"role": "meter", "prosumer_id": str(uuid.UUID(int=1))})
+    @blp.response(201, NewKeySchema)
+    @blp.problems(422)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create an API key; its secret is shown once."""
+        who = principal()
+        if who.role == "operator" and data["role"] == "admin":
+            raise Forbidden("operators cannot create admin keys")
+        data = {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in data.items()}
+        if data.get("expires_at"):
+            data["expires_at"] = naive_utc(data["expires_at"])
+            keys.expiry_in_future(data["expires_at"])
+        with container().uow() as uow:
+            key, secret = keys.create_key(uow, data, scope=grid_scope(None))
+        body = NewKeySchema().dump(key) | {"secret": secret}
+        return body, 201, {"Location": url_for("keys.KeyById", key_id=key.id)}
+
+
+@blp.route("/keys/<uuid:key_id>")
+class KeyById(MethodView):
+    @access("admin", "operator")
+    @blp.response(200, KeySchema)
+    @blp.problems(404)
+    def get(self, key_id: Any) -> Any:
+        """Read an API key's metadata."""
+        with container().uow(write=False) as uow:
+            return _visible_key(uow, str(key_id))
+
+    @access("admin", "operator")
+    @blp.response(200, KeySchema)
+    @blp.problems(404)
+    def delete(self, key_id: Any) -> Any:
+        """Revoke an API key (idempotent)."""
+        with container().uow() as uow:
+            return keys.revoke_key(uow, _visible_key(uow, str(key_id)))
+
+
+@blp.route("/grids/<uuid:grid_id>/partners")
+class GridPartners(MethodView):
+    @access("admin", "operator")
+    @blp.arguments(KeyQuerySchema, location="query")
+    @blp.response(200, PartnerSchema(many=True), headers=PAGE_HEADERS)
+    @blp.problems(404)
+    def get(self, args: dict[str, Any], grid_id: Any) -> Any:
+        """List a grid's data partners."""
+        see_grid(str(grid_id))
+        with container().uow(write=False) as uow:
+            registry.get_grid(uow, str(grid_id))
+            items, total = uow.registry.partners(str(grid_id), args["page"], args["page_size"])
+        return items, 200, page_headers(total, args["page"], args["page_size"])
+
+    @access("admin", "operator")
+    @blp.arguments(PartnerSchema, example={"name": "Heat Map AB", "trust_level": 2})
+    @blp.response(201, PartnerSchema)
+    @blp.problems(404)
+    def post(self, data: dict[str, Any], grid_id: Any) -> Any:
+        """Register a data partner of a grid."""
+        see_grid(str(grid_id))
+        with container().uow() as uow:
+            registry.get_grid(uow, str(grid_id))
+            now = utcnow()
+            partner = Partner(
+                id=str(uuid.uuid4()), grid_id=str(grid_id), created_at=now, updated_at=now, **data
+            )
+            uow.registry.add(partner)
+            uow.commit()
+        return partner, 201
+
+
+@blp.route("/partners/<uuid:partner_id>/datapoints")
+class PartnerTopUp(MethodView):
+    @access("admin", "operator")
+    @blp.arguments(TopUpSchema, example={"datapoints": 500})
+    @blp.response(200, PartnerSchema)
+    @blp.problems(404)
+    def post(self, data: dict[str, Any], partner_id: Any) -> Any:
+        """Top up a partner's datapoints."""
+        with container().uow() as uow:
+            partner = uow.registry.partner(str(partner_id))
+            if partner is None:
+                raise NotFound(f"partner {partner_id} does not exist")
+            see_grid(partner.grid_id)
+            partner.datapoints += data["datapoints"]
+            partner.updated_at = utcnow()
+            uow.commit()
+        return partner

@@ -1,0 +1,115 @@
+"""flask-smorest tuned to this API: problem+json errors, 400 on validation, strict schemas."""
+
+from __future__ import annotations
+
+import http
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app, request
+from flask_smorest import Api as BaseApi
+from flask_smorest import Blueprint as BaseBlueprint
+from flask_smorest.spec import prepare_response
+from webargs.flaskparser import FlaskParser
+
+from api.errors import PROBLEM, ProblemSchema, handle_http_exception
+
+
+class Parser(FlaskParser):
+    """Validation errors are 400, as ASP.NET's ValidationProblemDetails."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+
+class Blueprint(BaseBlueprint):
+    ARGUMENTS_PARSER = Parser()
+
+    def problems(self, *codes: int) -> Any:
+        """Document the problem responses an operation can give."""
+
+        def decorator(func: Any) -> Any:
+            for code in codes:
+                func = self.alt_response(code, response=http.HTTPStatus(code).name)(func)
+            return func
+
+        return decorator
+
+
+class Api(BaseApi):
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        self._app.register_error_handler(Exception, _dispatch)
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, PROBLEM)
+            else:
+                prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+def _dispatch(error: Exception) -> Any:
+    from api.errors import handle_unexpected
+
+    return handle_unexpected(error)
+
+
+class StrictSchema(ma.Schema):
+    """Unknown fields are an error, never silently dropped."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+class PageArgs(StrictSchema):
+    page = ma.fields.Integer(
+        load_default=1, validate=ma.validate.Range(min=1), metadata={"example": 1}
+    )
+    page_size = ma.fields.Integer(
+        load_default=100,
+        validate=ma.validate.Range(min=1, max=1000),
+        metadata={"description": "Items per page, at most 1000.", "example": 100},
+    )
+
+
+PAGE_HEADERS = {
+    "X-Total-Count": {"description": "Items across all pages.", "schema": {"type": "integer"}},
+    "Link": {"description": "RFC 8288 links, rel=next and rel=prev.", "schema": {"type": "string"}},
+}
+
+
+def page_headers(total: int, page: int, size: int) -> dict[str, str]:
+    """X-Total-Count and Link rel=next/prev for the current request."""
+    links = []
+    args = request.args.to_dict()
+    base = request.base_url
+    if page * size < total:
+        links.append(_link(base, args, page + 1, size, "next"))
+    if page > 1:
+        links.append(_link(base, args, page - 1, size, "prev"))
+    headers = {"X-Total-Count": str(total)}
+    if links:
+        headers["Link"] = ", ".join(links)
+    return headers
+
+
+def _link(base: str, args: dict[str, str], page: int, size: int, rel: str) -> str:
+    from urllib.parse import urlencode
+
+    query = urlencode({**args, "page": page, "page_size": size})
+    return f'<{base}?{query}>; rel="{rel}"'
+
+
+def max_page_size() -> int:
+    return int(current_app.config["MAX_PAGE_SIZE"])
+
+
+__all__ = ["Api", "Blueprint", "PageArgs", "StrictSchema", "handle_http_exception", "page_headers"]

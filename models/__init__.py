@@ -1,0 +1,1 @@
+"""Minigrid's domain, use cases and storage adapters."""

@@ -1,0 +1,81 @@
+"""Choose every adapter from configuration URLs, in one place."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.sql.engine import make_engine
+from models.sql.uow import SqlUnitOfWork
+
+
+class Container:
+    """The adapters of one process: SQL engines, the document stores, the chain."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        timeout = float(config["STORE_TIMEOUT_S"])
+        self.engine: Engine = make_engine(config["DATABASE_URL"], timeout, writer=True)
+        self.read_engine: Engine = (
+            make_engine(config["DATABASE_URL"], timeout, writer=False)
+            if self.engine.dialect.name == "sqlite"
+            else self.engine
+        )
+        self.write_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._documents: Any = None
+        self._chain: Any = None
+        self._lock = threading.Lock()
+
+    def uow(self, write: bool = True) -> SqlUnitOfWork:
+        """A unit of work; read-only ones never take SQLite's write lock."""
+        return SqlUnitOfWork(self.write_sessions if write else self.read_sessions)
+
+    def bind_sessions(self, factory: sessionmaker[Session]) -> None:
+        """Route every unit of work through one session factory (tests' rolled-back transaction)."""
+        self.write_sessions = self.read_sessions = factory
+
+    @property
+    def documents(self) -> Any:
+        """The document stores, opened on first use (after any fork)."""
+        if self._documents is None:
+            from models.documents import open_document_stores
+
+            with self._lock:
+                if self._documents is None:
+                    self._documents = open_document_stores(
+                        self.config["MONGO_URL"],
+                        snapshots_db=self.config["MONGO_SNAPSHOTS_DB"],
+                        transactions_db=self.config["MONGO_TRANSACTIONS_DB"],
+                        timeout_s=float(self.config["STORE_TIMEOUT_S"]),
+                    )
+        return self._documents
+
+    @property
+    def chain(self) -> Any:
+        """The chain client, connected on first use."""
+        if self._chain is None:
+            from ledger.chain import Chain
+
+            with self._lock:
+                if self._chain is None:
+                    self._chain = Chain.connect(
+                        self.config["LEDGER_URL"],
+                        self.config["OPERATOR_KEY"],
+                        float(self.config["STORE_TIMEOUT_S"]),
+                    )
+        return self._chain
+
+    def ping_sql(self) -> None:
+        with self.read_engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def close(self) -> None:
+        if self._documents is not None:
+            self._documents.close()
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()

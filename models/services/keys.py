@@ -1,0 +1,116 @@
+"""API keys: random secrets shown once, stored as a hash with a lookup prefix."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from models.services.clock import utcnow
+from models.services.errors import NotFound, Unprocessable
+from models.sql.tables import ApiKey
+
+ROLES = ("admin", "operator", "prosumer", "meter", "partner")
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a key's role and the objects it is bound to."""
+
+    key_id: str
+    prefix: str
+    role: str
+    grid_id: str | None = None
+    prosumer_id: str | None = None
+    partner_id: str | None = None
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_key(uow: Any, data: dict[str, Any], scope: str | None = None) -> tuple[ApiKey, str]:
+    """Store a new key; return it with its secret, which is never shown again.
+
+    With `scope`, the key must belong to that grid (an operator creating keys of its grid).
+    """
+    role = data["role"]
+    _check_binding(uow, role, data)
+    if scope is not None and data.get("grid_id") != scope:
+        raise NotFound("that prosumer, partner or grid does not exist")
+    prefix = secrets.token_hex(4)
+    secret = f"mg_{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(
+        id=str(uuid.uuid4()),
+        prefix=prefix,
+        secret_hash=_hash(secret),
+        name=data.get("name") or role,
+        role=role,
+        grid_id=data.get("grid_id"),
+        prosumer_id=data.get("prosumer_id"),
+        partner_id=data.get("partner_id"),
+        created_at=utcnow(),
+        expires_at=data.get("expires_at"),
+    )
+    uow.registry.add(key)
+    uow.commit()
+    return key, secret
+
+
+def _check_binding(uow: Any, role: str, data: dict[str, Any]) -> None:
+    if role == "admin":
+        data.update(grid_id=None, prosumer_id=None, partner_id=None)
+        return
+    if role in ("prosumer", "meter"):
+        prosumer = uow.registry.prosumer(data.get("prosumer_id") or "")
+        if prosumer is None:
+            raise Unprocessable(f"a {role} key needs the prosumer_id of an existing prosumer")
+        data["grid_id"] = prosumer.grid_id
+    elif role == "partner":
+        partner = uow.registry.partner(data.get("partner_id") or "")
+        if partner is None:
+            raise Unprocessable("a partner key needs the partner_id of an existing partner")
+        data["grid_id"] = partner.grid_id
+    elif uow.registry.grid(data.get("grid_id") or "") is None:
+        raise Unprocessable("an operator key needs the grid_id of an existing grid")
+
+
+def authenticate(uow: Any, token: str) -> Principal | None:
+    """The principal of a bearer token, or None if unknown, revoked or expired."""
+    parts = token.split("_")
+    if len(parts) < 3 or parts[0] != "mg":
+        return None
+    key = uow.registry.key_by_prefix(parts[1])
+    if key is None or not hmac.compare_digest(key.secret_hash, _hash(token)):
+        return None
+    now = utcnow()
+    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+        return None
+    if key.last_used_at is None or now - key.last_used_at > TOUCH_EVERY:
+        uow.registry.touch_key(key.id, now)
+        uow.commit()
+    return Principal(key.id, key.prefix, key.role, key.grid_id, key.prosumer_id, key.partner_id)
+
+
+def revoke_key(uow: Any, key: ApiKey) -> ApiKey:
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        uow.commit()
+    return key
+
+
+def get_key(uow: Any, key_id: str) -> ApiKey:
+    key = uow.registry.key(key_id)
+    if key is None:
+        raise NotFound(f"key {key_id} does not exist")
+    return key
+
+
+def expiry_in_future(expires_at: datetime | None) -> None:
+    if expires_at is not None and expires_at <= utcnow():
+        raise Unprocessable("expires_at must be in the future")

@@ -1,0 +1,104 @@
+"""Registering grids and prosumers."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from models.services.clock import utcnow
+from models.services.errors import Conflict, NotFound, Unprocessable
+from models.sql.tables import Grid, Prosumer
+
+GRID_DEFAULTS = {"mechanism": "mid_market", "wei_per_minor_unit": Decimal(10**13)}
+
+
+def get_grid(uow: Any, grid_id: str) -> Grid:
+    grid = uow.registry.grid(grid_id)
+    if grid is None:
+        raise NotFound(f"grid {grid_id} does not exist")
+    return grid
+
+
+def create_grid(uow: Any, data: dict[str, Any]) -> Grid:
+    now = utcnow()
+    grid = Grid(id=str(uuid.uuid4()), created_at=now, updated_at=now, **{**GRID_DEFAULTS, **data})
+    _check_prices(grid)
+    uow.registry.add(grid)
+    uow.commit()
+    return grid
+
+
+def update_grid(uow: Any, grid: Grid, changes: dict[str, Any]) -> Grid:
+    resized = changes.get("timeframe_minutes", grid.timeframe_minutes) != grid.timeframe_minutes
+    if resized and uow.registry.last_closed(grid.id) is not None:
+        raise Conflict("timeframe_minutes cannot change once a timeframe has been closed")
+    for field, value in changes.items():
+        setattr(grid, field, value)
+    _check_prices(grid)
+    grid.updated_at = utcnow()
+    uow.commit()
+    return grid
+
+
+def delete_grid(uow: Any, grid: Grid) -> None:
+    if uow.registry.grid_has_dependents(grid.id):
+        raise Conflict(f"grid {grid.id} still has prosumers; delete or move them first")
+    uow.registry.delete(grid)
+    uow.commit()
+
+
+def _check_prices(grid: Grid) -> None:
+    if Decimal(grid.feed_in_price) > Decimal(grid.import_price):
+        raise Unprocessable(
+            f"feed_in_price {grid.feed_in_price} exceeds import_price {grid.import_price}",
+            errors={"feed_in_price": ["may not exceed import_price"]},
+        )
+
+
+def get_prosumer(uow: Any, prosumer_id: str) -> Prosumer:
+    prosumer = uow.registry.prosumer(prosumer_id)
+    if prosumer is None:
+        raise NotFound(f"prosumer {prosumer_id} does not exist")
+    return prosumer
+
+
+def create_prosumer(uow: Any, grid: Grid, data: dict[str, Any]) -> Prosumer:
+    _check_wallet_free(uow, grid.id, data["wallet"], None)
+    now = utcnow()
+    prosumer = Prosumer(
+        id=str(uuid.uuid4()), grid_id=grid.id, created_at=now, updated_at=now, **data
+    )
+    prosumer.active = data.get("active", True)
+    uow.registry.add(prosumer)
+    uow.commit()
+    return prosumer
+
+
+def update_prosumer(uow: Any, prosumer: Prosumer, changes: dict[str, Any]) -> Prosumer:
+    if "wallet" in changes:
+        _check_wallet_free(uow, prosumer.grid_id, changes["wallet"], prosumer.id)
+    for field, value in changes.items():
+        setattr(prosumer, field, value)
+    prosumer.updated_at = utcnow()
+    uow.commit()
+    return prosumer
+
+
+def delete_prosumer(uow: Any, prosumer: Prosumer) -> None:
+    if uow.registry.count_prosumer_history(prosumer.id):
+        raise Conflict(
+            f"prosumer {prosumer.id} has readings or orders; deactivate it (active=false) instead"
+        )
+    uow.registry.delete_keys_of(prosumer_id=prosumer.id)
+    uow.registry.delete(prosumer)
+    uow.commit()
+
+
+def _check_wallet_free(uow: Any, grid_id: str, wallet: str, own_id: str | None) -> None:
+    owner = uow.registry.wallet_owner(grid_id, wallet)
+    if owner is not None and owner != own_id:
+        raise Conflict(
+            f"wallet {wallet} is already registered to prosumer {owner} in this grid",
+            errors={"wallet": ["already registered in this grid"]},
+        )

@@ -1,0 +1,227 @@
+"""The registry repository: grids, prosumers, readings, timeframes, orders, keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from models.sql.tables import (
+    ApiKey,
+    Deployment,
+    Grid,
+    Order,
+    Partner,
+    Prosumer,
+    Reading,
+    Timeframe,
+)
+
+T = TypeVar("T")
+
+
+class SqlRegistry:
+    """Queries in domain words over one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # generic
+    def add(self, obj: object) -> None:
+        self.session.add(obj)
+        self.session.flush()
+
+    def delete(self, obj: object) -> None:
+        self.session.delete(obj)
+        self.session.flush()
+
+    def _page(self, stmt: Select[tuple[T]], page: int, size: int) -> tuple[list[T], int]:
+        total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = self.session.scalars(stmt.limit(size).offset((page - 1) * size)).all()
+        return list(rows), total
+
+    # grids
+    def grid(self, grid_id: str) -> Grid | None:
+        return self.session.get(Grid, grid_id)
+
+    def grids(
+        self, page: int, size: int, ids: Sequence[str] | None = None
+    ) -> tuple[list[Grid], int]:
+        stmt = select(Grid).order_by(Grid.created_at, Grid.id)
+        if ids is not None:
+            stmt = stmt.where(Grid.id.in_(ids))
+        return self._page(stmt, page, size)
+
+    def grid_has_dependents(self, grid_id: str) -> bool:
+        stmt = select(Prosumer.id).where(Prosumer.grid_id == grid_id).limit(1)
+        return self.session.scalar(stmt) is not None
+
+    # prosumers
+    def prosumer(self, prosumer_id: str) -> Prosumer | None:
+        return self.session.get(Prosumer, prosumer_id)
+
+    def prosumers(
+        self, grid_id: str, page: int, size: int, **filters: Any
+    ) -> tuple[list[Prosumer], int]:
+        stmt = select(Prosumer).where(Prosumer.grid_id == grid_id)
+        if filters.get("kind") is not None:
+            stmt = stmt.where(Prosumer.kind == filters["kind"])
+        if filters.get("active") is not None:
+            stmt = stmt.where(Prosumer.active == filters["active"])
+        if filters.get("name_prefix"):
+            prefix = filters["name_prefix"].replace("\\", "\\\\").replace("%", "\\%")
+            stmt = stmt.where(Prosumer.name.like(prefix.replace("_", "\\_") + "%", escape="\\"))
+        return self._page(stmt.order_by(Prosumer.name, Prosumer.id), page, size)
+
+    def prosumer_ids(self, grid_id: str) -> list[str]:
+        stmt = select(Prosumer.id).where(Prosumer.grid_id == grid_id).order_by(Prosumer.id)
+        return list(self.session.scalars(stmt))
+
+    def prosumer_states(self, grid_id: str) -> dict[str, bool]:
+        stmt = select(Prosumer.id, Prosumer.active).where(Prosumer.grid_id == grid_id)
+        return {pid: active for pid, active in self.session.execute(stmt)}
+
+    def wallets(self, grid_id: str) -> dict[str, str]:
+        stmt = select(Prosumer.id, Prosumer.wallet).where(Prosumer.grid_id == grid_id)
+        return {pid: wallet for pid, wallet in self.session.execute(stmt)}
+
+    def wallet_owner(self, grid_id: str, wallet: str) -> str | None:
+        stmt = select(Prosumer.id).where(Prosumer.grid_id == grid_id, Prosumer.wallet == wallet)
+        return self.session.scalar(stmt)
+
+    def count_prosumer_history(self, prosumer_id: str) -> int:
+        readings = select(func.count()).where(Reading.prosumer_id == prosumer_id)
+        orders = select(func.count()).where(Order.prosumer_id == prosumer_id)
+        return (self.session.scalar(readings) or 0) + (self.session.scalar(orders) or 0)
+
+    # readings
+    def readings_at(self, grid_id: str, start: datetime) -> dict[str, tuple[int, int]]:
+        stmt = select(Reading.prosumer_id, Reading.produced_wh, Reading.consumed_wh).where(
+            Reading.grid_id == grid_id, Reading.start == start
+        )
+        return {pid: (p, c) for pid, p, c in self.session.execute(stmt)}
+
+    def count_readings(self, grid_id: str, start: datetime) -> int:
+        stmt = select(func.count()).where(Reading.grid_id == grid_id, Reading.start == start)
+        return self.session.scalar(stmt) or 0
+
+    def insert_readings(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.session.execute(Reading.__table__.insert(), rows)
+
+    def update_readings(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.session.execute(update(Reading), rows)
+
+    def readings(
+        self, prosumer_id: str, start_from: datetime, start_to: datetime, page: int, size: int
+    ) -> tuple[list[Reading], int]:
+        stmt = (
+            select(Reading)
+            .where(
+                Reading.prosumer_id == prosumer_id,
+                Reading.start >= start_from,
+                Reading.start < start_to,
+            )
+            .order_by(Reading.start)
+        )
+        return self._page(stmt, page, size)
+
+    # timeframes
+    def timeframe(self, grid_id: str, start: datetime) -> Timeframe | None:
+        return self.session.get(Timeframe, (grid_id, start))
+
+    def timeframes_with_status(
+        self, grid_id: str, status: str, start_from: datetime, start_to: datetime
+    ) -> list[datetime]:
+        stmt = (
+            select(Timeframe.start)
+            .where(
+                Timeframe.grid_id == grid_id,
+                Timeframe.status == status,
+                Timeframe.start >= start_from,
+                Timeframe.start < start_to,
+            )
+            .order_by(Timeframe.start)
+        )
+        return list(self.session.scalars(stmt))
+
+    def last_closed(self, grid_id: str) -> datetime | None:
+        stmt = select(func.max(Timeframe.start)).where(Timeframe.grid_id == grid_id)
+        return self.session.scalar(stmt)
+
+    def first_reading(self, grid_id: str) -> datetime | None:
+        return self.session.scalar(
+            select(func.min(Reading.start)).where(Reading.grid_id == grid_id)
+        )
+
+    # orders
+    def order(self, order_id: str) -> Order | None:
+        return self.session.get(Order, order_id)
+
+    def order_by_key(self, prosumer_id: str, key: str) -> Order | None:
+        stmt = select(Order).where(Order.prosumer_id == prosumer_id, Order.idempotency_key == key)
+        return self.session.scalar(stmt)
+
+    def orders_at(self, grid_id: str, start: datetime, status: str | None = None) -> list[Order]:
+        stmt = select(Order).where(Order.grid_id == grid_id, Order.timeframe_start == start)
+        if status:
+            stmt = stmt.where(Order.status == status)
+        return list(self.session.scalars(stmt.order_by(Order.created_at, Order.id)))
+
+    def orders(self, prosumer_id: str, page: int, size: int) -> tuple[list[Order], int]:
+        stmt = select(Order).where(Order.prosumer_id == prosumer_id)
+        return self._page(stmt.order_by(Order.timeframe_start.desc(), Order.id), page, size)
+
+    # keys and partners
+    def key_by_prefix(self, prefix: str) -> ApiKey | None:
+        return self.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+
+    def key(self, key_id: str) -> ApiKey | None:
+        return self.session.get(ApiKey, key_id)
+
+    def keys(self, grid_id: str | None, page: int, size: int) -> tuple[list[ApiKey], int]:
+        stmt = select(ApiKey)
+        if grid_id is not None:
+            stmt = stmt.where(ApiKey.grid_id == grid_id)
+        return self._page(stmt.order_by(ApiKey.created_at, ApiKey.id), page, size)
+
+    def touch_key(self, key_id: str, now: datetime) -> None:
+        self.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+
+    def partner(self, partner_id: str) -> Partner | None:
+        return self.session.get(Partner, partner_id)
+
+    def partners(self, grid_id: str, page: int, size: int) -> tuple[list[Partner], int]:
+        stmt = select(Partner).where(Partner.grid_id == grid_id)
+        return self._page(stmt.order_by(Partner.created_at, Partner.id), page, size)
+
+    def debit_datapoints(self, partner_id: str, cost: int) -> bool:
+        """Atomically take `cost` datapoints; False when the balance is too low."""
+        stmt = (
+            update(Partner)
+            .where(Partner.id == partner_id, Partner.datapoints >= cost)
+            .values(datapoints=Partner.datapoints - cost)
+        )
+        return self.session.execute(stmt).rowcount == 1
+
+    def delete_keys_of(
+        self, *, prosumer_id: str | None = None, partner_id: str | None = None
+    ) -> None:
+        if prosumer_id:
+            self.session.execute(delete(ApiKey).where(ApiKey.prosumer_id == prosumer_id))
+        if partner_id:
+            self.session.execute(delete(ApiKey).where(ApiKey.partner_id == partner_id))
+
+    # ledger
+    def deployment(self, chain_id: int) -> Deployment | None:
+        stmt = (
+            select(Deployment)
+            .where(Deployment.chain_id == chain_id)
+            .order_by(Deployment.id.desc())
+            .limit(1)
+        )
+        return self.session.scalar(stmt)

@@ -1,0 +1,159 @@
+"""ORM tables of the relational registry; alembic migrations follow these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """An exact decimal stored as text: SQLite has no exact numeric type."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else str(Decimal(value))
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(DateTime())
+    updated_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class Grid(Timestamped, Base):
+    __tablename__ = "grids"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    timeframe_minutes: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    import_price: Mapped[Decimal] = mapped_column(DecimalText())
+    feed_in_price: Mapped[Decimal] = mapped_column(DecimalText())
+    mechanism: Mapped[str] = mapped_column(String(20), default="mid_market")
+    wei_per_minor_unit: Mapped[Decimal] = mapped_column(DecimalText())
+
+
+class Prosumer(Timestamped, Base):
+    __tablename__ = "prosumers"
+    __table_args__ = (
+        UniqueConstraint("grid_id", "wallet"),
+        Index("ix_prosumers_grid_id_name", "grid_id", "name"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    grid_id: Mapped[str] = mapped_column(ForeignKey("grids.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(20))
+    wallet: Mapped[str] = mapped_column(String(42))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Reading(Base):
+    __tablename__ = "readings"
+    __table_args__ = (Index("ix_readings_grid_id_start", "grid_id", "start"),)
+    prosumer_id: Mapped[str] = mapped_column(ForeignKey("prosumers.id"), primary_key=True)
+    start: Mapped[datetime] = mapped_column(DateTime(), primary_key=True)
+    grid_id: Mapped[str] = mapped_column(ForeignKey("grids.id"))
+    produced_wh: Mapped[int] = mapped_column(BigInteger)
+    consumed_wh: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class Timeframe(Base):
+    """A timeframe that is closing or closed; an open timeframe has no row."""
+
+    __tablename__ = "timeframes"
+    __table_args__ = (Index("ix_timeframes_grid_id_status_start", "grid_id", "status", "start"),)
+    grid_id: Mapped[str] = mapped_column(ForeignKey("grids.id"), primary_key=True)
+    start: Mapped[datetime] = mapped_column(DateTime(), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+    snapshot_hash: Mapped[str | None] = mapped_column(String(64))
+    trades_hash: Mapped[str | None] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime())
+
+
+class Order(Timestamped, Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("prosumer_id", "idempotency_key"),
+        Index("ix_orders_grid_id_timeframe_start", "grid_id", "timeframe_start"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    grid_id: Mapped[str] = mapped_column(ForeignKey("grids.id"))
+    prosumer_id: Mapped[str] = mapped_column(ForeignKey("prosumers.id"))
+    timeframe_start: Mapped[datetime] = mapped_column(DateTime())
+    side: Mapped[str] = mapped_column(String(4))
+    energy_wh: Mapped[int] = mapped_column(BigInteger)
+    limit_price: Mapped[Decimal] = mapped_column(DecimalText())
+    status: Mapped[str] = mapped_column(String(12))
+    filled_wh: Mapped[int] = mapped_column(BigInteger, default=0)
+    trade_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Partner(Timestamped, Base):
+    __tablename__ = "partners"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    grid_id: Mapped[str] = mapped_column(ForeignKey("grids.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    trust_level: Mapped[int] = mapped_column(Integer)
+    datapoints: Mapped[int] = mapped_column(BigInteger)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10))
+    grid_id: Mapped[str | None] = mapped_column(ForeignKey("grids.id"))
+    prosumer_id: Mapped[str | None] = mapped_column(ForeignKey("prosumers.id"))
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime())
+
+
+class Deployment(Base):
+    """The settlement contract on a chain; the newest row per chain is current."""
+
+    __tablename__ = "ledger_deployments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    address: Mapped[str] = mapped_column(String(42))
+    deployed_at: Mapped[datetime] = mapped_column(DateTime())
