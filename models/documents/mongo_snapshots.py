@@ -1,0 +1,145 @@
+"""SnapshotStore on pymongo: a header collection plus one line document per prosumer."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from models.documents.mongo_collection import replace_many
+from models.documents.shapes import (
+    GRID_TOTAL_FIELDS,
+    LINE_SUM_FIELDS,
+    exact_int,
+    join_snapshot,
+    split_snapshot,
+    totals_only,
+    zero_grid_totals,
+)
+from models.ports import Doc
+
+
+def _line_doc(header: Doc, line: Doc) -> Doc:
+    """One line document: key fields and integer sums on top, the exact line nested."""
+    grid_id, start, pid = header["grid_id"], header["start"], line["prosumer_id"]
+    doc: Doc = {"_id": f"{grid_id}:{start}:{pid}", "grid_id": grid_id, "start": start}
+    doc["prosumer_id"] = pid
+    doc.update((f, exact_int(line[f])) for f in LINE_SUM_FIELDS)
+    doc["missing"] = 1 if line.get("missing") else 0
+    doc["line"] = line
+    return doc
+
+
+def _range(grid_id: str, start_from: str, start_to: str) -> Doc:
+    """Filter for one grid's snapshots with `start_from <= start < start_to`."""
+    return {"grid_id": grid_id, "start": {"$gte": start_from, "$lt": start_to}}
+
+
+def _page(skip: int, limit: int) -> list[Doc]:
+    """$skip/$limit stages, leaving out the neutral ones."""
+    return ([{"$skip": skip}] if skip > 0 else []) + ([{"$limit": limit}] if limit > 0 else [])
+
+
+class MongoSnapshotStore:
+    """Snapshots in `snapshots` (headers) and `snapshot_lines` (one doc per prosumer)."""
+
+    def __init__(self, db: Database) -> None:
+        self._headers = db["snapshots"]
+        self._lines = db["snapshot_lines"]
+        self._indexed = False
+
+    def _ensure_indexes(self) -> None:
+        """Create the indexes on first use (so opening never blocks on the server)."""
+        if self._indexed:
+            return
+        self._headers.create_index([("grid_id", ASCENDING), ("start", ASCENDING)], unique=True)
+        self._lines.create_index(
+            [("grid_id", ASCENDING), ("start", ASCENDING), ("prosumer_id", ASCENDING)]
+        )
+        self._indexed = True
+
+    def save(self, snapshot: Doc) -> Doc:
+        """Store lines first, header last; an existing snapshot wins and is returned."""
+        header, lines = split_snapshot(snapshot)
+        self._ensure_indexes()
+        stored = self.get(header["grid_id"], header["start"])
+        if stored is not None:
+            return stored
+        key = {"grid_id": header["grid_id"], "start": header["start"]}
+        replace_many(self._lines, (_line_doc(header, line) for line in lines))
+        pids = [line["prosumer_id"] for line in lines]
+        self._lines.delete_many({**key, "prosumer_id": {"$nin": pids}})
+        with contextlib.suppress(DuplicateKeyError):
+            self._headers.insert_one(dict(header))
+        found = self.get(header["grid_id"], header["start"])
+        assert found is not None
+        return found
+
+    def get(self, grid_id: str, start: str) -> Doc | None:
+        """The full snapshot (lines by prosumer_id) if its header exists."""
+        self._ensure_indexes()
+        header = self._headers.find_one({"grid_id": grid_id, "start": start})
+        if header is None:
+            return None
+        cursor = self._lines.find({"grid_id": grid_id, "start": start}, {"line": 1})
+        lines = [d["line"] for d in cursor.sort("prosumer_id", ASCENDING)]
+        return join_snapshot(header, lines)
+
+    def list_totals(
+        self, grid_id: str, start_from: str, start_to: str, skip: int, limit: int
+    ) -> tuple[list[Doc], int]:
+        """Headers in range without lines, oldest first, and their count."""
+        self._ensure_indexes()
+        where = _range(grid_id, start_from, start_to)
+        cursor = self._headers.find(where).sort("start", ASCENDING)
+        docs = [totals_only(d) for d in cursor.skip(max(skip, 0)).limit(max(limit, 0))]
+        return docs, self._headers.count_documents(where)
+
+    def netto(
+        self, grid_id: str, start_from: str, start_to: str, skip: int, limit: int
+    ) -> tuple[list[Doc], int, Doc]:
+        """Per-prosumer sums over committed snapshots in range, their count, grid totals."""
+        self._ensure_indexes()
+        where = _range(grid_id, start_from, start_to)
+        starts = sorted(self._headers.distinct("start", where))
+        if not starts:
+            return [], 0, zero_grid_totals()
+        facet = self._lines.aggregate(
+            [
+                {"$match": {"grid_id": grid_id, "start": {"$in": starts}}},
+                {"$group": _line_group()},
+                {"$facet": {"rows": [{"$sort": {"_id": 1}}, *_page(skip, limit)],
+                            "count": [{"$count": "n"}]}},
+            ]
+        ).next()
+        rows = [_netto_row(r) for r in facet["rows"]]
+        count = facet["count"][0]["n"] if facet["count"] else 0
+        return rows, count, self._grid_totals(where)
+
+    def _grid_totals(self, where: Doc) -> Doc:
+        """Sums of the snapshot totals in range plus the number of snapshots."""
+        group: dict[str, Any] = {"_id": None, "timeframes": {"$sum": 1}}
+        group.update((f, {"$sum": f"$totals.{f}"}) for f in GRID_TOTAL_FIELDS)
+        found = list(self._headers.aggregate([{"$match": where}, {"$group": group}]))
+        if not found:
+            return zero_grid_totals()
+        return {f: exact_int(found[0][f]) for f in (*GRID_TOTAL_FIELDS, "timeframes")}
+
+
+def _line_group() -> Doc:
+    """$group stage body summing line documents per prosumer."""
+    group: Doc = {"_id": "$prosumer_id"}
+    group.update((f, {"$sum": f"${f}"}) for f in LINE_SUM_FIELDS)
+    group["timeframes"] = {"$sum": 1}
+    group["missing"] = {"$sum": "$missing"}
+    return group
+
+
+def _netto_row(row: Doc) -> Doc:
+    """A netto row from a $group result, sums as Python ints."""
+    out: Doc = {"prosumer_id": row["_id"]}
+    out.update((f, exact_int(row[f])) for f in (*LINE_SUM_FIELDS, "timeframes", "missing"))
+    return out

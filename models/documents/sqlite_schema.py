@@ -1,0 +1,50 @@
+"""DDL of the SQLite document store: snap_* for snapshots, tx_* for trades, doc_<name>."""
+
+from __future__ import annotations
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS snap_headers (
+        grid_id TEXT NOT NULL,
+        start TEXT NOT NULL,
+        production_wh INTEGER NOT NULL,
+        consumption_wh INTEGER NOT NULL,
+        net_wh INTEGER NOT NULL,
+        surplus_wh INTEGER NOT NULL,
+        deficit_wh INTEGER NOT NULL,
+        export_wh INTEGER NOT NULL,
+        import_wh INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (grid_id, start)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS snap_lines (
+        grid_id TEXT NOT NULL,
+        prosumer_id TEXT NOT NULL,
+        start TEXT NOT NULL,
+        produced_wh INTEGER NOT NULL,
+        consumed_wh INTEGER NOT NULL,
+        net_wh INTEGER NOT NULL,
+        missing INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (grid_id, prosumer_id, start)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS snap_lines_by_start ON snap_lines (grid_id, start)",
+    """CREATE TABLE IF NOT EXISTS tx_trades (
+        id TEXT PRIMARY KEY,
+        grid_id TEXT NOT NULL,
+        timeframe_start TEXT NOT NULL,
+        line INTEGER NOT NULL,
+        seller TEXT NOT NULL,
+        buyer TEXT NOT NULL,
+        energy_wh INTEGER NOT NULL,
+        amount_minor INTEGER NOT NULL,
+        body TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS tx_by_time ON tx_trades (grid_id, timeframe_start, line)",
+    "CREATE INDEX IF NOT EXISTS tx_by_seller ON tx_trades (grid_id, seller, timeframe_start)",
+    "CREATE INDEX IF NOT EXISTS tx_by_buyer ON tx_trades (grid_id, buyer, timeframe_start)",
+)
+
+
+def collection_ddl(table: str) -> str:
+    """DDL of one generic collection table `doc_<name>` (name already validated)."""
+    return f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, body TEXT NOT NULL)"

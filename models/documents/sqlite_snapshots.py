@@ -1,0 +1,116 @@
+"""SnapshotStore on SQLite: `snap_headers` plus `snap_lines`, written in one transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from models.documents.shapes import (
+    GRID_TOTAL_FIELDS,
+    LINE_SUM_FIELDS,
+    exact_int,
+    join_snapshot,
+    split_snapshot,
+    totals_only,
+)
+from models.documents.sqlite_db import SqliteDb, dumps
+from models.ports import Doc
+
+_RANGE = "grid_id = ? AND start >= ? AND start < ?"
+_INSERT_LINE = (
+    "INSERT INTO snap_lines (grid_id, prosumer_id, start, produced_wh, consumed_wh, net_wh,"
+    " missing, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_HEADER = (
+    f"INSERT INTO snap_headers (grid_id, start, {', '.join(GRID_TOTAL_FIELDS)}, body)"
+    f" VALUES (?, ?, {', '.join('?' for _ in GRID_TOTAL_FIELDS)}, ?)"
+)
+_NETTO_ROWS = (
+    "SELECT prosumer_id, SUM(produced_wh), SUM(consumed_wh), SUM(net_wh), COUNT(*),"
+    f" SUM(missing) FROM snap_lines WHERE {_RANGE}"
+    " GROUP BY prosumer_id ORDER BY prosumer_id LIMIT ? OFFSET ?"
+)
+_NETTO_COUNT = f"SELECT COUNT(DISTINCT prosumer_id) FROM snap_lines WHERE {_RANGE}"
+_GRID_TOTALS = (
+    f"SELECT {', '.join(f'COALESCE(SUM({f}), 0)' for f in GRID_TOTAL_FIELDS)}, COUNT(*)"
+    f" FROM snap_headers WHERE {_RANGE}"
+)
+
+
+def _line_row(header: Doc, line: Doc) -> tuple[object, ...]:
+    """Column values of one snap_lines row."""
+    sums = [exact_int(line[f]) for f in LINE_SUM_FIELDS]
+    missing = 1 if line.get("missing") else 0
+    return (header["grid_id"], line["prosumer_id"], header["start"], *sums, missing, dumps(line))
+
+
+def _header_row(header: Doc) -> tuple[object, ...]:
+    """Column values of one snap_headers row."""
+    totals = [exact_int(header["totals"][f]) for f in GRID_TOTAL_FIELDS]
+    return (header["grid_id"], header["start"], *totals, dumps(header))
+
+
+class SqliteSnapshotStore:
+    """Immutable snapshots; header and lines commit together."""
+
+    def __init__(self, db: SqliteDb) -> None:
+        self._db = db
+
+    def save(self, snapshot: Doc) -> Doc:
+        """Store the snapshot unless (grid_id, start) exists; return the stored one."""
+        header, lines = split_snapshot(snapshot)
+        key = (header["grid_id"], header["start"])
+        with self._db.write() as conn:
+            stored = self._get(conn, *key)
+            if stored is not None:
+                return stored
+            conn.execute("DELETE FROM snap_lines WHERE grid_id = ? AND start = ?", key)
+            conn.executemany(_INSERT_LINE, [_line_row(header, line) for line in lines])
+            conn.execute(_INSERT_HEADER, _header_row(header))
+        return join_snapshot(json.loads(dumps(header)), json.loads(dumps(lines)))
+
+    def get(self, grid_id: str, start: str) -> Doc | None:
+        """The full snapshot with lines in prosumer_id order, or None."""
+        with self._db.read() as conn:
+            return self._get(conn, grid_id, start)
+
+    @staticmethod
+    def _get(conn: sqlite3.Connection, grid_id: str, start: str) -> Doc | None:
+        """Read one snapshot inside the caller's transaction."""
+        key = (grid_id, start)
+        row = conn.execute(
+            "SELECT body FROM snap_headers WHERE grid_id = ? AND start = ?", key
+        ).fetchone()
+        if row is None:
+            return None
+        bodies = conn.execute(
+            "SELECT body FROM snap_lines WHERE grid_id = ? AND start = ? ORDER BY prosumer_id", key
+        )
+        return join_snapshot(json.loads(row[0]), [json.loads(b) for (b,) in bodies])
+
+    def list_totals(
+        self, grid_id: str, start_from: str, start_to: str, skip: int, limit: int
+    ) -> tuple[list[Doc], int]:
+        """Snapshots in range without lines, oldest first, and their count."""
+        params = (grid_id, start_from, start_to)
+        with self._db.read() as conn:
+            bodies = conn.execute(
+                f"SELECT body FROM snap_headers WHERE {_RANGE} ORDER BY start LIMIT ? OFFSET ?",
+                (*params, limit if limit > 0 else -1, max(skip, 0)),
+            ).fetchall()
+            total = conn.execute(f"SELECT COUNT(*) FROM snap_headers WHERE {_RANGE}", params)
+            return [totals_only(json.loads(b)) for (b,) in bodies], int(total.fetchone()[0])
+
+    def netto(
+        self, grid_id: str, start_from: str, start_to: str, skip: int, limit: int
+    ) -> tuple[list[Doc], int, Doc]:
+        """Per-prosumer sums (GROUP BY over snap_lines), prosumer count and grid totals."""
+        params = (grid_id, start_from, start_to)
+        page = (limit if limit > 0 else -1, max(skip, 0))
+        with self._db.read() as conn:
+            rows = conn.execute(_NETTO_ROWS, (*params, *page)).fetchall()
+            count = conn.execute(_NETTO_COUNT, params).fetchone()[0]
+            totals = conn.execute(_GRID_TOTALS, params).fetchone()
+        names = ("prosumer_id", *LINE_SUM_FIELDS, "timeframes", "missing")
+        grid = dict(zip((*GRID_TOTAL_FIELDS, "timeframes"), map(exact_int, totals), strict=True))
+        return [dict(zip(names, row, strict=True)) for row in rows], int(count), grid

@@ -1,0 +1,132 @@
+"""TransactionStore on SQLite: `tx_trades` with indexed key, party and amount columns."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from models.documents.shapes import (
+    PARTY_SUM_FIELDS,
+    checked_trades,
+    exact_int,
+)
+from models.documents.sqlite_db import SqliteDb, dumps
+from models.ports import Doc
+
+_COLUMNS = ("id", "grid_id", "timeframe_start", "line", "seller", "buyer", "energy_wh",
+            "amount_minor", "body")
+_UPSERT = (
+    f"INSERT INTO tx_trades ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+    f" ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _COLUMNS[1:])}"
+    " WHERE tx_trades.body IS NOT excluded.body"
+)
+_RANGE = "grid_id = ? AND timeframe_start >= ? AND timeframe_start < ?"
+_SUMS = (
+    "COALESCE(SUM(CASE WHEN seller = :p THEN energy_wh END), 0),"
+    " COALESCE(SUM(CASE WHEN buyer = :p THEN energy_wh END), 0),"
+    " COALESCE(SUM(CASE WHEN seller = :p THEN amount_minor END), 0),"
+    " COALESCE(SUM(CASE WHEN buyer = :p THEN amount_minor END), 0), COUNT(*)"
+)
+_NAMED_RANGE = (
+    "grid_id = :g AND timeframe_start >= :a AND timeframe_start < :b"
+    " AND (seller = :p OR buyer = :p)"
+)
+_ALL_SUMS = (
+    "SELECT party, SUM(sold), SUM(bought), SUM(received), SUM(paid), SUM(n) FROM ("
+    f" SELECT seller AS party, energy_wh AS sold, 0 AS bought, amount_minor AS received,"
+    f" 0 AS paid, 1 AS n FROM tx_trades WHERE {_RANGE}"
+    " UNION ALL SELECT buyer, 0, energy_wh, 0, amount_minor, (buyer <> seller)"
+    f" FROM tx_trades WHERE {_RANGE}) GROUP BY party ORDER BY party"
+)
+
+
+def _trade_row(trade: Doc) -> tuple[Any, ...]:
+    """Column values of one tx_trades row."""
+    return (
+        trade["_id"], trade["grid_id"], trade["timeframe_start"], exact_int(trade["line"]),
+        trade["seller"], trade["buyer"], exact_int(trade["energy_wh"]),
+        exact_int(trade["amount_minor"]), dumps(trade),
+    )
+
+
+def _parties(party: str | None, counterparty: str | None) -> tuple[str, list[str]]:
+    """SQL condition and parameters for the party/counterparty filter."""
+    if party is not None and counterparty is not None:
+        cond = " AND ((seller = ? AND buyer = ?) OR (seller = ? AND buyer = ?))"
+        return cond, [party, counterparty, counterparty, party]
+    one = party if party is not None else counterparty
+    return ("", []) if one is None else (" AND (seller = ? OR buyer = ?)", [one, one])
+
+
+class SqliteTransactionStore:
+    """Trades keyed by their deterministic id."""
+
+    def __init__(self, db: SqliteDb) -> None:
+        self._db = db
+
+    def save_timeframe(self, grid_id: str, start: str, trades: Iterable[Doc]) -> None:
+        """Upsert a timeframe's trades in one transaction; unchanged rows are not rewritten."""
+        rows = [_trade_row(t) for t in checked_trades(grid_id, start, trades)]
+        with self._db.write() as conn:
+            conn.executemany(_UPSERT, rows)
+
+    def timeframe(self, grid_id: str, start: str) -> list[Doc]:
+        """All trades of one timeframe in line order."""
+        sql = "SELECT body FROM tx_trades WHERE grid_id = ? AND timeframe_start = ? ORDER BY line"
+        return [json.loads(b) for (b,) in self._db.conn.execute(sql, (grid_id, start))]
+
+    def list(
+        self,
+        grid_id: str,
+        start_from: str,
+        start_to: str,
+        party: str | None,
+        counterparty: str | None,
+        skip: int,
+        limit: int,
+    ) -> tuple[list[Doc], int]:
+        """Trades in range, newest timeframe first then line, and their count."""
+        cond, extra = _parties(party, counterparty)
+        where, params = f"{_RANGE}{cond}", [grid_id, start_from, start_to, *extra]
+        page = [limit if limit > 0 else -1, max(skip, 0)]
+        with self._db.read() as conn:
+            bodies = conn.execute(
+                f"SELECT body FROM tx_trades WHERE {where}"
+                " ORDER BY timeframe_start DESC, line ASC LIMIT ? OFFSET ?",
+                params + page,
+            ).fetchall()
+            total = conn.execute(f"SELECT COUNT(*) FROM tx_trades WHERE {where}", params)
+            return [json.loads(b) for (b,) in bodies], int(total.fetchone()[0])
+
+    def party_sums(self, grid_id: str, start_from: str, start_to: str, party: str) -> Doc:
+        """Sold/bought energy, received/paid money and trade count of one party."""
+        params = {"g": grid_id, "a": start_from, "b": start_to, "p": party}
+        row = self._db.conn.execute(
+            f"SELECT {_SUMS} FROM tx_trades WHERE {_NAMED_RANGE}", params
+        ).fetchone()
+        return dict(zip(PARTY_SUM_FIELDS, map(exact_int, row), strict=True))
+
+    def all_party_sums(self, grid_id: str, start_from: str, start_to: str) -> dict[str, Doc]:
+        """The party sums of every seller and buyer in range."""
+        params = (grid_id, start_from, start_to) * 2
+        rows = self._db.conn.execute(_ALL_SUMS, params).fetchall()
+        return {
+            r[0]: dict(zip(PARTY_SUM_FIELDS, map(exact_int, r[1:]), strict=True)) for r in rows
+        }
+
+    def per_timeframe(self, grid_id: str, start_from: str, start_to: str, party: str) -> list[Doc]:
+        """Received/paid money and sold/bought energy of one party per timeframe, oldest first."""
+        params = {"g": grid_id, "a": start_from, "b": start_to, "p": party}
+        rows = self._db.conn.execute(
+            f"SELECT timeframe_start, {_SUMS} FROM tx_trades WHERE {_NAMED_RANGE}"
+            " GROUP BY timeframe_start ORDER BY timeframe_start",
+            params,
+        )
+        keys = ("received_minor", "paid_minor", "sold_wh", "bought_wh")
+        out = []
+        for start, *sums in rows:
+            named = dict(zip(PARTY_SUM_FIELDS, map(exact_int, sums), strict=True))
+            out.append({"start": start, **{k: named[k] for k in keys}})
+        return out
+

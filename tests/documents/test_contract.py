@@ -1,0 +1,330 @@
+"""The document-store contract, run on every engine (SQLite, mongomock, MongoDB if set)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from models.documents.mongo import MongoStores
+from models.ports import DocumentStores
+from tests.documents.samples import content_hash, random_trades, snapshot, trade, ts
+
+BIG = 2**62 + 12345
+
+
+# --- Collection -------------------------------------------------------------------------------
+
+
+def test_collection_put_get_replace(stores: DocumentStores) -> None:
+    items = stores.collection("items")
+    assert items.get("a") is None
+    items.put("a", {"n": BIG, "tags": ["x", 1], "sub": {"k": None}, "ok": True})
+    got = items.get("a")
+    assert got == {"_id": "a", "n": BIG, "tags": ["x", 1], "sub": {"k": None}, "ok": True}
+    assert type(got["n"]) is int  # type: ignore[index]
+    items.put("a", {"m": 1})
+    assert items.get("a") == {"_id": "a", "m": 1}
+
+
+def test_collection_rejects_a_foreign_id_and_bad_names(stores: DocumentStores) -> None:
+    items = stores.collection("items")
+    with pytest.raises(ValueError):
+        items.put("a", {"_id": "b"})
+    with pytest.raises(ValueError):
+        stores.collection("no-dashes; drop")
+    with pytest.raises(ValueError):
+        items.find({"a.b": 1})
+
+
+def test_collections_are_separate(stores: DocumentStores) -> None:
+    stores.collection("one").put("k", {"v": 1})
+    assert stores.collection("two").get("k") is None
+    assert stores.collection("one").get("k") == {"_id": "k", "v": 1}
+
+
+def test_put_many_inserts_and_replaces(stores: DocumentStores) -> None:
+    items = stores.collection("items")
+    items.put_many({f"k{i:04d}": {"i": i, "even": i % 2 == 0} for i in range(2500)})
+    items.put_many({"k0001": {"i": -1}, "new": {"i": 9}})
+    assert items.count() == 2501
+    assert items.get("k0001") == {"_id": "k0001", "i": -1}
+    assert items.count({"even": True}) == 1250
+
+
+def test_insert_if_absent_keeps_the_first(stores: DocumentStores) -> None:
+    items = stores.collection("items")
+    assert items.insert_if_absent("o", {"state": "planned"}) == {"_id": "o", "state": "planned"}
+    assert items.insert_if_absent("o", {"state": "other"}) == {"_id": "o", "state": "planned"}
+    assert items.count() == 1
+
+
+def test_update_with_expectations(stores: DocumentStores) -> None:
+    items = stores.collection("items")
+    items.put("s", {"state": "planned", "nonce": 0})
+    assert not items.update("missing", {"state": "sent"})
+    assert not items.update("s", {"state": "sent"}, expect={"state": "sent"})
+    assert items.get("s") == {"_id": "s", "state": "planned", "nonce": 0}
+    assert items.update("s", {"state": "sent", "tx": "0xab"}, expect={"state": "planned"})
+    assert items.get("s") == {"_id": "s", "state": "sent", "nonce": 0, "tx": "0xab"}
+    assert items.update("s", {"nonce": 1}, expect={"nonce": 0, "absent": None})
+    assert not items.update("s", {"nonce": 2}, expect={"nonce": 0})
+    assert items.update("s", {}, expect={"nonce": 1})
+    with pytest.raises(ValueError):
+        items.update("s", {"_id": "other"})
+
+
+def test_find_filters_sorts_and_pages(stores: DocumentStores) -> None:
+    items = stores.collection("items")
+    docs = {f"d{i}": {"period": f"2026-{1 + i % 3:02d}", "rank": i % 4, "i": i} for i in range(12)}
+    items.put_many(docs)
+    march = items.find({"period": "2026-03"}, sort=[("rank", -1), ("i", 1)])
+    assert [d["i"] for d in march] == [11, 2, 5, 8]
+    assert [d["_id"] for d in items.find(sort=[("rank", 1)], limit=4)] == [
+        "d0", "d4", "d8", "d1"
+    ]
+    assert [d["i"] for d in items.find(sort=[("i", 1)], skip=10)] == [10, 11]
+    assert items.find({"period": "2026-01", "rank": 3}) == [{"_id": "d3", **docs["d3"]}]
+    assert items.count({"rank": 0}) == 3
+    assert items.find({"nope": "x"}) == []
+
+
+def test_find_matches_null_and_missing(stores: DocumentStores) -> None:
+    items = stores.collection("items")
+    items.put_many({"a": {"v": None}, "b": {}, "c": {"v": 0}})
+    assert [d["_id"] for d in items.find({"v": None})] == ["a", "b"]
+    assert items.find({"_id": "c"}) == [{"_id": "c", "v": 0}]
+
+
+# --- SnapshotStore ----------------------------------------------------------------------------
+
+READINGS = {"p3": (500, 200, False), "p1": (0, 700, False), "p2": (BIG, 1, True)}
+
+
+def test_snapshot_round_trip_is_exact(stores: DocumentStores) -> None:
+    snap = snapshot("g1", 0, READINGS)
+    stored = stores.snapshots.save(snap)
+    expected = {**snap, "lines": sorted(snap["lines"], key=lambda x: x["prosumer_id"])}
+    assert stored == expected
+    got = stores.snapshots.get("g1", ts(0))
+    assert got == expected
+    assert content_hash(got) == snap["content_hash"]  # type: ignore[arg-type]
+    assert [type(x["produced_wh"]) for x in got["lines"]] == [int] * 3  # type: ignore[index]
+    assert stores.snapshots.get("g1", ts(1)) is None
+    assert stores.snapshots.get("g2", ts(0)) is None
+
+
+def test_snapshot_is_immutable(stores: DocumentStores) -> None:
+    first = stores.snapshots.save(snapshot("g1", 0, READINGS))
+    other = snapshot("g1", 0, {"p9": (1, 1, False)})
+    assert stores.snapshots.save(other) == first
+    assert stores.snapshots.get("g1", ts(0)) == first
+
+
+def _break_header_writes(stores: DocumentStores, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the next snapshot save die after its lines and before its header."""
+
+    def die(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("process died")
+
+    if isinstance(stores, MongoStores):
+        monkeypatch.setattr(stores.snapshots._headers, "insert_one", die)
+    else:
+        import models.documents.sqlite_snapshots as mod
+
+        monkeypatch.setattr(mod, "_INSERT_HEADER", "INSERT INTO no_such_table VALUES (?)")
+
+
+def test_snapshot_save_survives_a_crash(
+    stores: DocumentStores, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crashed = snapshot("g1", 0, {**READINGS, "p0": (5, 5, False)})
+    with monkeypatch.context() as patch:
+        _break_header_writes(stores, patch)
+        with pytest.raises(Exception):  # noqa: B017 - the engine's own failure
+            stores.snapshots.save(crashed)
+    assert stores.snapshots.get("g1", ts(0)) is None
+    assert stores.snapshots.list_totals("g1", ts(0), ts(9), 0, 10) == ([], 0)
+    rows, count, totals = stores.snapshots.netto("g1", ts(0), ts(9), 0, 10)
+    assert (rows, count, totals["timeframes"]) == ([], 0, 0)
+    snap = snapshot("g1", 0, READINGS)
+    stores.snapshots.save(snap)
+    got = stores.snapshots.get("g1", ts(0))
+    assert [x["prosumer_id"] for x in got["lines"]] == ["p1", "p2", "p3"]  # type: ignore[index]
+    assert content_hash(got) == snap["content_hash"]  # type: ignore[arg-type]
+
+
+def test_list_totals_range_order_and_pages(stores: DocumentStores) -> None:
+    for slot in (3, 0, 2, 1, 4):
+        stores.snapshots.save(snapshot("g1", slot, {"a": (slot, 1, False)}))
+    stores.snapshots.save(snapshot("g2", 1, {"a": (1, 1, False)}))
+    docs, total = stores.snapshots.list_totals("g1", ts(1), ts(4), 0, 10)
+    assert total == 3
+    assert [d["start"] for d in docs] == [ts(1), ts(2), ts(3)]
+    assert all("lines" not in d for d in docs)
+    expected = {k: v for k, v in snapshot("g1", 2, {"a": (2, 1, False)}).items() if k != "lines"}
+    assert docs[1] == expected
+    page, total = stores.snapshots.list_totals("g1", ts(0), ts(9), 1, 2)
+    assert ([d["start"] for d in page], total) == ([ts(1), ts(2)], 5)
+
+
+def _netto_fixture(stores: DocumentStores) -> list[dict]:
+    """Save four g1 snapshots and one g2 snapshot; return the g1 ones."""
+    snaps = [
+        snapshot("g1", 0, {"b": (10, 3, False), "a": (0, 4, False)}),
+        snapshot("g1", 1, {"a": (BIG, 0, False), "c": (0, 9, True)}),
+        snapshot("g1", 2, {"b": (1, 1, True), "c": (7, 0, False), "a": (2, 2, False)}),
+        snapshot("g1", 5, {"a": (100, 0, False)}),
+    ]
+    for snap in [*snaps, snapshot("g2", 1, {"a": (999, 0, False)})]:
+        stores.snapshots.save(snap)
+    return snaps[:3]
+
+
+def test_netto_sums_per_prosumer_and_grid(stores: DocumentStores) -> None:
+    snaps = _netto_fixture(stores)
+    rows, count, totals = stores.snapshots.netto("g1", ts(0), ts(3), 0, 10)
+    assert count == 3
+    assert rows == [
+        {"prosumer_id": "a", "produced_wh": BIG + 2, "consumed_wh": 6, "net_wh": BIG - 4,
+         "timeframes": 3, "missing": 0},
+        {"prosumer_id": "b", "produced_wh": 11, "consumed_wh": 4, "net_wh": 7,
+         "timeframes": 2, "missing": 1},
+        {"prosumer_id": "c", "produced_wh": 7, "consumed_wh": 9, "net_wh": -2,
+         "timeframes": 2, "missing": 1},
+    ]
+    fields = ("production_wh", "consumption_wh", "net_wh", "surplus_wh", "deficit_wh",
+              "export_wh", "import_wh")
+    expected = {f: sum(s["totals"][f] for s in snaps) for f in fields}
+    assert totals == {**expected, "timeframes": 3}
+    assert all(type(v) is int for row in rows for k, v in row.items() if k != "prosumer_id")
+    assert all(type(v) is int for v in totals.values())
+
+
+def test_netto_pages_and_empty_ranges(stores: DocumentStores) -> None:
+    _netto_fixture(stores)
+    rows, count, _ = stores.snapshots.netto("g1", ts(0), ts(9), 1, 1)
+    assert ([r["prosumer_id"] for r in rows], count) == (["b"], 3)
+    rows, count, totals = stores.snapshots.netto("g1", ts(3), ts(5), 0, 10)
+    assert (rows, count) == ([], 0)
+    assert set(totals.values()) == {0} and len(totals) == 8
+
+
+# --- TransactionStore -------------------------------------------------------------------------
+
+PARTIES = ["grid", "plant", "p1", "p2", "p3"]
+
+
+def _trades(stores: DocumentStores) -> list[dict]:
+    """Save three timeframes of g1 trades (one in another grid); return the g1 ones."""
+    out = []
+    for slot in range(3):
+        batch = random_trades("g1", slot, 40, PARTIES, seed=slot)
+        stores.transactions.save_timeframe("g1", ts(slot), batch)
+        out += batch
+    stores.transactions.save_timeframe("g2", ts(1), random_trades("g2", 1, 5, PARTIES, 9))
+    return out
+
+
+def test_save_timeframe_round_trip_and_idempotence(stores: DocumentStores) -> None:
+    trades = random_trades("g1", 0, 30, PARTIES, seed=1)
+    stores.transactions.save_timeframe("g1", ts(0), list(reversed(trades)))
+    assert stores.transactions.timeframe("g1", ts(0)) == trades
+    stores.transactions.save_timeframe("g1", ts(0), trades)
+    assert stores.transactions.timeframe("g1", ts(0)) == trades
+    assert stores.transactions.list("g1", ts(0), ts(1), None, None, 0, 0)[1] == 30
+    assert stores.transactions.timeframe("g1", ts(1)) == []
+
+
+def test_save_timeframe_rejects_foreign_or_duplicate_trades(stores: DocumentStores) -> None:
+    good = trade("g1", 0, 0, "p1", "grid", 5, 1)
+    with pytest.raises(ValueError):
+        stores.transactions.save_timeframe("g1", ts(1), [good])
+    with pytest.raises(ValueError):
+        stores.transactions.save_timeframe("g2", ts(0), [good])
+    with pytest.raises(ValueError):
+        stores.transactions.save_timeframe("g1", ts(0), [good, dict(good)])
+    assert stores.transactions.timeframe("g1", ts(0)) == []
+
+
+def test_save_timeframe_handles_twelve_thousand_trades(stores: DocumentStores) -> None:
+    trades = random_trades("g1", 7, 12_000, PARTIES, seed=7)
+    began = time.perf_counter()
+    stores.transactions.save_timeframe("g1", ts(7), trades)
+    stores.transactions.save_timeframe("g1", ts(7), trades)
+    elapsed = time.perf_counter() - began
+    assert stores.transactions.list("g1", ts(7), ts(8), None, None, 0, 1)[1] == 12_000
+    assert elapsed < 15, f"two saves of 12,000 trades took {elapsed:.1f}s"
+
+
+def test_list_orders_filters_and_pages(stores: DocumentStores) -> None:
+    trades = _trades(stores)
+    page, total = stores.transactions.list("g1", ts(0), ts(9), None, None, 0, 0)
+    newest_first = sorted(trades, key=lambda t: (-int(t["timeframe_start"][11:13]) * 60
+                                                 - int(t["timeframe_start"][14:16]), t["line"]))
+    assert (page, total) == (newest_first, 120)
+    page, total = stores.transactions.list("g1", ts(1), ts(2), None, None, 5, 10)
+    assert (page, total) == ([t for t in trades if t["timeframe_start"] == ts(1)][5:15], 40)
+    mine = [t for t in newest_first if "p1" in (t["seller"], t["buyer"])]
+    assert stores.transactions.list("g1", ts(0), ts(9), "p1", None, 0, 0) == (mine, len(mine))
+    assert stores.transactions.list("g1", ts(0), ts(9), None, "p1", 0, 0) == (mine, len(mine))
+    pair = [t for t in mine if {t["seller"], t["buyer"]} == {"p1", "grid"}]
+    assert stores.transactions.list("g1", ts(0), ts(9), "p1", "grid", 0, 0) == (pair, len(pair))
+    assert stores.transactions.list("g1", ts(0), ts(9), "p1", "p1", 0, 0) == ([], 0)
+
+
+def _reference_sums(trades: list[dict], party: str) -> dict:
+    """Party sums computed directly from the trade list."""
+    sold = [t for t in trades if t["seller"] == party]
+    bought = [t for t in trades if t["buyer"] == party]
+    return {
+        "sold_wh": sum(t["energy_wh"] for t in sold),
+        "bought_wh": sum(t["energy_wh"] for t in bought),
+        "received_minor": sum(t["amount_minor"] for t in sold),
+        "paid_minor": sum(t["amount_minor"] for t in bought),
+        "trades": len({t["_id"] for t in sold + bought}),
+    }
+
+
+def test_party_sums_match_the_trades(stores: DocumentStores) -> None:
+    trades = _trades(stores)
+    in_range = [t for t in trades if t["timeframe_start"] < ts(2)]
+    for party in PARTIES:
+        got = stores.transactions.party_sums("g1", ts(0), ts(2), party)
+        assert got == _reference_sums(in_range, party)
+        assert all(type(v) is int for v in got.values())
+    zero = dict.fromkeys(("sold_wh", "bought_wh", "received_minor", "paid_minor", "trades"), 0)
+    assert stores.transactions.party_sums("g1", ts(0), ts(2), "nobody") == zero
+    everyone = stores.transactions.all_party_sums("g1", ts(0), ts(2))
+    assert everyone == {p: _reference_sums(in_range, p) for p in sorted(PARTIES)}
+    assert stores.transactions.all_party_sums("g1", ts(5), ts(6)) == {}
+
+
+def test_self_trade_counts_once(stores: DocumentStores) -> None:
+    stores.transactions.save_timeframe("g1", ts(0), [trade("g1", 0, 0, "p1", "p1", 5, 3)])
+    expected = {"sold_wh": 5, "bought_wh": 5, "received_minor": 3, "paid_minor": 3, "trades": 1}
+    assert stores.transactions.party_sums("g1", ts(0), ts(1), "p1") == expected
+    assert stores.transactions.all_party_sums("g1", ts(0), ts(1)) == {"p1": expected}
+
+
+def test_per_timeframe_oldest_first(stores: DocumentStores) -> None:
+    trades = _trades(stores)
+    got = stores.transactions.per_timeframe("g1", ts(0), ts(9), "p2")
+    expected = []
+    for slot in range(3):
+        sums = _reference_sums([t for t in trades if t["timeframe_start"] == ts(slot)], "p2")
+        keys = ("received_minor", "paid_minor", "sold_wh", "bought_wh")
+        expected.append({"start": ts(slot), **{k: sums[k] for k in keys}})
+    assert got == expected
+    assert stores.transactions.per_timeframe("g1", ts(0), ts(9), "nobody") == []
+
+
+# --- DocumentStores ---------------------------------------------------------------------------
+
+
+def test_ping_and_reopen_after_close(stores: DocumentStores) -> None:
+    stores.ping(1.0)
+    stores.collection("items").put("a", {"v": 1})
+    if not isinstance(stores, MongoStores):
+        stores.close()
+        assert stores.collection("items").get("a") == {"_id": "a", "v": 1}
