@@ -271,7 +271,7 @@ class Chain:
         """Which indices of a period are settled on chain (one call per 256-index word)."""
         wanted = list(indices)
         settled = self.contract(address).functions.settled
-        words = {i >> 8: int(settled(period_id, i >> 8).call()) for i in set(wanted)}
+        words = {w: int(settled(period_id, w).call()) for w in {i >> 8 for i in wanted}}
         return {i: bool(words[i >> 8] >> (i & 255) & 1) for i in wanted}
 
     @rpc

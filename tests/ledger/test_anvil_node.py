@@ -1,0 +1,73 @@
+"""The npm anvil: found in node_modules, started with persisted state, restarted, run as a CLI."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from chain_helpers import free_port, post, require_anvil, statement
+
+from ledger import anvil
+from ledger.anvil import REPO_ROOT, start_anvil, stop_anvil
+from ledger.chain import Chain
+from ledger.errors import LedgerUnavailable
+
+pytestmark = pytest.mark.anvil
+
+
+def test_a_restart_on_the_same_state_file_keeps_the_contract(state_file: Path) -> None:
+    require_anvil()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = start_anvil(port, state_file)
+    try:
+        chain = Chain.connect(url)
+        address = chain.deploy()
+        st = statement([("0x" + "aa" * 20, 3)])
+        post(chain, address, st)
+    finally:
+        stop_anvil(proc)
+    assert state_file.stat().st_size > 0
+    with pytest.raises(LedgerUnavailable):
+        Chain.connect(url, timeout_s=1.0).ping()
+    proc = start_anvil(port, state_file)
+    try:
+        chain = Chain.connect(url)
+        assert chain.has_code(address)
+        assert chain.period_state(address, st.period_id)["root"] == "0x" + st.root.hex()
+        assert chain.nonce_manager().peek() == 2
+    finally:
+        stop_anvil(proc)
+
+
+def test_a_missing_binary_says_run_npm_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(anvil, "ANVIL_BIN", tmp_path / "node_modules" / ".bin" / "anvil")
+    with pytest.raises(FileNotFoundError, match="run `npm ci`"):
+        anvil.find_anvil()
+    with pytest.raises(FileNotFoundError, match="run `npm ci`"):
+        start_anvil(free_port(), None)
+
+
+def test_a_busy_port_is_refused(anvil_url: str) -> None:
+    with pytest.raises(LedgerUnavailable, match="already in use"):
+        start_anvil(int(anvil_url.rsplit(":", 1)[1]), None)
+
+
+def test_the_cli_runs_in_the_foreground_until_interrupted(state_file: Path) -> None:
+    require_anvil()
+    port = free_port()
+    cmd = [sys.executable, "-m", "ledger.anvil", "--port", str(port), "--state", str(state_file)]
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:
+            if "anvil ready" in line:
+                break
+        assert Chain.connect(f"http://127.0.0.1:{port}").ping() == 0
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    assert state_file.exists()
