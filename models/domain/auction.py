@@ -43,14 +43,8 @@ class Match:
 def _book(orders: Sequence[Order], nets: Mapping[str, int], side: str) -> list[tuple[Order, int]]:
     """The side's orders in priority order with their bounded capacity (zero-capacity dropped)."""
     sign = -1 if side == "buy" else 1
-    if side == "buy":
-        ranked = sorted(
-            (o for o in orders if o.side == side), key=lambda o: (-o.limit_price, o.order_id)
-        )
-    else:
-        ranked = sorted(
-            (o for o in orders if o.side == side), key=lambda o: (o.limit_price, o.order_id)
-        )
+    by_id = sorted((o for o in orders if o.side == side), key=lambda o: o.order_id)
+    ranked = sorted(by_id, key=lambda o: o.limit_price, reverse=side == "buy")
     room = {pid: max(sign * net, 0) for pid, net in nets.items()}
     booked: list[tuple[Order, int]] = []
     for order in ranked:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _MINUTES_PER_DAY = 1440
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-_OFFSET_RE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+_OFFSET_RE = re.compile(r"([Zz]|[+-]\d{2}:?\d{2})$")
 
 
 def parse_instant(text: str) -> datetime:

@@ -100,3 +100,17 @@ def test_auction_balances_and_honours_limits(
         band = prices.feed_in_price <= order.limit_price <= prices.import_price
         if filled and band and price is not None:
             assert price <= order.limit_price if order.side == "buy" else price >= order.limit_price
+
+
+def test_priority_ties_break_by_order_id() -> None:
+    """Equal limits: the smaller order id fills first; one seller's orders share its surplus."""
+    orders = [
+        Order("b2", "B", "buy", 300, Decimal("0.25")),
+        Order("b1", "C", "buy", 300, Decimal("0.25")),
+        Order("s2", "A", "sell", 300, Decimal("0.15")),
+        Order("s1", "A", "sell", 300, Decimal("0.15")),
+    ]
+    result = clear_timeframe({"A": 400, "B": -300, "C": -300}, EUR, 2, "auction", orders)
+    fills = {oid: wh for oid, (wh, _) in result.order_fills.items()}
+    assert fills == {"b1": 300, "b2": 100, "s1": 300, "s2": 100}
+    assert result.order_price == Decimal("0.20")

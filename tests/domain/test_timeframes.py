@@ -30,6 +30,8 @@ def test_parse_instant_accepts_z_and_offsets() -> None:
     assert parse_instant("2026-10-01T00:15:00Z") == expected
     assert parse_instant("2026-10-01T02:15:00+02:00") == expected
     assert parse_instant("2026-09-30T19:15:00-05:00") == expected
+    assert parse_instant("2026-10-01T02:15:00+0200") == expected
+    assert parse_instant("2026-10-01T00:15:00z") == expected
     assert parse_instant("2026-10-01T00:15:00Z").tzinfo == UTC
 
 
