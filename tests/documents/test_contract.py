@@ -138,20 +138,24 @@ def _break_header_writes(stores: DocumentStores, monkeypatch: pytest.MonkeyPatch
 def test_snapshot_save_survives_a_crash(
     stores: DocumentStores, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    committed = stores.snapshots.save(snapshot("g1", 1, {"p1": (4, 0, False)}))
     crashed = snapshot("g1", 0, {**READINGS, "p0": (5, 5, False)})
     with monkeypatch.context() as patch:
         _break_header_writes(stores, patch)
         with pytest.raises(Exception):  # noqa: B017 - the engine's own failure
             stores.snapshots.save(crashed)
     assert stores.snapshots.get("g1", ts(0)) is None
-    assert stores.snapshots.list_totals("g1", ts(0), ts(9), 0, 10) == ([], 0)
+    listed = ([{k: v for k, v in committed.items() if k != "lines"}], 1)
+    assert stores.snapshots.list_totals("g1", ts(0), ts(9), 0, 10) == listed
     rows, count, totals = stores.snapshots.netto("g1", ts(0), ts(9), 0, 10)
-    assert (rows, count, totals["timeframes"]) == ([], 0, 0)
+    assert ([(r["prosumer_id"], r["timeframes"]) for r in rows], count) == ([("p1", 1)], 1)
+    assert totals["timeframes"] == 1
     snap = snapshot("g1", 0, READINGS)
     stores.snapshots.save(snap)
     got = stores.snapshots.get("g1", ts(0))
     assert [x["prosumer_id"] for x in got["lines"]] == ["p1", "p2", "p3"]  # type: ignore[index]
     assert content_hash(got) == snap["content_hash"]  # type: ignore[arg-type]
+    assert stores.snapshots.netto("g1", ts(0), ts(9), 0, 10)[1] == 3
 
 
 def test_list_totals_range_order_and_pages(stores: DocumentStores) -> None:
