@@ -54,12 +54,12 @@ class SnapshotStore(Protocol):
     def list_totals(
         self, grid_id: str, start_from: str, start_to: str, skip: int, limit: int
     ) -> tuple[list[Doc], int]:
-        """Snapshots without lines, `start_from <= start < start_to`, oldest first; and the total."""
+        """Snapshots without lines, `start_from <= start < start_to`, oldest first; the total."""
 
     def netto(
         self, grid_id: str, start_from: str, start_to: str, skip: int, limit: int
     ) -> tuple[list[Doc], int, Doc]:
-        """Per-prosumer sums over the range (by prosumer_id), the prosumer count, and grid totals."""
+        """Per-prosumer sums over the range (by prosumer_id), the prosumer count, grid totals."""
 
 
 class TransactionStore(Protocol):

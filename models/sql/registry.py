@@ -55,6 +55,10 @@ class SqlRegistry:
             stmt = stmt.where(Grid.id.in_(ids))
         return self._page(stmt, page, size)
 
+    def lock_grid(self, grid_id: str) -> Grid | None:
+        """The grid row, locked until commit: serializes a grid's reading writes and closes."""
+        return self.session.scalar(select(Grid).where(Grid.id == grid_id).with_for_update())
+
     def grid_has_dependents(self, grid_id: str) -> bool:
         stmt = select(Prosumer.id).where(Prosumer.grid_id == grid_id).limit(1)
         return self.session.scalar(stmt) is not None
@@ -83,6 +87,23 @@ class SqlRegistry:
     def prosumer_states(self, grid_id: str) -> dict[str, bool]:
         stmt = select(Prosumer.id, Prosumer.active).where(Prosumer.grid_id == grid_id)
         return {pid: active for pid, active in self.session.execute(stmt)}
+
+    def prosumer_grids(self, ids: Sequence[str]) -> dict[str, tuple[str, bool]]:
+        """(grid_id, active) of each existing prosumer among `ids`."""
+        found: dict[str, tuple[str, bool]] = {}
+        for chunk in range(0, len(ids), 5000):
+            stmt = select(Prosumer.id, Prosumer.grid_id, Prosumer.active).where(
+                Prosumer.id.in_(ids[chunk : chunk + 5000])
+            )
+            found.update({pid: (gid, active) for pid, gid, active in self.session.execute(stmt)})
+        return found
+
+    def members_at(self, grid_id: str, before: datetime) -> list[str]:
+        """Active prosumers registered before `before`: who a snapshot lists."""
+        stmt = select(Prosumer.id).where(
+            Prosumer.grid_id == grid_id, Prosumer.active.is_(True), Prosumer.created_at < before
+        )
+        return list(self.session.scalars(stmt))
 
     def wallets(self, grid_id: str) -> dict[str, str]:
         stmt = select(Prosumer.id, Prosumer.wallet).where(Prosumer.grid_id == grid_id)

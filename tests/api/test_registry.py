@@ -18,7 +18,9 @@ def test_grid_create_read_update_delete(client: Any, admin: dict[str, str]) -> N
     stale = client.patch(location, json={"name": "x"}, headers={**admin, "If-Match": '"stale"'})
     assert stale.status_code == 412
     assert stale.content_type == "application/problem+json"
-    patched = client.patch(location, json={"import_price": "0.35"}, headers={**admin, "If-Match": etag})
+    patched = client.patch(
+        location, json={"import_price": "0.35"}, headers={**admin, "If-Match": etag}
+    )
     assert patched.status_code == 200 and patched.json["import_price"] == "0.35"
     gone = client.delete(location, headers={**admin, "If-Match": patched.headers["ETag"]})
     assert gone.status_code == 204
@@ -26,27 +28,36 @@ def test_grid_create_read_update_delete(client: Any, admin: dict[str, str]) -> N
 
 
 def test_grid_validation_names_fields(client: Any, admin: dict[str, str]) -> None:
-    bad = {**GRID, "timeframe_minutes": 7, "timezone": "Mars/Olympus", "currency": "XXQ",
-           "import_price": 0.3, "extra": 1}
+    bad = {
+        **GRID,
+        "timeframe_minutes": 7,
+        "timezone": "Mars/Olympus",
+        "currency": "XXQ",
+        "import_price": 0.3,
+        "extra": 1,
+    }
     response = client.post("/api/v1/grids", json=bad, headers=admin)
     assert response.status_code == 400
     assert response.content_type == "application/problem+json"
     assert set(response.json["errors"]) == {
-        "timeframe_minutes", "timezone", "currency", "import_price", "extra"
+        "timeframe_minutes",
+        "timezone",
+        "currency",
+        "import_price",
+        "extra",
     }
     assert response.json["trace_id"] == response.headers["X-Request-ID"]
 
 
 def test_feed_in_above_import_is_a_domain_rule(client: Any, admin: dict[str, str]) -> None:
-    response = client.post(
-        "/api/v1/grids", json={**GRID, "feed_in_price": "0.40"}, headers=admin
-    )
+    response = client.post("/api/v1/grids", json={**GRID, "feed_in_price": "0.40"}, headers=admin)
     assert response.status_code == 422
     assert "feed_in_price" in response.json["detail"]
 
 
-def test_grid_with_prosumers_cannot_be_deleted(client: Any, admin: dict[str, str],
-                                               grid: dict[str, Any]) -> None:
+def test_grid_with_prosumers_cannot_be_deleted(
+    client: Any, admin: dict[str, str], grid: dict[str, Any]
+) -> None:
     add_prosumer(client, admin, grid["id"], 1)
     url = f"/api/v1/grids/{grid['id']}"
     etag = client.get(url, headers=admin).headers["ETag"]
@@ -54,21 +65,29 @@ def test_grid_with_prosumers_cannot_be_deleted(client: Any, admin: dict[str, str
     assert response.status_code == 409
 
 
-def test_prosumer_wallet_checksummed_and_unique(client: Any, admin: dict[str, str],
-                                                grid: dict[str, Any]) -> None:
+def test_prosumer_wallet_checksummed_and_unique(
+    client: Any, admin: dict[str, str], grid: dict[str, Any]
+) -> None:
     lower = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
     first = add_prosumer(client, admin, grid["id"], 1, wallet=lower)
     assert first["wallet"] == "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
-    body = {"name": "b", "address": "a", "kind": "business", "wallet": lower.upper().replace("0X", "0x")}
+    body = {
+        "name": "b",
+        "address": "a",
+        "kind": "business",
+        "wallet": lower.upper().replace("0X", "0x"),
+    }
     dup = client.post(f"/api/v1/grids/{grid['id']}/prosumers", json=body, headers=admin)
     assert dup.status_code == 409
-    bad = client.post(f"/api/v1/grids/{grid['id']}/prosumers",
-                      json={**body, "wallet": "0x123"}, headers=admin)
+    bad = client.post(
+        f"/api/v1/grids/{grid['id']}/prosumers", json={**body, "wallet": "0x123"}, headers=admin
+    )
     assert bad.status_code == 400 and "wallet" in bad.json["errors"]
 
 
-def test_prosumer_list_paginates_and_filters(client: Any, admin: dict[str, str],
-                                             grid: dict[str, Any]) -> None:
+def test_prosumer_list_paginates_and_filters(
+    client: Any, admin: dict[str, str], grid: dict[str, Any]
+) -> None:
     for n in range(5):
         add_prosumer(client, admin, grid["id"], n, kind="business" if n % 2 else "household")
     url = f"/api/v1/grids/{grid['id']}/prosumers"
@@ -83,15 +102,20 @@ def test_prosumer_list_paginates_and_filters(client: Any, admin: dict[str, str],
     assert client.get(url + "?page_size=1001", headers=admin).status_code == 400
 
 
-def test_prosumer_patch_and_delete(client: Any, admin: dict[str, str],
-                                   grid: dict[str, Any]) -> None:
+def test_prosumer_patch_and_delete(
+    client: Any, admin: dict[str, str], grid: dict[str, Any]
+) -> None:
     prosumer = add_prosumer(client, admin, grid["id"], 1)
     url = f"/api/v1/prosumers/{prosumer['id']}"
     etag = client.get(url, headers=admin).headers["ETag"]
-    patched = client.patch(url, json={"active": False, "wallet": wallet(99)},
-                           headers={**admin, "If-Match": etag})
+    patched = client.patch(
+        url, json={"active": False, "wallet": wallet(99)}, headers={**admin, "If-Match": etag}
+    )
     assert patched.status_code == 200 and patched.json["active"] is False
-    assert client.patch(url, json={"name": "x"}, headers={**admin, "If-Match": etag}).status_code == 412
+    assert (
+        client.patch(url, json={"name": "x"}, headers={**admin, "If-Match": etag}).status_code
+        == 412
+    )
     missing_precondition = client.delete(url, headers=admin)
     assert missing_precondition.status_code == 428
     deleted = client.delete(url, headers={**admin, "If-Match": patched.headers["ETag"]})
@@ -103,7 +127,9 @@ def test_problem_details_everywhere(client: Any, admin: dict[str, str]) -> None:
     assert not_found.status_code == 404 and not_found.content_type == "application/problem+json"
     wrong_method = client.put("/api/v1/grids", headers=admin)
     assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["Allow"]
-    not_json = client.post("/api/v1/grids", data="{", headers={**admin, "Content-Type": "application/json"})
+    not_json = client.post(
+        "/api/v1/grids", data="{", headers={**admin, "Content-Type": "application/json"}
+    )
     assert not_json.status_code == 400 and not_json.content_type == "application/problem+json"
     listed = client.post("/api/v1/grids", json=[1, 2], headers=admin)
     assert listed.status_code == 400

@@ -1,0 +1,144 @@
+"""Readings, snapshots and netto."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import marshmallow as ma
+
+from api.fields import Instant
+from api.smorest import PageArgs, StrictSchema
+
+MAX_LINES = 50_000
+MAX_RANGE = timedelta(days=400)
+
+
+class EnergyWh(ma.fields.Field):
+    """Integer watt-hours >= 0; checked by the use case so a bad line is a 422 naming it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            required=True,
+            metadata={"type": "integer", "minimum": 0, "maximum": 10**12, "example": 1250},
+            **kwargs,
+        )
+
+
+class ReadingLineSchema(StrictSchema):
+    prosumer_id = ma.fields.String(
+        required=True, validate=ma.validate.Length(1, 64), metadata={"format": "uuid"}
+    )
+    produced_wh = EnergyWh()
+    consumed_wh = EnergyWh()
+
+
+class BulkReadingsSchema(StrictSchema):
+    readings = ma.fields.List(
+        ma.fields.Nested(ReadingLineSchema),
+        required=True,
+        validate=ma.validate.Length(max=MAX_LINES),
+        metadata={"description": f"Up to {MAX_LINES} lines, one per prosumer."},
+    )
+
+
+class OneReadingSchema(StrictSchema):
+    produced_wh = EnergyWh()
+    consumed_wh = EnergyWh()
+
+
+class UpsertResultSchema(ma.Schema):
+    inserted = ma.fields.Integer(metadata={"example": 9998})
+    updated = ma.fields.Integer(metadata={"example": 1})
+    unchanged = ma.fields.Integer(metadata={"example": 1})
+
+
+class ReadingSchema(ma.Schema):
+    prosumer_id = ma.fields.String()
+    start = Instant()
+    produced_wh = ma.fields.Integer()
+    consumed_wh = ma.fields.Integer()
+    updated_at = Instant()
+
+
+class RangeArgs(PageArgs):
+    start_from = Instant(
+        required=True, data_key="from", metadata={"example": "2026-10-01T00:00:00Z"}
+    )
+    start_to = Instant(required=True, data_key="to", metadata={"example": "2026-11-01T00:00:00Z"})
+
+    @ma.validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        if "start_from" in data and "start_to" in data:
+            if data["start_to"] <= data["start_from"]:
+                raise ma.ValidationError("must be after from", "to")
+            if data["start_to"] - data["start_from"] > MAX_RANGE:
+                raise ma.ValidationError("range is limited to 400 days", "to")
+
+
+class CloseArgs(StrictSchema):
+    force = ma.fields.Boolean(
+        load_default=False, metadata={"description": "Close before the timeframe has ended."}
+    )
+
+
+class LineSchema(ma.Schema):
+    prosumer_id = ma.fields.String()
+    produced_wh = ma.fields.Integer()
+    consumed_wh = ma.fields.Integer()
+    net_wh = ma.fields.Integer()
+    missing = ma.fields.Boolean()
+
+
+class TotalsSchema(ma.Schema):
+    prosumers = ma.fields.Integer()
+    production_wh = ma.fields.Integer()
+    consumption_wh = ma.fields.Integer()
+    surplus_wh = ma.fields.Integer()
+    deficit_wh = ma.fields.Integer()
+    net_wh = ma.fields.Integer()
+    export_wh = ma.fields.Integer()
+    import_wh = ma.fields.Integer()
+
+
+class SnapshotSchema(ma.Schema):
+    grid_id = ma.fields.String()
+    start = ma.fields.String(metadata={"format": "date-time"})
+    end = ma.fields.String(metadata={"format": "date-time"})
+    timeframe_minutes = ma.fields.Integer()
+    lines = ma.fields.List(ma.fields.Nested(LineSchema))
+    missing = ma.fields.List(ma.fields.String())
+    totals = ma.fields.Nested(TotalsSchema)
+    content_hash = ma.fields.String(metadata={"description": "sha256 of the canonical JSON."})
+
+
+class SnapshotTotalsSchema(SnapshotSchema):
+    class Meta:
+        exclude = ("lines", "missing")
+
+
+class NettoRowSchema(ma.Schema):
+    prosumer_id = ma.fields.String()
+    produced_wh = ma.fields.Integer()
+    consumed_wh = ma.fields.Integer()
+    net_wh = ma.fields.Integer()
+    timeframes = ma.fields.Integer()
+    missing = ma.fields.Integer()
+
+
+class GridTotalsSchema(ma.Schema):
+    production_wh = ma.fields.Integer()
+    consumption_wh = ma.fields.Integer()
+    net_wh = ma.fields.Integer()
+    surplus_wh = ma.fields.Integer()
+    deficit_wh = ma.fields.Integer()
+    export_wh = ma.fields.Integer()
+    import_wh = ma.fields.Integer()
+    timeframes = ma.fields.Integer()
+
+
+class NettoSchema(ma.Schema):
+    start_from = ma.fields.String(data_key="from")
+    start_to = ma.fields.String(data_key="to")
+    prosumers = ma.fields.List(ma.fields.Nested(NettoRowSchema))
+    grid = ma.fields.Nested(GridTotalsSchema)

@@ -1,0 +1,162 @@
+"""Closing a timeframe: freeze, net, clear, record — resumable after a crash at any line.
+
+Phases, each safe to repeat:
+1. SQL: a `closing` row freezes the timeframe's readings and orders.
+2. Documents: the snapshot is computed from the frozen readings and stored unless one exists.
+3. Documents: the stored snapshot's nets are cleared; trades are upserted under deterministic ids.
+4. SQL: order fills and the `closed` status with both content hashes, in one transaction.
+A re-run after a crash in phase 2–4 recomputes the same documents and finishes the job.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from models.domain.clearing import Order, Prices, clear_timeframe, trade_doc
+from models.domain.hashing import content_hash
+from models.domain.money import minor_unit_scale
+from models.domain.netting import Reading, net_timeframe
+from models.domain.timeframes import format_instant, timeframe_end
+from models.services.clock import aware_utc, naive_utc, utcnow
+from models.services.errors import Conflict, NotFound
+from models.services.metering import check_start
+from models.sql.tables import Timeframe
+
+
+def close_timeframe(
+    container: Any, grid_id: str, start: datetime, *, force: bool = False
+) -> tuple[dict[str, Any], bool]:
+    """Close a timeframe; return its snapshot and whether this call closed it."""
+    at, status = _begin(container, grid_id, start, force)
+    if status == "closed":
+        return _stored_snapshot(container, grid_id, at), False
+    with container.uow(write=False) as uow:
+        grid = uow.registry.grid(grid_id)
+        members = set(uow.registry.members_at(grid_id, at + _minutes(grid)))
+        readings = uow.registry.readings_at(grid_id, at)
+        orders = uow.registry.orders_at(grid_id, at, status="open")
+    snapshot = _save_snapshot(container, grid, at, members, readings)
+    trades, fills = _clear(container, grid, at, snapshot, orders)
+    _finish(container, grid_id, at, snapshot, trades, fills)
+    return snapshot, True
+
+
+def _minutes(grid: Any) -> timedelta:
+    return timedelta(minutes=grid.timeframe_minutes)
+
+
+def _begin(container: Any, grid_id: str, start: datetime, force: bool) -> tuple[datetime, str]:
+    with container.uow() as uow:
+        grid = uow.registry.lock_grid(grid_id)
+        if grid is None:
+            raise NotFound(f"grid {grid_id} does not exist")
+        at = check_start(grid, start)
+        row = uow.registry.timeframe(grid_id, at)
+        if row is not None:
+            return at, row.status
+        end = timeframe_end(aware_utc(at), grid.timeframe_minutes)
+        if not force and naive_utc(end) > utcnow():
+            raise Conflict(
+                f"timeframe {format_instant(aware_utc(at))} ends at {format_instant(end)}; "
+                "it can be closed once it has ended (operators may force it)"
+            )
+        uow.registry.add(Timeframe(grid_id=grid_id, start=at, status="closing"))
+        uow.commit()
+        return at, "closing"
+
+
+def _save_snapshot(
+    container: Any, grid: Any, at: datetime, members: set[str], readings: dict[str, Any]
+) -> dict[str, Any]:
+    ids = sorted(members | set(readings))
+    frozen = {pid: Reading(pid, p, c) for pid, (p, c) in readings.items()}
+    snapshot = net_timeframe(grid.id, aware_utc(at), grid.timeframe_minutes, ids, frozen)
+    return container.documents.snapshots.save(snapshot)
+
+
+def _clear(
+    container: Any, grid: Any, at: datetime, snapshot: dict[str, Any], orders: list[Any]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    nets = {line["prosumer_id"]: line["net_wh"] for line in snapshot["lines"]}
+    prices = Prices(Decimal(grid.import_price), Decimal(grid.feed_in_price))
+    book = [
+        Order(o.id, o.prosumer_id, o.side, o.energy_wh, Decimal(o.limit_price))
+        for o in orders
+        if o.prosumer_id in nets
+    ]
+    result = clear_timeframe(nets, prices, minor_unit_scale(grid.currency), grid.mechanism, book)
+    start_iso = snapshot["start"]
+    docs = [trade_doc(grid.id, start_iso, grid.currency, t) for t in result.trades]
+    container.documents.transactions.save_timeframe(grid.id, start_iso, docs)
+    return docs, result.order_fills
+
+
+def trades_hash(trades: list[dict[str, Any]]) -> str:
+    """The content hash of a timeframe's trades, in line order."""
+    return content_hash({"trades": trades})
+
+
+def _finish(
+    container: Any,
+    grid_id: str,
+    at: datetime,
+    snapshot: dict[str, Any],
+    trades: list[dict[str, Any]],
+    fills: dict[str, Any],
+) -> None:
+    ids = {t["line"]: t["_id"] for t in trades}
+    with container.uow() as uow:
+        for order in uow.registry.orders_at(grid_id, at, status="open"):
+            filled, lines = fills.get(order.id, (0, []))
+            order.filled_wh = filled
+            order.trade_ids = [ids[line] for line in lines]
+            order.status = _fill_status(filled, order.energy_wh)
+            order.updated_at = utcnow()
+        row = uow.registry.timeframe(grid_id, at)
+        row.status = "closed"
+        row.snapshot_hash = snapshot["content_hash"]
+        row.trades_hash = trades_hash(trades)
+        row.closed_at = utcnow()
+        uow.commit()
+
+
+def _fill_status(filled: int, wanted: int) -> str:
+    if filled == 0:
+        return "unfilled"
+    return "filled" if filled >= wanted else "partial"
+
+
+def _stored_snapshot(container: Any, grid_id: str, at: datetime) -> dict[str, Any]:
+    snapshot = container.documents.snapshots.get(grid_id, format_instant(aware_utc(at)))
+    if snapshot is None:
+        raise Conflict(
+            f"timeframe {format_instant(aware_utc(at))} is closed but its snapshot is "
+            "missing from the document store"
+        )
+    return snapshot
+
+
+def close_due(
+    container: Any, grid_id: str, until: datetime, progress: Any = None
+) -> list[datetime]:
+    """Close every due timeframe of a grid up to `until`, oldest first; resumable."""
+    with container.uow(write=False) as uow:
+        grid = uow.registry.grid(grid_id)
+        first = uow.registry.first_reading(grid_id)
+        if grid is None or first is None:
+            return []
+        step = _minutes(grid)
+        limit = min(naive_utc(until), utcnow())
+        done = set(uow.registry.timeframes_with_status(grid_id, "closed", first, limit))
+    closed = []
+    at = first
+    while at + step <= limit:
+        if at not in done:
+            close_timeframe(container, grid_id, aware_utc(at))
+            closed.append(at)
+            if progress:
+                progress(at)
+        at += step
+    return closed
