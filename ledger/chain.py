@@ -107,17 +107,17 @@ class Chain:
         """Wei held by `address` at the latest block."""
         return int(self.w3.eth.get_balance(to_checksum_address(address)))
 
-    def contract(self, address: str | None = None) -> Contract:
-        """The Settlement contract at `address` (or the undeployed factory when None)."""
-        abi, bytecode = compiled()
-        if address is None:
-            return self.w3.eth.contract(abi=abi, bytecode=bytecode)
+    def contract(self, address: str) -> Contract:
+        """The Settlement contract at `address`."""
+        abi, _ = compiled()
         return self.w3.eth.contract(address=to_checksum_address(address), abi=abi)
 
     @rpc
     def deploy(self) -> str:
         """Deploy Settlement with the operator as owner; wait for it; return its address."""
-        signed = self.build_and_sign(self.contract().constructor(), 0, self.nonce_manager().next())
+        abi, bytecode = compiled()
+        factory = self.w3.eth.contract(abi=abi, bytecode=bytecode)
+        signed = self.build_and_sign(factory.constructor(), 0, self.nonce_manager().next())
         receipt = self.wait_receipt(self.send_raw(signed.raw))
         return str(to_checksum_address(receipt["contractAddress"]))
 

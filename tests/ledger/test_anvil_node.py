@@ -19,6 +19,7 @@ pytestmark = pytest.mark.anvil
 
 
 def test_a_restart_on_the_same_state_file_keeps_the_contract(state_file: Path) -> None:
+    """Code, storage, nonce, receipts and logs all survive a stop and start."""
     require_anvil()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -28,6 +29,7 @@ def test_a_restart_on_the_same_state_file_keeps_the_contract(state_file: Path) -
         address = chain.deploy()
         st = statement([("0x" + "aa" * 20, 3)])
         post(chain, address, st)
+        (posted,) = chain.events(address, st.period_id)
     finally:
         stop_anvil(proc)
     assert state_file.stat().st_size > 0
@@ -39,6 +41,8 @@ def test_a_restart_on_the_same_state_file_keeps_the_contract(state_file: Path) -
         assert chain.has_code(address)
         assert chain.period_state(address, st.period_id)["root"] == "0x" + st.root.hex()
         assert chain.nonce_manager().peek() == 2
+        assert chain.events(address, st.period_id) == [posted]
+        assert chain.receipt_or_none(posted["tx_hash"])["status"] == 1
     finally:
         stop_anvil(proc)
 
