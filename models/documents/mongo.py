@@ -10,6 +10,7 @@ from models.documents.mongo_collection import MongoCollection
 from models.documents.mongo_snapshots import MongoSnapshotStore
 from models.documents.mongo_trades import MongoTransactionStore
 from models.documents.shapes import check_collection_name
+from models.ports import SnapshotStore, TransactionStore
 
 
 class MongoStores:
@@ -18,8 +19,8 @@ class MongoStores:
     def __init__(self, client: Any, snapshots_db: str, transactions_db: str) -> None:
         self._client = client
         self._tx_db = client[transactions_db]
-        self.snapshots = MongoSnapshotStore(client[snapshots_db])
-        self.transactions = MongoTransactionStore(self._tx_db)
+        self.snapshots: SnapshotStore = MongoSnapshotStore(client[snapshots_db])
+        self.transactions: TransactionStore = MongoTransactionStore(self._tx_db)
 
     def collection(self, name: str) -> MongoCollection:
         """A generic collection in the transactions database."""
@@ -38,7 +39,7 @@ class MongoStores:
 def mongo_client(url: str, timeout_s: float) -> pymongo.MongoClient[Any]:
     """A MongoClient whose server selection, connect and socket waits are bounded."""
     ms = max(int(timeout_s * 1000), 1)
-    bounds = {
+    bounds: dict[str, Any] = {
         "serverSelectionTimeoutMS": ms,
         "connectTimeoutMS": ms,
         "socketTimeoutMS": max(ms * 15, 30_000),

@@ -15,7 +15,7 @@ from models.ports import Doc
 BATCH = 1000
 
 
-def replace_many(coll: PyCollection, docs: Iterable[Doc]) -> None:
+def replace_many(coll: PyCollection[Doc], docs: Iterable[Doc]) -> None:
     """Upsert documents by `_id` with unordered bulk writes of BATCH replacements."""
     for batch in batched(docs, BATCH):
         coll.bulk_write(
@@ -34,7 +34,7 @@ def mongo_sort(sort: list[tuple[str, int]] | None) -> list[tuple[str, int]]:
 class MongoCollection:
     """Collection port over one pymongo collection."""
 
-    def __init__(self, coll: PyCollection) -> None:
+    def __init__(self, coll: PyCollection[Doc]) -> None:
         self._coll = coll
 
     def get(self, key: str) -> Doc | None:

@@ -46,7 +46,7 @@ def _page(skip: int, limit: int) -> list[Doc]:
 class MongoSnapshotStore:
     """Snapshots in `snapshots` (headers) and `snapshot_lines` (one doc per prosumer)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database[Doc]) -> None:
         self._headers = db["snapshots"]
         self._lines = db["snapshot_lines"]
         self._indexed = False

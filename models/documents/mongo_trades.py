@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from typing import Any
 
@@ -69,12 +70,12 @@ def _side_group(side: str) -> Doc:
 class MongoTransactionStore:
     """Trades in the `trades` collection with the indexes the queries use."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database[Doc]) -> None:
         self._trades = db["trades"]
         self._indexed = False
 
     @property
-    def _coll(self) -> Collection:
+    def _coll(self) -> Collection[Doc]:
         """The trades collection, its indexes created on first use."""
         if not self._indexed:
             self._create_indexes()
@@ -133,7 +134,9 @@ class MongoTransactionStore:
                     sums[field] += exact_int(row.get(field, 0))
         return dict(sorted(out.items()))
 
-    def per_timeframe(self, grid_id: str, start_from: str, start_to: str, party: str) -> list[Doc]:
+    def per_timeframe(
+        self, grid_id: str, start_from: str, start_to: str, party: str
+    ) -> builtins.list[Doc]:
         """Received/paid money and sold/bought energy of one party per timeframe, oldest first."""
         match = {**_range(grid_id, start_from, start_to), **_parties(party, None)}
         group = _sums_group("$timeframe_start", party)

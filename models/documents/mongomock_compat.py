@@ -25,10 +25,14 @@ def patch_mongomock() -> None:
         Collection._iter_documents,
     )
 
-    def add_replace(self: Any, selector: Any, doc: Any, upsert: Any, sort: Any = None, **kw: Any):
+    def add_replace(
+        self: Any, selector: Any, doc: Any, upsert: Any, sort: Any = None, **kw: Any
+    ) -> Any:
         return replace(self, selector, doc, upsert, **kw)
 
-    def add_update(self: Any, selector: Any, doc: Any, *args: Any, sort: Any = None, **kw: Any):
+    def add_update(
+        self: Any, selector: Any, doc: Any, *args: Any, sort: Any = None, **kw: Any
+    ) -> Any:
         return update(self, selector, doc, *args, **kw)
 
     def iter_documents(self: Any, filter: Any) -> Iterator[Any]:
@@ -36,9 +40,10 @@ def patch_mongomock() -> None:
             key = filter["_id"]
             if isinstance(key, _SCALAR_KEYS) and not isinstance(key, bool):
                 return iter([self._store[key]] if key in self._store else [])
-        return iterate(self, filter)
+        found: Iterator[Any] = iterate(self, filter)
+        return found
 
-    BulkOperationBuilder.add_replace = add_replace
-    BulkOperationBuilder.add_update = add_update
-    Collection._iter_documents = iter_documents
-    Collection._minigrid_patched = True
+    setattr(BulkOperationBuilder, "add_replace", add_replace)  # noqa: B010
+    setattr(BulkOperationBuilder, "add_update", add_update)  # noqa: B010
+    setattr(Collection, "_iter_documents", iter_documents)  # noqa: B010
+    setattr(Collection, "_minigrid_patched", True)  # noqa: B010

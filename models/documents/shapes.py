@@ -73,7 +73,7 @@ def split_snapshot(snapshot: Mapping[str, Any]) -> tuple[Doc, list[Doc]]:
     ids = [line["prosumer_id"] for line in lines]
     if len(set(ids)) != len(ids):
         raise ValueError("A snapshot lists a prosumer more than once.")
-    header = {"_id": snapshot_id(snapshot)}
+    header: Doc = {"_id": snapshot_id(snapshot)}
     header.update((k, v) for k, v in snapshot.items() if k != "_id")
     header["lines"] = len(lines)
     return header, lines

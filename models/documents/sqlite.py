@@ -8,6 +8,7 @@ from models.documents.sqlite_db import SqliteDb
 from models.documents.sqlite_schema import collection_ddl
 from models.documents.sqlite_snapshots import SqliteSnapshotStore
 from models.documents.sqlite_trades import SqliteTransactionStore
+from models.ports import SnapshotStore, TransactionStore
 
 
 class SqliteStores:
@@ -15,8 +16,8 @@ class SqliteStores:
 
     def __init__(self, path: str, busy_timeout_ms: int = 10_000) -> None:
         self._db = SqliteDb(path, busy_timeout_ms)
-        self.snapshots = SqliteSnapshotStore(self._db)
-        self.transactions = SqliteTransactionStore(self._db)
+        self.snapshots: SnapshotStore = SqliteSnapshotStore(self._db)
+        self.transactions: TransactionStore = SqliteTransactionStore(self._db)
 
     @property
     def path(self) -> str:

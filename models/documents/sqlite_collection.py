@@ -69,7 +69,8 @@ class SqliteCollection:
                 (key, body),
             )
             stored = conn.execute(f"SELECT body FROM {self._table} WHERE id = ?", (key,))
-            return json.loads(stored.fetchone()[0])
+            found: Doc = json.loads(stored.fetchone()[0])
+            return found
 
     def update(self, key: str, changes: Doc, expect: Doc | None = None) -> bool:
         """Set top-level fields when every `expect` field equals; True if applied."""

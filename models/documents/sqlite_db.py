@@ -34,7 +34,8 @@ class SqliteDb:
         """This thread's connection in this process, opened on first use."""
         held = getattr(self._local, "held", None)
         if held is not None and held[0] == os.getpid():
-            return held[1]
+            conn: sqlite3.Connection = held[1]
+            return conn
         conn = self._connect()
         self._local.held = (os.getpid(), conn)
         return conn

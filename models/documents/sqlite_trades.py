@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -88,8 +89,10 @@ class SqliteTransactionStore:
     ) -> tuple[list[Doc], int]:
         """Trades in range, newest timeframe first then line, and their count."""
         cond, extra = _parties(party, counterparty)
-        where, params = f"{_RANGE}{cond}", [grid_id, start_from, start_to, *extra]
-        page = [limit if limit > 0 else -1, max(skip, 0)]
+        params: list[Any] = [grid_id, start_from, start_to, *extra]
+        where = f"{_RANGE}{cond}"
+
+        page: list[Any] = [limit if limit > 0 else -1, max(skip, 0)]
         with self._db.read() as conn:
             bodies = conn.execute(
                 f"SELECT body FROM tx_trades WHERE {where}"
@@ -115,7 +118,9 @@ class SqliteTransactionStore:
             r[0]: dict(zip(PARTY_SUM_FIELDS, map(exact_int, r[1:]), strict=True)) for r in rows
         }
 
-    def per_timeframe(self, grid_id: str, start_from: str, start_to: str, party: str) -> list[Doc]:
+    def per_timeframe(
+        self, grid_id: str, start_from: str, start_to: str, party: str
+    ) -> builtins.list[Doc]:
         """Received/paid money and sold/bought energy of one party per timeframe, oldest first."""
         params = {"g": grid_id, "a": start_from, "b": start_to, "p": party}
         rows = self._db.conn.execute(
