@@ -18,6 +18,7 @@ class SqliteStores:
         self._db = SqliteDb(path, busy_timeout_ms)
         self.snapshots: SnapshotStore = SqliteSnapshotStore(self._db)
         self.transactions: TransactionStore = SqliteTransactionStore(self._db)
+        self._tables: set[str] = set()
 
     @property
     def path(self) -> str:
@@ -27,8 +28,10 @@ class SqliteStores:
     def collection(self, name: str) -> SqliteCollection:
         """The generic collection `name`, its table created if missing."""
         table = f"doc_{check_collection_name(name)}"
-        with self._db.write() as conn:
-            conn.execute(collection_ddl(table))
+        if table not in self._tables:
+            with self._db.write() as conn:
+                conn.execute(collection_ddl(table))
+            self._tables.add(table)
         return SqliteCollection(self._db, table)
 
     def ping(self, timeout_s: float) -> None:

@@ -24,7 +24,7 @@ SCHEMA = (
         consumed_wh INTEGER NOT NULL,
         net_wh INTEGER NOT NULL,
         missing INTEGER NOT NULL,
-        body TEXT NOT NULL,
+        body TEXT,
         PRIMARY KEY (grid_id, prosumer_id, start)
     ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS snap_lines_by_start ON snap_lines (grid_id, start)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
 
 from models.documents.shapes import (
     GRID_TOTAL_FIELDS,
@@ -17,6 +18,7 @@ from models.documents.sqlite_db import SqliteDb, dumps
 from models.ports import Doc
 
 _RANGE = "grid_id = ? AND start >= ? AND start < ?"
+_PLAIN_LINE = {"prosumer_id", *LINE_SUM_FIELDS, "missing"}
 _INSERT_LINE = (
     "INSERT INTO snap_lines (grid_id, prosumer_id, start, produced_wh, consumed_wh, net_wh,"
     " missing, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -38,10 +40,22 @@ _GRID_TOTALS = (
 
 
 def _line_row(header: Doc, line: Doc) -> tuple[object, ...]:
-    """Column values of one snap_lines row."""
+    """Column values of one snap_lines row; the JSON body only when columns cannot rebuild it."""
     sums = [exact_int(line[f]) for f in LINE_SUM_FIELDS]
     missing = 1 if line.get("missing") else 0
-    return (header["grid_id"], line["prosumer_id"], header["start"], *sums, missing, dumps(line))
+    plain = set(line) == _PLAIN_LINE and isinstance(line["missing"], bool)
+    body = None if plain else dumps(line)
+    return (header["grid_id"], line["prosumer_id"], header["start"], *sums, missing, body)
+
+
+def _line_doc(row: tuple[Any, ...]) -> Doc:
+    """A line from its columns, or from its stored body when it has one."""
+    pid, produced, consumed, net, missing, body = row
+    if body is not None:
+        line: Doc = json.loads(body)
+        return line
+    return {"prosumer_id": pid, "produced_wh": produced, "consumed_wh": consumed,
+            "net_wh": net, "missing": bool(missing)}
 
 
 def _header_row(header: Doc) -> tuple[object, ...]:
@@ -83,10 +97,12 @@ class SqliteSnapshotStore:
         ).fetchone()
         if row is None:
             return None
-        bodies = conn.execute(
-            "SELECT body FROM snap_lines WHERE grid_id = ? AND start = ? ORDER BY prosumer_id", key
+        rows = conn.execute(
+            "SELECT prosumer_id, produced_wh, consumed_wh, net_wh, missing, body FROM snap_lines"
+            " WHERE grid_id = ? AND start = ? ORDER BY prosumer_id",
+            key,
         )
-        return join_snapshot(json.loads(row[0]), [json.loads(b) for (b,) in bodies])
+        return join_snapshot(json.loads(row[0]), [_line_doc(r) for r in rows])
 
     def list_totals(
         self, grid_id: str, start_from: str, start_to: str, skip: int, limit: int
