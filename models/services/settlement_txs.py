@@ -1,0 +1,168 @@
+"""Posting a run's root and paying its credits: record before every send, reconcile before any.
+
+Every transaction is signed locally with an explicit nonce, recorded as `sent` with its raw
+bytes, hash and nonce, then broadcast, then awaited. A recorded `sent` tx is resolved before
+anything new is signed: mined -> confirmed (or failed if reverted); unmined with its nonce still
+free -> the same raw tx is rebroadcast; nonce used by another tx -> the contract's bitmap decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ledger.errors import LedgerReverted
+from models.services.errors import Conflict
+from models.services.settlement_hooks import crash_point
+from models.services.settlement_run import TXS, Run, now_text
+
+
+class SettlementFailed(Conflict):
+    """A settlement transaction reverted; the run stopped and nothing was marked paid."""
+
+    slug, title = "settlement-failed", "Settlement transaction failed"
+
+
+def _txs(run: Run) -> Any:
+    return run.collection(TXS)
+
+
+def _fail(run: Run, tx_id: str, indices: list[int], exc: LedgerReverted) -> SettlementFailed:
+    """Record a reverted tx as failed, put its items back to planned, fail the run."""
+    message = f"settlement {run.id} stopped: {exc}"
+    _txs(run).update(tx_id, {"status": "failed", "error": str(exc)})
+    run.set_items(indices, status="planned", tx_hash=None)
+    run.set_run(status="failed", error=message)
+    return SettlementFailed(message)
+
+
+def _confirm(run: Run, tx_id: str, tx: dict[str, Any], receipt: dict[str, Any]) -> None:
+    """Mark a mined tx's items confirmed, then the tx itself."""
+    run.set_items(tx["indices"], status="confirmed", tx_hash=tx["tx_hash"])
+    changes = {
+        "status": "confirmed",
+        "gas_used": int(receipt["gasUsed"]),
+        "confirmed_at": now_text(),
+    }
+    _txs(run).update(tx_id, changes)
+    crash_point("after_confirm")
+    run.report()
+
+
+def _await(run: Run, tx_id: str, tx: dict[str, Any]) -> None:
+    """Wait for a broadcast tx's receipt (timeout from the chain client) and confirm it."""
+    try:
+        receipt = run.chain.wait_receipt(tx["tx_hash"])
+    except LedgerReverted as exc:
+        raise _fail(run, tx_id, tx["indices"], exc) from exc
+    _confirm(run, tx_id, tx, receipt)
+
+
+def resolve_sent(run: Run, tx_id: str, tx: dict[str, Any]) -> bool:
+    """Finish a recorded `sent` tx; False if its nonce went to another tx (outcome: the chain's)."""
+    chain = run.chain
+    receipt = chain.receipt_or_none(tx["tx_hash"])
+    if receipt is not None:
+        if int(receipt["status"]) == 1:
+            _confirm(run, tx_id, tx, receipt)
+            return True
+        _await(run, tx_id, tx)  # raises SettlementFailed with the revert reason
+    if chain.operator_nonce_latest() <= tx["nonce"]:
+        chain.send_raw(tx["raw"])
+        crash_point("after_broadcast")
+        _await(run, tx_id, tx)
+        return True
+    _txs(run).update(tx_id, {"status": "failed", "error": "nonce used by another transaction"})
+    return False
+
+
+def send_new(
+    run: Run, tx_id: str, kind: str, indices: list[int], sign: Callable[[int], Any]
+) -> None:
+    """Sign with the next operator nonce, record it, broadcast it, await it, confirm it."""
+    nonce = run.chain.nonce_manager().next()
+    try:
+        signed = sign(nonce)
+    except LedgerReverted as exc:  # the node refused to estimate: it would revert
+        raise _fail(run, tx_id, indices, exc) from exc
+    tx = {
+        "run": run.id,
+        "kind": kind,
+        "nonce": signed.nonce,
+        "raw": signed.raw,
+        "tx_hash": signed.tx_hash,
+        "indices": indices,
+        "status": "sent",
+        "sent_at": now_text(),
+    }
+    _txs(run).put(tx_id, tx)
+    run.set_items(indices, status="sent", tx_hash=signed.tx_hash)
+    run.sent += 1
+    crash_point("after_record_sent")
+    run.chain.send_raw(signed.raw)
+    crash_point("after_broadcast")
+    _await(run, tx_id, tx)
+
+
+def post_root(run: Run) -> None:
+    """Post the period's root once: reconcile a recorded tx and the contract first."""
+    plan, chain = run.plan, run.chain
+    tx_id = f"{run.id}:root"
+    tx = _txs(run).get(tx_id)
+    if tx is not None and tx["status"] == "sent" and resolve_sent(run, tx_id, tx):
+        return
+    state = chain.period_state(run.contract, plan.period_id)
+    if state["posted"]:
+        if state["root"] != "0x" + plan.root.hex():
+            raise Conflict(f"the chain holds root {state['root']} for {run.id}, not this one")
+        if tx is None or tx["status"] != "confirmed":
+            _txs(run).put(
+                tx_id,
+                {
+                    "run": run.id,
+                    "kind": "root",
+                    "status": "confirmed",
+                    "indices": [],
+                    "tx_hash": None,
+                    "note": "found on chain",
+                },
+            )
+        return
+    count = len(plan.statements)
+
+    def sign(nonce: int) -> Any:
+        return chain.post_root(
+            run.contract, plan.period_id, plan.root, count, plan.wei_per_minor, nonce
+        )
+
+    send_new(run, tx_id, "root", [], sign)
+
+
+def _reconcile_bitmap(run: Run, indices: list[int]) -> None:
+    """Items the contract already marks settled are confirmed; unsettled `sent` ones replanned."""
+    if not indices:
+        return
+    bits = run.chain.settled_bits(run.contract, run.plan.period_id, indices)
+    run.set_items([i for i in indices if bits[i]], status="confirmed")
+    run.set_items([i for i in indices if not bits[i]], status="planned", tx_hash=None)
+
+
+def pay_credits(run: Run) -> None:
+    """Resolve recorded batches, reconcile with the bitmap, then pay the rest in batches."""
+    txs = _txs(run)
+    for tx in txs.find({"run": run.id, "kind": "batch", "status": "sent"}, sort=[("nonce", 1)]):
+        if not resolve_sent(run, tx["_id"], tx):
+            _reconcile_bitmap(run, tx["indices"])
+    _reconcile_bitmap(run, run.credits("planned", "sent"))
+    run.report()
+    pending = run.credits("planned")
+    number = txs.count({"run": run.id, "kind": "batch"})
+    for first in range(0, len(pending), run.batch_size):
+        indices = pending[first : first + run.batch_size]
+        items = [(i, run.items[i]["account"], int(run.items[i]["amount_wei"])) for i in indices]
+
+        def sign(nonce: int, items: list[tuple[int, str, int]] = items) -> Any:
+            return run.chain.pay_credits(run.contract, run.plan.period_id, items, nonce)
+
+        send_new(run, f"{run.id}:batch:{number}", "batch", indices, sign)
+        number += 1
