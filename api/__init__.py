@@ -68,6 +68,7 @@ def _register_api(app: Flask) -> None:
     from api.grids.routes import blp as grids_blp
     from api.health.routes import blp as health_blp
     from api.keys.routes import blp as keys_blp
+    from api.market.routes import blp as market_blp
     from api.metering.routes import blp as metering_blp
     from api.prosumers.routes import blp as prosumers_blp
 
@@ -75,7 +76,7 @@ def _register_api(app: Flask) -> None:
     api = Api(app)
     app.register_blueprint(docs_blp)
     api.register_blueprint(health_blp)
-    for blp in (grids_blp, prosumers_blp, metering_blp, keys_blp):
+    for blp in (grids_blp, prosumers_blp, metering_blp, market_blp, keys_blp):
         limiter.limit(
             app.config["WRITE_RATE_LIMIT"],
             exempt_when=lambda: request.method in ("GET", "HEAD", "OPTIONS"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -69,6 +70,33 @@ def keys_create(
     click.echo(secret)
 
 
+@click.command("close-timeframes")
+@click.option("--grid", "grid_id", default=None, help="One grid (default: every grid).")
+@click.option("--until", default=None, help="ISO 8601 instant (default: now).")
+def close_timeframes(grid_id: str | None, until: str | None) -> None:
+    """Close every due timeframe, oldest first; safe to re-run after a crash."""
+    from models.domain.timeframes import format_instant, parse_instant
+    from models.services.closing import close_due
+
+    try:
+        limit = parse_instant(until) if until else datetime.now(UTC)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--until") from None
+    with container().uow(write=False) as uow:
+        grids = [grid_id] if grid_id else [g.id for g in uow.registry.grids(1, 10**6)[0]]
+    for gid in grids:
+        try:
+            closed = close_due(container(), gid, limit)
+        except DomainError as exc:
+            raise click.ClickException(f"grid {gid}: {exc.detail}") from None
+        last = format_instant(closed[-1].replace(tzinfo=UTC)) if closed else "-"
+        click.echo(f"grid {gid}: closed {len(closed)} timeframe(s), last {last}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(keys_cli)
+    from api import ledger_cli
+
+    ledger_cli.register(app)
+    app.cli.add_command(close_timeframes)

@@ -61,7 +61,9 @@ class ReadingSchema(ma.Schema):
     updated_at = Instant()
 
 
-class RangeArgs(PageArgs):
+class TimeRange(StrictSchema):
+    """A half-open range [from, to) of at most 400 days."""
+
     start_from = Instant(
         required=True, data_key="from", metadata={"example": "2026-10-01T00:00:00Z"}
     )
@@ -74,6 +76,10 @@ class RangeArgs(PageArgs):
                 raise ma.ValidationError("must be after from", "to")
             if data["start_to"] - data["start_from"] > MAX_RANGE:
                 raise ma.ValidationError("range is limited to 400 days", "to")
+
+
+class RangeArgs(TimeRange, PageArgs):
+    pass
 
 
 class CloseArgs(StrictSchema):

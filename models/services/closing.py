@@ -20,6 +20,7 @@ from models.domain.money import minor_unit_scale
 from models.domain.netting import Reading, net_timeframe
 from models.domain.timeframes import format_instant, timeframe_end
 from models.services.clock import aware_utc, naive_utc, utcnow
+from models.services.crashpoints import crash_point
 from models.services.errors import Conflict, NotFound
 from models.services.metering import check_start
 from models.sql.tables import Timeframe
@@ -37,8 +38,11 @@ def close_timeframe(
         members = set(uow.registry.members_at(grid_id, at + _minutes(grid)))
         readings = uow.registry.readings_at(grid_id, at)
         orders = uow.registry.orders_at(grid_id, at, status="open")
+    crash_point("close:frozen")
     snapshot = _save_snapshot(container, grid, at, members, readings)
+    crash_point("close:snapshot_saved")
     trades, fills = _clear(container, grid, at, snapshot, orders)
+    crash_point("close:trades_saved")
     _finish(container, grid_id, at, snapshot, trades, fills)
     return snapshot, True
 
