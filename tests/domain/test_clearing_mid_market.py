@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from decimal import Decimal
 
 import pytest
@@ -187,13 +186,10 @@ def test_rejects_bad_input(call: object) -> None:
         call()  # type: ignore[operator]
 
 
-def test_ten_thousand_prosumers_is_fast() -> None:
-    """10,000 prosumers clear well under a second (bound is generous for CI)."""
+def test_ten_thousand_prosumers_clear() -> None:
+    """10,000 prosumers clear under every mechanism (speed is measured by `make bench`)."""
     rnd = random.Random(7)
     nets = {f"p{i:05d}": rnd.randint(-4000, 4000) for i in range(10_000)}
     for mechanism in ("mid_market", "bill_sharing", "auction"):
-        began = time.perf_counter()
         result = clear_timeframe(nets, EUR, 2, mechanism)
-        elapsed = time.perf_counter() - began
         assert len(result.trades) >= 10_000 - 10
-        assert elapsed < 2.0, (mechanism, elapsed)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -138,12 +137,9 @@ def test_sum_netto_equals_sums_of_readings(
     assert netto["totals"]["export_wh"] == sum(s["totals"]["export_wh"] for s in snaps)
 
 
-def test_fifty_thousand_prosumers_is_fast() -> None:
-    """50,000 prosumers net (with hash) well under a second (bound is generous for CI)."""
+def test_fifty_thousand_prosumers_net() -> None:
+    """50,000 prosumers net with a hash (speed is measured by `make bench`)."""
     pids = [f"p{i:05d}" for i in range(50_000)]
     readings = {p: Reading(p, (i * 7919) % 4000, (i * 104729) % 4000) for i, p in enumerate(pids)}
-    began = time.perf_counter()
     doc = net_timeframe(GRID, START, 15, pids, readings)
-    elapsed = time.perf_counter() - began
     assert doc["totals"]["prosumers"] == 50_000
-    assert elapsed < 2.0, elapsed
