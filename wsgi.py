@@ -1,5 +1,11 @@
-"""WSGI entry point: `gunicorn wsgi:app`."""
+"""WSGI entry point: `gunicorn wsgi:app`. Bad configuration stops it with one clear line."""
+
+import sys
 
 from api import create_app
+from api.config import ConfigError
 
-app = create_app()
+try:
+    app = create_app()
+except ConfigError as exc:
+    sys.exit(f"minigrid: invalid configuration: {exc}")
