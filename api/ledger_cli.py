@@ -1,0 +1,105 @@
+"""Operator commands for the chain: `flask settle`, `flask ledger deploy|status`."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from ledger.errors import LedgerError
+from models.services.errors import DomainError
+from models.services.ledger_status import deploy_contract, ledger_status
+from models.services.settlement import DEFAULT_BATCH, MAX_BATCH, Summary, settle_month
+
+ledger_cli = AppGroup("ledger", help="The Settlement contract on the configured chain.")
+
+
+def _container() -> Any:
+    return current_app.extensions["minigrid"]
+
+
+def summary_table(summary: Summary) -> str:
+    """The run's summary as aligned `name  value` lines."""
+    s = summary
+    rows = [
+        ("grid", s.grid_id),
+        ("month", s.month),
+        ("status", s.status),
+        ("prosumers", s.prosumers),
+        ("credits", f"{s.credits} items, {s.credits_minor} minor units, {s.credits_wei} wei"),
+        ("debits", f"{s.debits} items, {s.debits_minor} minor units (due, paid by prosumers)"),
+        ("zero", s.zero),
+        ("gas used", s.gas_used),
+        ("transactions", f"{s.transactions} recorded, {s.sent_now} sent by this run"),
+        ("root", s.root),
+        ("contract", s.contract or "-"),
+        ("chain id", s.chain_id or "-"),
+    ]
+    return "\n".join(f"{name:<13}{value}" for name, value in rows)
+
+
+@click.command("settle")
+@click.option("--grid", "grid_id", required=True, help="Grid id.")
+@click.option("--month", required=True, help="Calendar month YYYY-MM in the grid's zone.")
+@click.option("--dry-run", is_flag=True, help="Compute and print; write and send nothing.")
+@click.option(
+    "--batch-size", default=DEFAULT_BATCH, type=click.IntRange(1, MAX_BATCH), show_default=True
+)
+@with_appcontext
+def settle(grid_id: str, month: str, dry_run: bool, batch_size: int) -> None:
+    """Settle a grid's month on chain: post the root, pay the credits. Idempotent, resumable."""
+    from tqdm import tqdm
+
+    bar = tqdm(desc="credits", unit="item", disable=dry_run, file=click.get_text_stream("stderr"))
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        summary = settle_month(
+            _container(), grid_id, month, dry_run=dry_run, progress=progress, batch_size=batch_size
+        )
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from None
+    except LedgerError as exc:
+        raise click.ClickException(f"chain: {exc}") from None
+    finally:
+        bar.close()
+    click.echo(summary_table(summary))
+
+
+@ledger_cli.command("deploy")
+def deploy() -> None:
+    """Deploy Settlement.vy with the operator key and record its address."""
+    try:
+        address = deploy_contract(_container())
+    except LedgerError as exc:
+        raise click.ClickException(f"chain: {exc}") from None
+    click.echo(address)
+
+
+@ledger_cli.command("status")
+def status() -> None:
+    """Print chain id, operator, recorded contract and whether its code exists."""
+    try:
+        info = ledger_status(_container())
+    except LedgerError as exc:
+        raise click.ClickException(f"chain: {exc}") from None
+    for name, value in info.items():
+        click.echo(f"{name:<22}{value}")
+
+
+def summary_dict(summary: Summary) -> dict[str, Any]:
+    """The summary as a plain dict."""
+    return dataclasses.asdict(summary)
+
+
+def register(app: Any) -> None:
+    """Add the commands to the app's CLI."""
+    app.cli.add_command(settle)
+    app.cli.add_command(ledger_cli)

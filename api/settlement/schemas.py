@@ -1,0 +1,115 @@
+"""Settlement runs, statements and debit payments."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from api.smorest import PageArgs, StrictSchema
+
+MONTH = ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Must be a month YYYY-MM.")
+
+
+class SettleSchema(StrictSchema):
+    month = ma.fields.String(required=True, validate=MONTH, metadata={"example": "2026-10"})
+
+
+class StartedSchema(ma.Schema):
+    status = ma.fields.String(metadata={"example": "posting"})
+    status_url = ma.fields.String(metadata={"example": "/api/v1/grids/…/settlements/2026-10"})
+
+
+class ItemSchema(ma.Schema):
+    index = ma.fields.Integer()
+    prosumer_id = ma.fields.String()
+    account = ma.fields.String()
+    amount_minor = ma.fields.Integer()
+    amount_wei = ma.fields.String(metadata={"description": "Wei as decimal text."})
+    kind = ma.fields.String(metadata={"example": "credit"})
+    status = ma.fields.String(metadata={"example": "confirmed"})
+    tx_hash = ma.fields.String(allow_none=True)
+
+
+class TxSchema(ma.Schema):
+    kind = ma.fields.String(metadata={"example": "batch"})
+    nonce = ma.fields.Integer(allow_none=True)
+    tx_hash = ma.fields.String(allow_none=True)
+    status = ma.fields.String(metadata={"example": "confirmed"})
+    gas_used = ma.fields.Integer(allow_none=True)
+
+
+class RunSchema(ma.Schema):
+    grid_id = ma.fields.String()
+    month = ma.fields.String()
+    status = ma.fields.String(
+        metadata={"description": "planned, posting, paying, settled, failed or unverifiable."}
+    )
+    verifiable = ma.fields.Boolean()
+    root = ma.fields.String()
+    period_id = ma.fields.String()
+    count = ma.fields.Integer()
+    credits_minor = ma.fields.Integer()
+    debits_minor = ma.fields.Integer()
+    wei_per_minor = ma.fields.String()
+    contract = ma.fields.String(allow_none=True)
+    chain_id = ma.fields.Integer(allow_none=True)
+    started_at = ma.fields.String()
+    finished_at = ma.fields.String(allow_none=True)
+    error = ma.fields.String(allow_none=True)
+    totals = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    transactions = ma.fields.List(ma.fields.Nested(TxSchema))
+    lines = ma.fields.List(ma.fields.Nested(ItemSchema))
+
+
+class TimeframeLineSchema(ma.Schema):
+    start = ma.fields.String(metadata={"example": "2026-10-01T00:00:00Z"})
+    received_minor = ma.fields.Integer()
+    paid_minor = ma.fields.Integer()
+
+
+class StatementSchema(ma.Schema):
+    month = ma.fields.String()
+    index = ma.fields.Integer()
+    prosumer_id = ma.fields.String()
+    account = ma.fields.String()
+    amount_minor = ma.fields.Integer(metadata={"description": "Positive: the grid owes it."})
+    amount_wei = ma.fields.String()
+    kind = ma.fields.String(metadata={"example": "debit"})
+    status = ma.fields.String()
+    lines = ma.fields.List(ma.fields.Nested(TimeframeLineSchema))
+    leaf = ma.fields.String()
+    proof = ma.fields.List(ma.fields.String())
+    proof_valid = ma.fields.Boolean()
+    root = ma.fields.String()
+    period_id = ma.fields.String()
+    contract = ma.fields.String(allow_none=True)
+    chain_id = ma.fields.Integer(allow_none=True)
+    on_chain = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Boolean())
+    verifiable = ma.fields.Boolean()
+
+
+class PaymentSchema(ma.Schema):
+    to = ma.fields.String()
+    data = ma.fields.String()
+    value = ma.fields.String(metadata={"description": "Wei as decimal text."})
+    chain_id = ma.fields.Integer()
+    function = ma.fields.String(metadata={"example": "pay_debit"})
+    args = ma.fields.Dict()
+    sender = ma.fields.String(attribute="from", data_key="from")
+
+
+class SignedTxSchema(StrictSchema):
+    signed_tx = ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(r"^0x[0-9a-fA-F]+$"),
+        metadata={"example": "0x02f8…"},
+    )
+
+
+class PaidSchema(ma.Schema):
+    tx_hash = ma.fields.String()
+    status = ma.fields.String(metadata={"example": "paid"})
+    value = ma.fields.String()
+
+
+class LinesArgs(PageArgs):
+    pass

@@ -1,0 +1,52 @@
+"""Starting a settlement run in a background thread of this worker, idempotently."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from models.services.settlement import DEFAULT_BATCH, open_run, resume_run
+from models.services.settlement_plan import plan_month
+from models.services.settlement_run import SETTLEMENTS, run_key
+
+log = logging.getLogger("minigrid.settlement")
+_running: set[str] = set()
+_lock = threading.Lock()
+
+
+def start_settlement(container: Any, grid_id: str, month: str) -> tuple[str, bool]:
+    """Plan (409 if open timeframes), record the run, resume it in a daemon thread.
+
+    Returns (status, started): a settled or in-progress run is not started again.
+    """
+    key = run_key(grid_id, month)
+    existing = container.documents.collection(SETTLEMENTS).get(key)
+    if existing is not None and existing["status"] == "settled":
+        return "settled", False
+    plan = plan_month(container, grid_id, month)
+    with _lock:
+        if key in _running:
+            return existing["status"] if existing else "planned", False
+        run = open_run(container, plan, DEFAULT_BATCH)
+        _running.add(key)
+    threading.Thread(target=_work, args=(run, key), daemon=True, name=f"settle-{key}").start()
+    return "planned", True
+
+
+def _work(run: Any, key: str) -> None:
+    """Resume the run; failures are recorded on the run document by the service."""
+    try:
+        resume_run(run)
+    except Exception:  # recorded on the run; the thread must not die loudly
+        log.exception("settlement %s stopped", key)
+    finally:
+        with _lock:
+            _running.discard(key)
+
+
+def wait_idle(timeout_s: float = 10.0) -> None:
+    """Wait for this worker's settlement threads (tests, shutdown)."""
+    for thread in threading.enumerate():
+        if thread.name.startswith("settle-"):
+            thread.join(timeout_s)

@@ -1,0 +1,190 @@
+"""Reading settlements: run status with lines, a prosumer's statement and proof, debit payment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.errors import LedgerError, LedgerReverted
+from models.domain.merkle import merkle_proofs, verify_proof
+from models.domain.statements import Statement, grid_key, leaf_hash, period_number
+from models.domain.timeframes import format_instant
+from models.services.errors import Conflict, NotFound, Unavailable, Unprocessable
+from models.services.ledger_status import recorded_contract
+from models.services.settlement_plan import month_range
+from models.services.settlement_run import ITEMS, SETTLEMENTS, TXS, item_key, run_key
+
+
+def _run(container: Any, grid_id: str, month: str) -> dict[str, Any]:
+    doc = container.documents.collection(SETTLEMENTS).get(run_key(grid_id, month))
+    if doc is None:
+        raise NotFound(f"no settlement of {month} for grid {grid_id}")
+    return doc
+
+
+def verifiable(container: Any, doc: dict[str, Any]) -> bool:
+    """Whether the run's contract is still the recorded one on this chain and has code."""
+    try:
+        chain = container.chain
+        if doc["chain_id"] != chain.chain_id or recorded_contract(container) != doc["contract"]:
+            return False
+        return bool(chain.has_code(doc["contract"]))
+    except LedgerError:
+        return False
+
+
+def _reconcile_debits(container: Any, doc: dict[str, Any], items: list[dict[str, Any]]) -> None:
+    """Debits the contract marks settled become `paid` in the store."""
+    due = [i for i in items if i["kind"] == "debit" and i["status"] == "due"]
+    if not due:
+        return
+    bits = container.chain.settled_bits(
+        doc["contract"], bytes.fromhex(doc["period_id"][2:]), [i["index"] for i in due]
+    )
+    store = container.documents.collection(ITEMS)
+    for item in due:
+        if bits[item["index"]]:
+            item["status"] = "paid"
+            store.update(item["_id"], {"status": "paid"})
+
+
+def run_status(container: Any, grid_id: str, month: str, skip: int, limit: int) -> dict[str, Any]:
+    """The run with its transactions and a page of its lines (debits reconciled from chain)."""
+    doc = _run(container, grid_id, month)
+    docs = container.documents
+    items = docs.collection(ITEMS).find({"run": doc["_id"]}, sort=[("index", 1)])
+    ok = verifiable(container, doc)
+    if ok and doc["status"] in ("paying", "settled", "failed"):
+        _reconcile_debits(container, doc, items)
+    txs = docs.collection(TXS).find({"run": doc["_id"]}, sort=[("nonce", 1)])
+    status = doc["status"] if ok else "unverifiable"
+    totals = {
+        "credits_paid": sum(
+            1 for i in items if i["kind"] == "credit" and i["status"] == "confirmed"
+        ),
+        "debits_due": sum(1 for i in items if i["status"] == "due"),
+        "debits_paid": sum(1 for i in items if i["status"] == "paid"),
+    }
+    return {
+        **doc,
+        "status": status,
+        "verifiable": ok,
+        "totals": totals,
+        "transactions": [
+            {k: t.get(k) for k in ("kind", "nonce", "tx_hash", "status", "gas_used")} for t in txs
+        ],
+        "lines": items[skip : skip + limit],
+        "total_lines": len(items),
+    }
+
+
+def _statement_of(container: Any, grid_id: str, month: str, prosumer_id: str) -> tuple[Any, ...]:
+    """(run doc, the prosumer's item, its proof) from the recorded items."""
+    doc = _run(container, grid_id, month)
+    items = container.documents.collection(ITEMS).find({"run": doc["_id"]}, sort=[("index", 1)])
+    mine = [i for i in items if i["prosumer_id"] == prosumer_id]
+    if not mine:
+        raise NotFound(f"prosumer {prosumer_id} has no statement for {month}")
+    statements = [
+        Statement(grid_id, month, i["index"], i["prosumer_id"], i["account"], i["amount_minor"])
+        for i in items
+    ]
+    leaves = [leaf_hash(st) for st in statements]
+    proof = merkle_proofs(leaves)[mine[0]["index"]]
+    return doc, mine[0], statements[mine[0]["index"]], leaves[mine[0]["index"]], proof
+
+
+def prosumer_statement(container: Any, prosumer: Any, grid: Any, month: str) -> dict[str, Any]:
+    """Statement, per-timeframe lines, leaf, proof and on-chain status of one prosumer."""
+    doc, item, _, leaf, proof = _statement_of(container, grid.id, month, prosumer.id)
+    start, end = month_range(grid, month)
+    lines = container.documents.transactions.per_timeframe(
+        grid.id, format_instant(start), format_instant(end), prosumer.id
+    )
+    ok = verifiable(container, doc)
+    root = bytes.fromhex(doc["root"][2:])
+    onchain = {"root_posted": False, "root_matches": False, "settled": False}
+    if ok:
+        state = container.chain.period_state(doc["contract"], bytes.fromhex(doc["period_id"][2:]))
+        onchain["root_posted"] = state["posted"]
+        onchain["root_matches"] = state["root"] == doc["root"]
+        bits = container.chain.settled_bits(doc["contract"], root_pid(doc), [item["index"]])
+        onchain["settled"] = bits[item["index"]]
+    return {
+        **{
+            k: item[k]
+            for k in ("index", "prosumer_id", "account", "amount_minor", "kind", "status")
+        },
+        "month": month,
+        "amount_wei": item["amount_wei"],
+        "lines": lines,
+        "leaf": "0x" + leaf.hex(),
+        "proof": ["0x" + p.hex() for p in proof],
+        "proof_valid": verify_proof(leaf, proof, root),
+        "root": doc["root"],
+        "period_id": doc["period_id"],
+        "contract": doc["contract"],
+        "chain_id": doc["chain_id"],
+        "on_chain": onchain,
+        "verifiable": ok,
+    }
+
+
+def root_pid(doc: dict[str, Any]) -> bytes:
+    """The run's period id as bytes."""
+    return bytes.fromhex(doc["period_id"][2:])
+
+
+def payment_instructions(container: Any, prosumer: Any, grid: Any, month: str) -> dict[str, Any]:
+    """The exact pay_debit call a prosumer signs: {to, data, value, chain_id, function, args}."""
+    doc, item, st, _, proof = _statement_of(container, grid.id, month, prosumer.id)
+    if item["kind"] != "debit":
+        raise Conflict(f"the {month} statement is a {item['kind']}, not a debit: nothing to pay")
+    if not verifiable(container, doc):
+        raise Conflict(f"the {month} settlement is unverifiable: its contract is gone")
+    chain = container.chain
+    if not chain.period_state(doc["contract"], root_pid(doc))["posted"]:
+        raise Conflict(f"the {month} root is not on chain yet")
+    if chain.settled_bits(doc["contract"], root_pid(doc), [item["index"]])[item["index"]]:
+        raise Conflict(f"the {month} debit is already paid")
+    wei = int(doc["wei_per_minor"])
+    call = chain.debit_call(
+        doc["contract"],
+        grid_key(grid.id),
+        period_number(month),
+        item["index"],
+        item["account"],
+        item["amount_minor"],
+        wei,
+        proof,
+    )
+    args = {
+        "grid_key": "0x" + grid_key(grid.id).hex(),
+        "period_number": period_number(month),
+        "index": item["index"],
+        "amount_minor": item["amount_minor"],
+        "wei_per_minor": str(wei),
+        "proof": ["0x" + p.hex() for p in proof],
+    }
+    return {**call, "value": str(call["value"]), "function": "pay_debit", "args": args}
+
+
+def submit_payment(
+    container: Any, prosumer: Any, grid: Any, month: str, signed_tx: str
+) -> dict[str, Any]:
+    """Check a prosumer-signed pay_debit against the instructions, broadcast it, await it."""
+    expected = payment_instructions(container, prosumer, grid, month)
+    chain = container.chain
+    try:
+        decoded = chain.check_debit_tx(signed_tx, expected)
+    except LedgerError as exc:
+        raise Unprocessable(str(exc)) from exc
+    try:
+        tx_hash = chain.send_raw(decoded.raw)
+        chain.wait_receipt(tx_hash)
+    except LedgerReverted as exc:
+        raise Conflict(f"the payment reverted: {exc.reason}") from exc
+    except LedgerError as exc:
+        raise Unavailable(f"the payment could not be confirmed: {exc}") from exc
+    key = item_key(run_key(grid.id, month), expected["args"]["index"])
+    container.documents.collection(ITEMS).update(key, {"status": "paid", "tx_hash": tx_hash})
+    return {"tx_hash": tx_hash, "status": "paid", "value": expected["value"]}
