@@ -30,10 +30,14 @@ def init_app(app: Flask) -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return _unauthorized("send an API key as `Authorization: Bearer mg_…`")
-        with current_app.extensions["minigrid"].uow() as uow:
-            principal = keys.authenticate(uow, token.strip())
+        container = current_app.extensions["minigrid"]
+        with container.uow(write=False) as uow:
+            principal, stale = keys.authenticate(uow, token.strip())
         if principal is None:
             return _unauthorized("the API key is unknown, revoked or expired")
+        if stale:
+            with container.uow() as uow:
+                keys.touch_key(uow, principal.key_id)
         g.principal = principal
         g.key_prefix = principal.prefix
         return None

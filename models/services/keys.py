@@ -80,21 +80,27 @@ def _check_binding(uow: Any, role: str, data: dict[str, Any]) -> None:
         raise Unprocessable("an operator key needs the grid_id of an existing grid")
 
 
-def authenticate(uow: Any, token: str) -> Principal | None:
-    """The principal of a bearer token, or None if unknown, revoked or expired."""
+def authenticate(uow: Any, token: str) -> tuple[Principal | None, bool]:
+    """The principal of a bearer token (None if unknown, revoked or expired), and whether its
+    last-used time is stale enough to record again (once a minute, to keep reads read-only)."""
     parts = token.split("_")
     if len(parts) < 3 or parts[0] != "mg":
-        return None
+        return None, False
     key = uow.registry.key_by_prefix(parts[1])
     if key is None or not hmac.compare_digest(key.secret_hash, _hash(token)):
-        return None
+        return None, False
     now = utcnow()
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
-        return None
-    if key.last_used_at is None or now - key.last_used_at > TOUCH_EVERY:
-        uow.registry.touch_key(key.id, now)
-        uow.commit()
-    return Principal(key.id, key.prefix, key.role, key.grid_id, key.prosumer_id, key.partner_id)
+        return None, False
+    stale = key.last_used_at is None or now - key.last_used_at > TOUCH_EVERY
+    who = Principal(key.id, key.prefix, key.role, key.grid_id, key.prosumer_id, key.partner_id)
+    return who, stale
+
+
+def touch_key(uow: Any, key_id: str) -> None:
+    """Record that a key was used now."""
+    uow.registry.touch_key(key_id, utcnow())
+    uow.commit()
 
 
 def revoke_key(uow: Any, key: ApiKey) -> ApiKey:
