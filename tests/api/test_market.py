@@ -108,3 +108,26 @@ def test_prosumers_see_only_their_own(app: Any, client: Any, admin: dict, market
     theirs = client.get(f"/api/v1/prosumers/{market['b']}/transactions?{RANGE}", headers=own)
     assert mine.status_code == 200 and theirs.status_code == 404
     assert order(client, own, market["b"], "x").status_code == 404
+
+
+@pytest.mark.parametrize("mechanism", ["mid_market", "bill_sharing", "auction"])
+def test_every_mechanism_balances(client: Any, admin: dict, market: dict, mechanism: str) -> None:
+    """Per timeframe: energy sold = bought, money paid = received, the grid ends at zero."""
+    url = f"/api/v1/grids/{market['grid']}"
+    etag = client.get(url, headers=admin).headers["ETag"]
+    patched = client.patch(url, json={"mechanism": mechanism}, headers={**admin, "If-Match": etag})
+    assert patched.status_code == 200
+    order(client, admin, market["a"], "s", side="sell", energy_wh=700, limit_price="0.12")
+    order(client, admin, market["b"], "b", side="buy", energy_wh=900, limit_price="0.28")
+    assert close(client, admin, market["grid"]).status_code == 201
+    trades = client.get(f"{url}/transactions?{RANGE}", headers=admin).json["transactions"]
+    position: dict[str, int] = {}
+    energy: dict[str, int] = {}
+    for t in trades:
+        position[t["seller"]] = position.get(t["seller"], 0) + t["amount_minor"]
+        position[t["buyer"]] = position.get(t["buyer"], 0) - t["amount_minor"]
+        energy[t["seller"]] = energy.get(t["seller"], 0) + t["energy_wh"]
+        energy[t["buyer"]] = energy.get(t["buyer"], 0) - t["energy_wh"]
+    assert sum(position.values()) == 0 and position.get("grid", 0) == 0
+    assert energy.get("grid", 0) == 0
+    assert (energy[market["a"]], energy[market["b"]], energy[market["c"]]) == (3000, -1000, -500)
