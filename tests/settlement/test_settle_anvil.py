@@ -1,0 +1,97 @@
+"""On anvil: `flask settle` SIGKILLed at several points, then re-run, pays each credit once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account import Account
+
+from ledger.anvil import ANVIL_BIN, start_anvil, stop_anvil
+from models.services.ledger_status import deploy_contract
+from models.services.settlement_run import ITEMS
+from tests.conftest import make_test_app
+from tests.settlement.world import MONTH, add_readings, build_grid, close_month
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.anvil
+
+
+@pytest.fixture(scope="module")
+def anvil_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """An anvil node for this module (skips without anvil, except under CI)."""
+    if not ANVIL_BIN.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"anvil not installed at {ANVIL_BIN} (CI must not skip this)")
+        pytest.skip(f"anvil not installed at {ANVIL_BIN}")
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = start_anvil(port, None)
+    yield f"http://127.0.0.1:{port}"
+    stop_anvil(proc)
+
+
+def settle_cli(env: dict[str, str], world: Any, crash: str | None) -> subprocess.CompletedProcess:
+    """Run `flask settle` in a subprocess, optionally SIGKILLed at a named phase."""
+    run_env = {**os.environ, **env, "MINIGRID_CRASH_AT": crash or ""}
+    args = [sys.executable, "-m", "flask", "--app", "wsgi", "settle", "--grid", world.grid_id]
+    args += ["--month", MONTH, "--batch-size", "1"]
+    return subprocess.run(args, env=run_env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_sigkill_at_any_point_then_rerun_pays_each_credit_once(
+    anvil_url: str, sqlite_template: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "registry.db"
+    shutil.copy(sqlite_template, db)
+    env = {
+        "DATABASE_URL": f"sqlite:///{db}",
+        "MONGO_URL": f"sqlite:///{tmp_path / 'documents.db'}",
+        "LEDGER_URL": anvil_url,
+        "LOG_LEVEL": "WARNING",
+    }
+    app = make_test_app(env["DATABASE_URL"], tmp_path, LEDGER_URL=anvil_url)
+    container = app.extensions["minigrid"]
+    deploy_contract(container)
+    accounts = [Account.create() for _ in range(10)]
+    world = build_grid(container, [a.address for a in accounts])
+    add_readings(container, world)
+    close_month(container, world)
+    chain = container.chain
+    before = [chain.balance(a.address) for a in accounts]
+    crashes = ["after_record_sent:1", "after_broadcast:2", "after_confirm:2"]
+    for crash in crashes:
+        done = settle_cli(env, world, crash)
+        assert done.returncode == -9, (crash, done.stdout, done.stderr)
+    final = settle_cli(env, world, None)
+    assert final.returncode == 0, final.stderr
+    assert "settled" in final.stdout
+    again = settle_cli(env, world, None)
+    assert "0 sent by this run" in again.stdout
+    items = container.documents.collection(ITEMS).find({"run": f"{world.grid_id}:{MONTH}"})
+    credits = {i["account"]: int(i["amount_wei"]) for i in items if i["kind"] == "credit"}
+    assert len(credits) >= 4
+    for account, was in zip(accounts, before, strict=True):
+        assert chain.balance(account.address) - was == credits.get(account.address, 0)
+    pid = bytes.fromhex(
+        container.documents.collection("settlements").get(f"{world.grid_id}:{MONTH}")["period_id"][
+            2:
+        ]
+    )
+    bits = chain.settled_bits(_contract(container), pid, [i["index"] for i in items])
+    assert all(bits[i["index"]] == (i["kind"] == "credit") for i in items)
+    container.close()
+
+
+def _contract(container: Any) -> str:
+    from models.services.ledger_status import recorded_contract
+
+    return str(recorded_contract(container))
