@@ -71,12 +71,13 @@ def _register_api(app: Flask) -> None:
     from api.market.routes import blp as market_blp
     from api.metering.routes import blp as metering_blp
     from api.prosumers.routes import blp as prosumers_blp
+    from api.settlement.routes import blp as settlement_blp
 
     limiter = Limiter(_limit_key, app=app, default_limits=[])
     api = Api(app)
     app.register_blueprint(docs_blp)
     api.register_blueprint(health_blp)
-    for blp in (grids_blp, prosumers_blp, metering_blp, market_blp, keys_blp):
+    for blp in (grids_blp, prosumers_blp, metering_blp, market_blp, keys_blp, settlement_blp):
         limiter.limit(
             app.config["WRITE_RATE_LIMIT"],
             exempt_when=lambda: request.method in ("GET", "HEAD", "OPTIONS"),
