@@ -21,8 +21,8 @@ class KeySchema(StrictSchema):
     expires_at = Instant(allow_none=True)
     prefix = ma.fields.String(dump_only=True, metadata={"example": "1a2b3c4d"})
     created_at = Instant(dump_only=True)
-    revoked_at = Instant(dump_only=True)
-    last_used_at = Instant(dump_only=True)
+    revoked_at = Instant(dump_only=True, allow_none=True)
+    last_used_at = Instant(dump_only=True, allow_none=True)
 
 
 class NewKeySchema(KeySchema):
