@@ -19,6 +19,9 @@ log = logging.getLogger("minigrid.errors")
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details, with a trace id and validation errors."""
 
+    class Meta:
+        unknown = ma.INCLUDE  # RFC 9457 extension members, e.g. `checks` on a 503
+
     type = ma.fields.String(metadata={"example": TYPE_BASE + "validation"})
     title = ma.fields.String(metadata={"example": "Validation failed"})
     status = ma.fields.Integer(metadata={"example": 400})
