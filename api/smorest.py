@@ -69,9 +69,14 @@ class StrictSchema(ma.Schema):
         ordered = True
 
 
+MAX_PAGE = 10**9  # keeps the SQL OFFSET inside a 64-bit integer
+
+
 class PageArgs(StrictSchema):
     page = ma.fields.Integer(
-        load_default=1, validate=ma.validate.Range(min=1), metadata={"example": 1}
+        load_default=1,
+        validate=ma.validate.Range(min=1, max=MAX_PAGE),
+        metadata={"description": f"1-based, at most {MAX_PAGE}.", "example": 1},
     )
     page_size = ma.fields.Integer(
         load_default=100,
