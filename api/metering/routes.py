@@ -126,7 +126,7 @@ class CloseTimeframe(MethodView):
 class TimeframeSnapshot(MethodView):
     @access("admin", "operator", "partner", partner_cost=5, trust=1)
     @blp.response(200, SnapshotSchema)
-    @blp.problems(404)
+    @blp.problems(400, 404)
     def get(self, grid_id: Any, start: str) -> Any:
         """Read a closed timeframe's snapshot: per-prosumer nets and grid totals."""
         at = parse_start(start)
