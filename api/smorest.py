@@ -37,6 +37,7 @@ class Blueprint(BaseBlueprint):
 
 class Api(BaseApi):
     ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None  # every status an operation gives is documented by name
 
     def _register_error_handlers(self) -> None:
         self._app.register_error_handler(Exception, _dispatch)
