@@ -13,7 +13,7 @@ from typing import Any
 
 from ledger.errors import LedgerReverted
 from models.services.errors import Conflict
-from models.services.settlement_hooks import crash_point
+from models.services.crashpoints import crash_point
 from models.services.settlement_run import TXS, Run, now_text
 
 
