@@ -1,0 +1,337 @@
+"""Who may do what: every documented operation × every role, and the key mechanics."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from api.openapi_doc import generate
+from models.services.clock import utcnow
+from tests.conftest import GRID, add_prosumer, make_key
+
+T0 = "2026-10-01T00:00:00Z"
+T1 = "2026-10-01T00:15:00Z"
+RANGE = f"from={T0}&to=2026-10-02T00:00:00Z"
+METHODS = ("get", "post", "put", "patch", "delete")
+ROLES = (
+    "none",
+    "revoked",
+    "expired",
+    "meter_other",
+    "meter_own",
+    "partner_lo",
+    "partner_hi",
+    "pro_other",
+    "pro_own",
+    "op_other",
+    "op",
+    "admin",
+)
+
+
+@dataclass
+class World:
+    """Grids A (two prosumers, two partners, a closed timeframe), B (one prosumer), C (empty)."""
+
+    client: Any
+    app: Any
+    ids: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def etag(self, path: str) -> dict[str, str]:
+        return {"If-Match": self.client.get(path, headers=self.keys["admin"]).headers["ETag"]}
+
+    def new_prosumer(self) -> str:
+        n = 100 + len(self.ids)
+        self.ids[f"x{n}"] = add_prosumer(self.client, self.keys["admin"], self.ids["A"], n)["id"]
+        return self.ids[f"x{n}"]
+
+    def new_key(self) -> str:
+        body = {"role": "meter", "prosumer_id": self.ids["a2"]}
+        return str(
+            self.client.post("/api/v1/keys", json=body, headers=self.keys["admin"]).json["id"]
+        )
+
+    def new_order(self) -> str:
+        path = f"/api/v1/prosumers/{self.ids['a1']}/orders"
+        headers = {**self.keys["admin"], "Idempotency-Key": uuid.uuid4().hex}
+        response = self.client.post(path, json=ORDER, headers=headers)
+        assert response.status_code == 201, response.json
+        return str(response.json["id"])
+
+
+ORDER = {
+    "timeframe_start": "2030-01-01T00:15:00Z",
+    "side": "sell",
+    "energy_wh": 1500,
+    "limit_price": "0.18",
+}
+
+
+def build_world(app: Any) -> World:
+    world = World(app.test_client(), app)
+    admin = world.keys["admin"] = make_key(app, role="admin")
+    client, ids = world.client, world.ids
+    for name in ("A", "B", "C"):
+        ids[name] = client.post("/api/v1/grids", json=GRID, headers=admin).json["id"]
+    ids["a1"] = add_prosumer(client, admin, ids["A"], 1)["id"]
+    ids["a2"] = add_prosumer(client, admin, ids["A"], 2)["id"]
+    ids["b1"] = add_prosumer(client, admin, ids["B"], 3)["id"]
+    for name, trust in (("hi", 2), ("lo", 0)):
+        body = {"name": name, "trust_level": trust, "datapoints": 10_000}
+        partner = client.post(f"/api/v1/grids/{ids['A']}/partners", json=body, headers=admin)
+        ids[f"partner_{name}"] = partner.json["id"]
+    lines = [
+        {"prosumer_id": ids[p], "produced_wh": w, "consumed_wh": 100}
+        for p, w in (("a1", 900), ("a2", 0))
+    ]
+    url = f"/api/v1/grids/{ids['A']}/timeframes/{T0}"
+    assert client.put(url + "/readings", json={"readings": lines}, headers=admin).status_code == 200
+    assert client.post(url + "/close?force=true", headers=admin).status_code == 201
+    _make_keys(world)
+    return world
+
+
+def _make_keys(world: World) -> None:
+    app, ids, keys = world.app, world.ids, world.keys
+    keys["op"] = make_key(app, role="operator", grid_id=ids["A"])
+    keys["op_other"] = make_key(app, role="operator", grid_id=ids["B"])
+    keys["pro_own"] = make_key(app, role="prosumer", prosumer_id=ids["a1"])
+    keys["pro_other"] = make_key(app, role="prosumer", prosumer_id=ids["a2"])
+    keys["meter_own"] = make_key(app, role="meter", prosumer_id=ids["a1"])
+    keys["meter_other"] = make_key(app, role="meter", prosumer_id=ids["a2"])
+    keys["partner_hi"] = make_key(app, role="partner", partner_id=ids["partner_hi"])
+    keys["partner_lo"] = make_key(app, role="partner", partner_id=ids["partner_lo"])
+    keys["none"] = {}
+    keys["expired"] = make_key(app, role="admin", expires_at=utcnow() - timedelta(seconds=1))
+    revoked = keys["revoked"] = make_key(app, role="admin")
+    key_id = world.client.get("/api/v1/keys?page_size=1000", headers=revoked).json[-1]["id"]
+    assert world.client.delete(f"/api/v1/keys/{key_id}", headers=revoked).status_code == 200
+
+
+Request = Callable[[World], tuple[str, Any, dict[str, str]]]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One operation: how to call it on grid A / prosumer a1, who may, what success is."""
+
+    request: Request
+    ok: int
+    roles: frozenset[str]
+    other: int = 404  # what a key of another grid or prosumer gets
+    special: dict[str, int] = field(default_factory=dict)
+
+
+def row(request: Request, ok: int, roles: str, other: int = 404, **special: int) -> Row:
+    return Row(request, ok, frozenset(roles.split()), other, special)
+
+
+def at(path: str, body: Any = None, **headers: str) -> Request:
+    """A request on the world's objects; {A}, {a1}, … name them."""
+    return lambda w: (path.format(**w.ids), body, dict(headers))
+
+
+def with_etag(path: str, body: Any = None) -> Request:
+    def build(w: World) -> tuple[str, Any, dict[str, str]]:
+        url = path.format(**w.ids)
+        return url, body, w.etag(url)
+
+    return build
+
+
+def fresh_prosumer(w: World) -> tuple[str, Any, dict[str, str]]:
+    url = f"/api/v1/prosumers/{w.new_prosumer()}"
+    return url, None, w.etag(url)
+
+
+def fresh_grid(w: World) -> tuple[str, Any, dict[str, str]]:
+    grid = w.client.post("/api/v1/grids", json=GRID, headers=w.keys["admin"]).json["id"]
+    url = f"/api/v1/grids/{grid}"
+    return url, None, w.etag(url)
+
+
+def fresh_key(w: World) -> tuple[str, Any, dict[str, str]]:
+    return f"/api/v1/keys/{w.new_key()}", None, {}
+
+
+def fresh_order(w: World) -> tuple[str, Any, dict[str, str]]:
+    return f"/api/v1/orders/{w.new_order()}", None, {}
+
+
+def new_order(w: World) -> tuple[str, Any, dict[str, str]]:
+    url = "/api/v1/prosumers/{a1}/orders".format(**w.ids)
+    return url, ORDER, {"Idempotency-Key": uuid.uuid4().hex}
+
+
+PROSUMER = {"name": "n", "address": "a", "kind": "household", "wallet": "0x" + "ab" * 20}
+READING = {"produced_wh": 10, "consumed_wh": 5}
+ALL_ROLES = "admin op pro_own meter_own partner_hi"
+TABLE: dict[str, Row] = {
+    "GET /api/v1/grids": row(at("/api/v1/grids"), 200, "admin op", other=200),
+    "POST /api/v1/grids": row(at("/api/v1/grids", GRID), 201, "admin"),
+    "GET /api/v1/grids/{grid_id}": row(at("/api/v1/grids/{A}"), 200, "admin op"),
+    "PATCH /api/v1/grids/{grid_id}": row(
+        with_etag("/api/v1/grids/{A}", {"name": "renamed"}), 200, "admin op"
+    ),
+    "DELETE /api/v1/grids/{grid_id}": row(fresh_grid, 204, "admin"),
+    "GET /api/v1/grids/{grid_id}/prosumers": row(
+        at("/api/v1/grids/{A}/prosumers"), 200, "admin op"
+    ),
+    "POST /api/v1/grids/{grid_id}/prosumers": row(
+        lambda w: (f"/api/v1/grids/{w.ids['A']}/prosumers", _new_prosumer_body(w), {}),
+        201,
+        "admin op",
+    ),
+    "GET /api/v1/prosumers/{prosumer_id}": row(
+        at("/api/v1/prosumers/{a1}"), 200, "admin op pro_own"
+    ),
+    "PATCH /api/v1/prosumers/{prosumer_id}": row(
+        with_etag("/api/v1/prosumers/{a1}", {"name": "renamed"}), 200, "admin op pro_own"
+    ),
+    "DELETE /api/v1/prosumers/{prosumer_id}": row(fresh_prosumer, 204, "admin op"),
+    "PUT /api/v1/grids/{grid_id}/timeframes/{start}/readings": row(
+        at(
+            f"/api/v1/grids/{{A}}/timeframes/{T1}/readings",
+            {"readings": []},
+        ),
+        200,
+        "admin op",
+    ),
+    "PUT /api/v1/prosumers/{prosumer_id}/readings/{start}": row(
+        at(f"/api/v1/prosumers/{{a1}}/readings/{T1}", READING), 200, "admin op pro_own meter_own"
+    ),
+    "GET /api/v1/prosumers/{prosumer_id}/readings": row(
+        at(f"/api/v1/prosumers/{{a1}}/readings?{RANGE}"), 200, "admin op pro_own"
+    ),
+    "POST /api/v1/grids/{grid_id}/timeframes/{start}/close": row(
+        at(f"/api/v1/grids/{{A}}/timeframes/{T0}/close"), 200, "admin op"
+    ),
+    "GET /api/v1/grids/{grid_id}/timeframes/{start}": row(
+        at(f"/api/v1/grids/{{A}}/timeframes/{T0}"),
+        200,
+        "admin op partner_hi partner_lo",
+        partner_lo=403,
+    ),
+    "GET /api/v1/grids/{grid_id}/snapshots": row(
+        at(f"/api/v1/grids/{{A}}/snapshots?{RANGE}"), 200, "admin op partner_hi partner_lo"
+    ),
+    "GET /api/v1/grids/{grid_id}/netto": row(
+        at(f"/api/v1/grids/{{A}}/netto?{RANGE}"),
+        200,
+        "admin op partner_hi partner_lo",
+        partner_lo=403,
+    ),
+    "GET /api/v1/keys": row(at("/api/v1/keys"), 200, "admin op", other=200),
+    "POST /api/v1/keys": row(
+        at("/api/v1/keys", {"role": "meter", "prosumer_id": "{a1}"}), 201, "admin op"
+    ),
+    "GET /api/v1/keys/{key_id}": row(
+        lambda w: (f"/api/v1/keys/{w.new_key()}", None, {}), 200, "admin op"
+    ),
+    "DELETE /api/v1/keys/{key_id}": row(fresh_key, 200, "admin op"),
+    "GET /api/v1/grids/{grid_id}/partners": row(at("/api/v1/grids/{A}/partners"), 200, "admin op"),
+    "POST /api/v1/grids/{grid_id}/partners": row(
+        at("/api/v1/grids/{A}/partners", {"name": "new", "trust_level": 1}), 201, "admin op"
+    ),
+    "POST /api/v1/partners/{partner_id}/datapoints": row(
+        at("/api/v1/partners/{partner_lo}/datapoints", {"datapoints": 5}), 200, "admin op"
+    ),
+    "POST /api/v1/prosumers/{prosumer_id}/orders": row(new_order, 201, "admin op pro_own"),
+    "GET /api/v1/prosumers/{prosumer_id}/orders": row(
+        at("/api/v1/prosumers/{a1}/orders"), 200, "admin op pro_own"
+    ),
+    "GET /api/v1/orders/{order_id}": row(
+        lambda w: (f"/api/v1/orders/{w.new_order()}", None, {}), 200, "admin op pro_own"
+    ),
+    "DELETE /api/v1/orders/{order_id}": row(fresh_order, 200, "admin op pro_own"),
+    "GET /api/v1/grids/{grid_id}/transactions": row(
+        at(f"/api/v1/grids/{{A}}/transactions?{RANGE}"), 200, "admin op"
+    ),
+    "GET /api/v1/prosumers/{prosumer_id}/transactions": row(
+        at(f"/api/v1/prosumers/{{a1}}/transactions?{RANGE}"), 200, "admin op pro_own"
+    ),
+    "GET /api/v1/prosumers/{prosumer_id}/balance": row(
+        at(f"/api/v1/prosumers/{{a1}}/balance?{RANGE}"), 200, "admin op pro_own"
+    ),
+    # No settlement has run: allowed callers reach the use case, which answers 404 / 409.
+    "POST /api/v1/grids/{grid_id}/settlements": row(
+        at("/api/v1/grids/{A}/settlements", {"month": "2026-10"}), 409, "admin op"
+    ),
+    "GET /api/v1/grids/{grid_id}/settlements/{month}": row(
+        at("/api/v1/grids/{A}/settlements/2026-10"), 404, "admin op"
+    ),
+    "GET /api/v1/prosumers/{prosumer_id}/statements/{month}": row(
+        at("/api/v1/prosumers/{a1}/statements/2026-10"), 404, "admin op pro_own"
+    ),
+    "GET /api/v1/prosumers/{prosumer_id}/statements/{month}/payment": row(
+        at("/api/v1/prosumers/{a1}/statements/2026-10/payment"), 404, "admin op pro_own"
+    ),
+    "POST /api/v1/prosumers/{prosumer_id}/statements/{month}/payment": row(
+        at("/api/v1/prosumers/{a1}/statements/2026-10/payment", {"signed_tx": "0x02"}),
+        404,
+        "admin op pro_own",
+    ),
+}
+PUBLIC = {"GET /health/live", "GET /health/ready"}
+
+
+def _new_prosumer_body(w: World) -> dict[str, Any]:
+    return {**PROSUMER, "wallet": "0x" + uuid.uuid4().hex[:8] + "00" * 16}
+
+
+def expected(row: Row, role: str) -> int:
+    """The status `role` must get; partners and others are judged on the object they address."""
+    if role in ("none", "revoked", "expired"):
+        return 401
+    if role in row.special:
+        return row.special[role]
+    base = role.removesuffix("_own").removesuffix("_other").removesuffix("_hi").removesuffix("_lo")
+    allowed = {r.removesuffix("_own").removesuffix("_hi").removesuffix("_lo") for r in row.roles}
+    if base not in allowed:
+        return 403
+    if role.endswith("_other"):
+        return row.other
+    return row.ok
+
+
+def documented_operations() -> set[str]:
+    spec = json.loads(generate())
+    return {
+        f"{method.upper()} {path}"
+        for path, item in spec["paths"].items()
+        for method in METHODS
+        if method in item
+    }
+
+
+def test_every_documented_operation_has_a_row() -> None:
+    missing = documented_operations() - set(TABLE) - PUBLIC
+    assert not missing, f"add these operations to tests/api/test_auth.py TABLE: {sorted(missing)}"
+    stale = set(TABLE) - documented_operations()
+    assert not stale, f"no longer in the document: {sorted(stale)}"
+
+
+def _send(world: World, method: str, request: Request, role: str) -> Any:
+    path, body, headers = request(world)
+    if isinstance(body, dict):
+        body = {k: (v.format(**world.ids) if isinstance(v, str) else v) for k, v in body.items()}
+    headers = {**headers, **world.keys[role]}
+    return world.client.open(path, method=method, json=body, headers=headers)
+
+
+@pytest.mark.parametrize("operation", sorted(TABLE))
+def test_role_matrix(app: Any, operation: str) -> None:
+    world = build_world(app)
+    method = operation.split()[0]
+    got = {}
+    for role in ROLES:
+        got[role] = _send(world, method, TABLE[operation].request, role).status_code
+    want = {role: expected(TABLE[operation], role) for role in ROLES}
+    assert got == want
