@@ -335,3 +335,132 @@ def test_role_matrix(app: Any, operation: str) -> None:
         got[role] = _send(world, method, TABLE[operation].request, role).status_code
     want = {role: expected(TABLE[operation], role) for role in ROLES}
     assert got == want
+
+
+@pytest.fixture
+def world(app: Any) -> World:
+    return build_world(app)
+
+
+def test_401_is_a_problem_with_a_challenge(world: World) -> None:
+    for headers in ({}, {"Authorization": "Bearer mg_nope_nope"}, {"Authorization": "Basic x"}):
+        response = world.client.get("/api/v1/grids", headers=headers)
+        assert response.status_code == 401
+        assert response.mimetype == "application/problem+json"
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_health_and_documents_are_public(client: Any) -> None:
+    assert client.get("/health/live").status_code == 200
+    assert client.get("/openapi.json").json["components"]["securitySchemes"]
+    assert client.get("/swagger-ui").status_code == 200
+
+
+def test_secret_is_stored_only_as_a_hash(app: Any) -> None:
+    from sqlalchemy import text
+
+    headers = make_key(app, role="admin")
+    secret = headers["Authorization"].removeprefix("Bearer ")
+    with app.extensions["minigrid"].uow(write=False) as uow:
+        rows = uow.session.execute(text("SELECT * FROM api_keys")).mappings().all()
+    assert len(rows) == 1
+    stored = " ".join(str(value) for value in rows[0].values())
+    assert secret not in stored and secret.split("_")[2] not in stored
+    assert secret.split("_")[1] == rows[0]["prefix"]
+
+
+def test_revoke_and_last_used(world: World) -> None:
+    client, admin = world.client, world.keys["admin"]
+    created = client.post(
+        "/api/v1/keys", json={"role": "operator", "grid_id": world.ids["A"]}, headers=admin
+    )
+    assert created.status_code == 201 and created.json["last_used_at"] is None
+    key = {"Authorization": f"Bearer {created.json['secret']}"}
+    url = f"/api/v1/keys/{created.json['id']}"
+    assert client.get(url, headers=key).status_code == 200
+    used = client.get(url, headers=admin).json
+    assert used["last_used_at"] is not None and "secret" not in used
+    assert client.delete(url, headers=admin).json["revoked_at"] is not None
+    assert client.get(url, headers=key).status_code == 401
+
+
+def _datapoints(world: World, name: str) -> int:
+    url = f"/api/v1/grids/{world.ids['A']}/partners?page_size=1000"
+    partners = world.client.get(url, headers=world.keys["admin"]).json
+    return next(p["datapoints"] for p in partners if p["id"] == world.ids[name])
+
+
+def test_partner_trust_and_datapoints(world: World) -> None:
+    client, ids = world.client, world.ids
+    netto = f"/api/v1/grids/{ids['A']}/netto?{RANGE}"  # costs 10, needs trust 2
+    assert client.get(netto, headers=world.keys["partner_lo"]).status_code == 403
+    assert _datapoints(world, "partner_lo") == 10_000
+    assert client.get(netto, headers=world.keys["partner_hi"]).status_code == 200
+    assert _datapoints(world, "partner_hi") == 10_000 - 10
+    poor = world.client.post(
+        f"/api/v1/grids/{ids['A']}/partners",
+        json={"name": "poor", "trust_level": 5, "datapoints": 9},
+        headers=world.keys["admin"],
+    ).json
+    ids["poor"] = poor["id"]
+    key = make_key(world.app, role="partner", partner_id=poor["id"])
+    refused = client.get(netto, headers=key)
+    assert refused.status_code == 402 and refused.mimetype == "application/problem+json"
+    assert _datapoints(world, "poor") == 9
+    snapshot = f"/api/v1/grids/{ids['A']}/timeframes/{T0}"  # costs 5
+    assert client.get(snapshot, headers=key).status_code == 200
+    assert _datapoints(world, "poor") == 4
+
+
+def test_partner_responses_carry_no_personal_data(world: World) -> None:
+    ids, admin = world.ids, world.keys["admin"]
+    people = [
+        world.client.get(f"/api/v1/prosumers/{ids[p]}", headers=admin).json for p in ("a1", "a2")
+    ]
+    secrets_ = {v for p in people for v in (p["name"], p["address"], p["wallet"])}
+    for url in (
+        f"/api/v1/grids/{ids['A']}/timeframes/{T0}",
+        f"/api/v1/grids/{ids['A']}/snapshots?{RANGE}",
+        f"/api/v1/grids/{ids['A']}/netto?{RANGE}",
+    ):
+        response = world.client.get(url, headers=world.keys["partner_hi"])
+        assert response.status_code == 200
+        text = response.get_data(as_text=True).lower()
+        assert not [s for s in secrets_ if s.lower() in text], url
+        assert not {"name", "address", "wallet"} & _all_keys(response.json), url
+
+
+def _all_keys(data: Any) -> set[str]:
+    if isinstance(data, dict):
+        return set(data) | {k for v in data.values() for k in _all_keys(v)}
+    if isinstance(data, list):
+        return {k for v in data for k in _all_keys(v)}
+    return set()
+
+
+def test_prosumer_cannot_patch_own_wallet_or_active(world: World) -> None:
+    url = f"/api/v1/prosumers/{world.ids['a1']}"
+    before = world.client.get(url, headers=world.keys["admin"]).json
+    for change in ({"wallet": "0x" + "cd" * 20}, {"active": False}):
+        headers = {**world.keys["pro_own"], **world.etag(url)}
+        response = world.client.patch(url, json=change, headers=headers)
+        assert response.status_code == 403, change
+    assert world.client.get(url, headers=world.keys["admin"]).json == before
+    headers = {**world.keys["pro_own"], **world.etag(url)}
+    assert world.client.patch(url, json={"name": "mine"}, headers=headers).status_code == 200
+
+
+def test_operator_cannot_make_keys_for_another_grid(world: World) -> None:
+    client = world.client
+    before = client.get("/api/v1/keys?page_size=1000", headers=world.keys["admin"]).json
+    for body in (
+        {"role": "prosumer", "prosumer_id": world.ids["b1"]},
+        {"role": "meter", "prosumer_id": world.ids["b1"]},
+        {"role": "operator", "grid_id": world.ids["B"]},
+    ):
+        response = client.post("/api/v1/keys", json=body, headers=world.keys["op"])
+        assert response.status_code == 404 and "secret" not in response.json, body
+    after = client.get("/api/v1/keys?page_size=1000", headers=world.keys["admin"]).json
+    assert len(after) == len(before)
+    admin_key = client.post("/api/v1/keys", json={"role": "admin"}, headers=world.keys["op"])
+    assert admin_key.status_code == 403
