@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import json
+import shutil
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from api.openapi_doc import generate
+from migrations.runner import upgrade
 from models.services.clock import utcnow
-from tests.conftest import GRID, add_prosumer, make_key
+from models.sql.engine import normalize_url
+from tests.conftest import GRID, PG_URL, _skip_or_fail, add_prosumer, make_key, make_test_app
 
 T0 = "2026-10-01T00:00:00Z"
 T1 = "2026-10-01T00:15:00Z"
@@ -357,8 +365,6 @@ def test_health_and_documents_are_public(client: Any) -> None:
 
 
 def test_secret_is_stored_only_as_a_hash(app: Any) -> None:
-    from sqlalchemy import text
-
     headers = make_key(app, role="admin")
     secret = headers["Authorization"].removeprefix("Bearer ")
     with app.extensions["minigrid"].uow(write=False) as uow:
@@ -464,3 +470,70 @@ def test_operator_cannot_make_keys_for_another_grid(world: World) -> None:
     assert len(after) == len(before)
     admin_key = client.post("/api/v1/keys", json={"role": "admin"}, headers=world.keys["op"])
     assert admin_key.status_code == 403
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def committed_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """An app whose requests really commit: a file SQLite copy or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        db = tmp_path / "registry.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), db)
+        app = make_test_app(f"sqlite:///{db}", tmp_path)
+        yield app
+        app.extensions["minigrid"].close()
+        return
+    if not PG_URL:
+        _skip_or_fail("TEST_DATABASE_URL is not set")
+    name = f"minigrid_auth_{uuid.uuid4().hex[:10]}"
+    server = create_engine(normalize_url(PG_URL), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(normalize_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    app = make_test_app(url, tmp_path)
+    yield app
+    app.extensions["minigrid"].close()
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+def test_concurrent_partner_requests_cannot_overspend(committed_app: Any) -> None:
+    world = build_world(committed_app)
+    body = {"name": "racer", "trust_level": 0, "datapoints": 10}
+    url = f"/api/v1/grids/{world.ids['A']}/partners"
+    world.ids["racer"] = world.client.post(url, json=body, headers=world.keys["admin"]).json["id"]
+    key = make_key(committed_app, role="partner", partner_id=world.ids["racer"])
+    snapshots = f"/api/v1/grids/{world.ids['A']}/snapshots?{RANGE}"  # costs 1
+    barrier = threading.Barrier(8)
+
+    def spend(_: int) -> list[int]:
+        client = committed_app.test_client()
+        barrier.wait()
+        return [client.get(snapshots, headers=key).status_code for _ in range(4)]
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = [code for batch in pool.map(spend, range(8)) for code in batch]
+    assert sorted(set(codes)) == [200, 402]
+    assert codes.count(200) == 10 and codes.count(402) == 22
+    assert _datapoints(world, "racer") == 0
+
+
+def test_writes_are_rate_limited_per_key(tmp_path: Path, sqlite_template: Path) -> None:
+    db = tmp_path / "registry.db"
+    shutil.copy(sqlite_template, db)
+    app = make_test_app(f"sqlite:///{db}", tmp_path, WRITE_RATE_LIMIT="3/minute")
+    try:
+        client, admin = app.test_client(), make_key(app, role="admin")
+        other = make_key(app, role="admin")
+        codes = [
+            client.post("/api/v1/grids", json=GRID, headers=admin).status_code for _ in range(5)
+        ]
+        assert codes == [201, 201, 201, 429, 429]
+        limited = client.post("/api/v1/grids", json=GRID, headers=admin)
+        assert limited.mimetype == "application/problem+json"
+        assert int(limited.headers["Retry-After"]) > 0
+        assert all(client.get("/api/v1/grids", headers=admin).status_code == 200 for _ in range(6))
+        assert client.post("/api/v1/grids", json=GRID, headers=other).status_code == 201
+    finally:
+        app.extensions["minigrid"].close()
