@@ -9,6 +9,7 @@ from typing import Any
 from models.services.settlement import DEFAULT_BATCH, open_run, resume_run
 from models.services.settlement_plan import plan_month
 from models.services.settlement_run import SETTLEMENTS, run_key
+from models.services.settlement_views import verifiable
 
 log = logging.getLogger("minigrid.settlement")
 _running: set[str] = set()
@@ -18,11 +19,12 @@ _lock = threading.Lock()
 def start_settlement(container: Any, grid_id: str, month: str) -> tuple[str, bool]:
     """Plan (409 if open timeframes), record the run, resume it in a daemon thread.
 
-    Returns (status, started): a settled or in-progress run is not started again.
+    Returns (status, started): a settled or in-progress run is not started again; a settled
+    run whose contract is gone (chain reset) goes on to open_run, which refuses it (409).
     """
     key = run_key(grid_id, month)
     existing = container.documents.collection(SETTLEMENTS).get(key)
-    if existing is not None and existing["status"] == "settled":
+    if existing is not None and existing["status"] == "settled" and verifiable(container, existing):
         return "settled", False
     plan = plan_month(container, grid_id, month)
     with _lock:
