@@ -393,7 +393,7 @@ def test_revoke_and_last_used(world: World) -> None:
 def _datapoints(world: World, name: str) -> int:
     url = f"/api/v1/grids/{world.ids['A']}/partners?page_size=1000"
     partners = world.client.get(url, headers=world.keys["admin"]).json
-    return next(p["datapoints"] for p in partners if p["id"] == world.ids[name])
+    return next(int(p["datapoints"]) for p in partners if p["id"] == world.ids[name])
 
 
 def test_partner_trust_and_datapoints(world: World) -> None:
