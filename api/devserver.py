@@ -41,20 +41,24 @@ def uses_local_anvil(config: dict[str, Any]) -> bool:
     return bool(config["LEDGER_URL"] == DEFAULTS["LEDGER_URL"])
 
 
-def ensure_deployment(container: Any) -> str:
-    """Return the recorded Settlement address; deploy and record one if the chain has none."""
-    from models.services.clock import utcnow
-    from models.sql.tables import Deployment
+def ensure_deployment(container: Any) -> str | None:
+    """Deploy Settlement on first run; if the recorded contract vanished, say so and keep it.
 
-    chain = container.chain
-    with container.uow() as uow:
-        current = uow.registry.deployment(chain.chain_id)
-        if current is not None and chain.has_code(current.address):
-            return str(current.address)
-        address = str(chain.deploy())
-        uow.registry.add(Deployment(chain_id=chain.chain_id, address=address, deployed_at=utcnow()))
-        uow.commit()
-    print(f"deployed Settlement at {address} on chain {chain.chain_id}", flush=True)
+    A chain reset is the operator's call (`flask ledger deploy`); readiness reports it meanwhile.
+    """
+    from models.services.ledger_status import deploy_contract, recorded_contract
+
+    address = recorded_contract(container)
+    if address is None:
+        address = deploy_contract(container)
+        print(f"deployed Settlement at {address} on chain {container.chain.chain_id}", flush=True)
+    elif not container.chain.has_code(address):
+        print(
+            f"WARNING: no contract at {address}: the chain was reset; "
+            "run `flask ledger deploy` (readiness stays 503 until then)",
+            flush=True,
+        )
+        return None
     return address
 
 

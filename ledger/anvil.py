@@ -91,7 +91,8 @@ def start_anvil(
     args = [binary, "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id)]
     if state_path is not None:
         state_path.parent.mkdir(parents=True, exist_ok=True)
-        args += ["--state", str(state_path)]
+        # dumped on exit and every 2 s, so a killed node loses at most the last seconds
+        args += ["--state", str(state_path), "--state-interval", "2"]
     with tempfile.TemporaryFile() if quiet else contextlib.nullcontext() as log:
         proc = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)
         _wait_ready(proc, port, log, timeout_s)
