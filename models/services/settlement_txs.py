@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ledger.errors import LedgerReverted
-from models.services.errors import Conflict
 from models.services.crashpoints import crash_point
+from models.services.errors import Conflict
 from models.services.settlement_run import TXS, Run, now_text
 
 
@@ -139,11 +139,14 @@ def post_root(run: Run) -> None:
 
 
 def _reconcile_bitmap(run: Run, indices: list[int]) -> None:
-    """Items the contract already marks settled are confirmed; unsettled `sent` ones replanned."""
+    """Items the contract already marks settled are confirmed; unsettled `sent` ones replanned.
+
+    Their recorded tx was not mined (another tx paid them), so its hash is dropped, not shown.
+    """
     if not indices:
         return
     bits = run.chain.settled_bits(run.contract, run.plan.period_id, indices)
-    run.set_items([i for i in indices if bits[i]], status="confirmed")
+    run.set_items([i for i in indices if bits[i]], status="confirmed", tx_hash=None)
     run.set_items([i for i in indices if not bits[i]], status="planned", tx_hash=None)
 
 
