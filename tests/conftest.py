@@ -87,8 +87,12 @@ def app(engine_name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Ite
     connection = engine.connect()
     outer = connection.begin()
     app.extensions["minigrid"].bind_sessions(
-        sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
-                     expire_on_commit=False, class_=Session)
+        sessionmaker(
+            bind=connection,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+            class_=Session,
+        )
     )
     yield app
     outer.rollback()
@@ -142,8 +146,13 @@ def grid(client: Any, admin: dict[str, str]) -> dict[str, Any]:
 
 
 def add_prosumer(client: Any, headers: dict[str, str], grid_id: str, n: int, **extra: Any) -> Any:
-    body = {"name": f"house {n:03d}", "address": f"street {n}", "kind": "household",
-            "wallet": wallet(n + 1), **extra}
+    body = {
+        "name": f"house {n:03d}",
+        "address": f"street {n}",
+        "kind": "household",
+        "wallet": wallet(n + 1),
+        **extra,
+    }
     response = client.post(f"/api/v1/grids/{grid_id}/prosumers", json=body, headers=headers)
     assert response.status_code == 201, response.json
     return response.json

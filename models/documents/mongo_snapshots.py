@@ -111,8 +111,12 @@ class MongoSnapshotStore:
             [
                 {"$match": {"grid_id": grid_id, "start": {"$in": starts}}},
                 {"$group": _line_group()},
-                {"$facet": {"rows": [{"$sort": {"_id": 1}}, *_page(skip, limit)],
-                            "count": [{"$count": "n"}]}},
+                {
+                    "$facet": {
+                        "rows": [{"$sort": {"_id": 1}}, *_page(skip, limit)],
+                        "count": [{"$count": "n"}],
+                    }
+                },
             ]
         ).next()
         rows = [_netto_row(r) for r in facet["rows"]]

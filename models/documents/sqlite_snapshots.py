@@ -54,8 +54,13 @@ def _line_doc(row: tuple[Any, ...]) -> Doc:
     if body is not None:
         line: Doc = json.loads(body)
         return line
-    return {"prosumer_id": pid, "produced_wh": produced, "consumed_wh": consumed,
-            "net_wh": net, "missing": bool(missing)}
+    return {
+        "prosumer_id": pid,
+        "produced_wh": produced,
+        "consumed_wh": consumed,
+        "net_wh": net,
+        "missing": bool(missing),
+    }
 
 
 def _header_row(header: Doc) -> tuple[object, ...]:

@@ -15,8 +15,17 @@ from models.documents.shapes import (
 from models.documents.sqlite_db import SqliteDb, dumps
 from models.ports import Doc
 
-_COLUMNS = ("id", "grid_id", "timeframe_start", "line", "seller", "buyer", "energy_wh",
-            "amount_minor", "body")
+_COLUMNS = (
+    "id",
+    "grid_id",
+    "timeframe_start",
+    "line",
+    "seller",
+    "buyer",
+    "energy_wh",
+    "amount_minor",
+    "body",
+)
 _UPSERT = (
     f"INSERT INTO tx_trades ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
     f" ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _COLUMNS[1:])}"
@@ -45,9 +54,15 @@ _ALL_SUMS = (
 def _trade_row(trade: Doc) -> tuple[Any, ...]:
     """Column values of one tx_trades row."""
     return (
-        trade["_id"], trade["grid_id"], trade["timeframe_start"], exact_int(trade["line"]),
-        trade["seller"], trade["buyer"], exact_int(trade["energy_wh"]),
-        exact_int(trade["amount_minor"]), dumps(trade),
+        trade["_id"],
+        trade["grid_id"],
+        trade["timeframe_start"],
+        exact_int(trade["line"]),
+        trade["seller"],
+        trade["buyer"],
+        exact_int(trade["energy_wh"]),
+        exact_int(trade["amount_minor"]),
+        dumps(trade),
     )
 
 
@@ -114,9 +129,7 @@ class SqliteTransactionStore:
         """The party sums of every seller and buyer in range."""
         params = (grid_id, start_from, start_to) * 2
         rows = self._db.conn.execute(_ALL_SUMS, params).fetchall()
-        return {
-            r[0]: dict(zip(PARTY_SUM_FIELDS, map(exact_int, r[1:]), strict=True)) for r in rows
-        }
+        return {r[0]: dict(zip(PARTY_SUM_FIELDS, map(exact_int, r[1:]), strict=True)) for r in rows}
 
     def per_timeframe(
         self, grid_id: str, start_from: str, start_to: str, party: str
@@ -134,4 +147,3 @@ class SqliteTransactionStore:
             named = dict(zip(PARTY_SUM_FIELDS, map(exact_int, sums), strict=True))
             out.append({"start": start, **{k: named[k] for k in keys}})
         return out
-

@@ -1,4 +1,4 @@
-"""Configuration: defaults, then the settings file, then the environment; bad values stop the start."""
+"""Configuration: defaults, then the settings file, then the environment; bad values stop it."""
 
 from __future__ import annotations
 

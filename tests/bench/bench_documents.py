@@ -40,21 +40,40 @@ def trade_insert_rate(stores: DocumentStores, count: int = 10_000) -> float:
 def _snapshot(slot: int, prosumers: int) -> dict[str, Any]:
     """A synthetic snapshot of `prosumers` lines (content is arbitrary but exact)."""
     lines = [
-        {"prosumer_id": f"p{p:05d}", "produced_wh": (p * 7 + slot) % 900,
-         "consumed_wh": (p * 3 + slot * 5) % 700, "missing": (p + slot) % 97 == 0}
+        {
+            "prosumer_id": f"p{p:05d}",
+            "produced_wh": (p * 7 + slot) % 900,
+            "consumed_wh": (p * 3 + slot * 5) % 700,
+            "missing": (p + slot) % 97 == 0,
+        }
         for p in range(prosumers)
     ]
     for line in lines:
         line["net_wh"] = line["produced_wh"] - line["consumed_wh"]
     prod, cons = sum(x["produced_wh"] for x in lines), sum(x["consumed_wh"] for x in lines)
     net = prod - cons
-    totals = {"prosumers": prosumers, "production_wh": prod, "consumption_wh": cons,
-              "surplus_wh": sum(max(x["net_wh"], 0) for x in lines),
-              "deficit_wh": sum(max(-x["net_wh"], 0) for x in lines), "net_wh": net,
-              "export_wh": max(net, 0), "import_wh": max(-net, 0)}
-    return {"_id": f"bench:{ts(slot)}", "grid_id": "bench", "start": ts(slot),
-            "end": ts(slot + 1), "timeframe_minutes": 15, "lines": lines, "missing": [],
-            "totals": totals, "content_hash": f"h{slot}", "closed_at": ts(slot + 1)}
+    totals = {
+        "prosumers": prosumers,
+        "production_wh": prod,
+        "consumption_wh": cons,
+        "surplus_wh": sum(max(x["net_wh"], 0) for x in lines),
+        "deficit_wh": sum(max(-x["net_wh"], 0) for x in lines),
+        "net_wh": net,
+        "export_wh": max(net, 0),
+        "import_wh": max(-net, 0),
+    }
+    return {
+        "_id": f"bench:{ts(slot)}",
+        "grid_id": "bench",
+        "start": ts(slot),
+        "end": ts(slot + 1),
+        "timeframe_minutes": 15,
+        "lines": lines,
+        "missing": [],
+        "totals": totals,
+        "content_hash": f"h{slot}",
+        "closed_at": ts(slot + 1),
+    }
 
 
 def fill_snapshots(stores: DocumentStores, prosumers: int, timeframes: int) -> float:

@@ -78,9 +78,7 @@ def test_find_filters_sorts_and_pages(stores: DocumentStores) -> None:
     items.put_many(docs)
     march = items.find({"period": "2026-03"}, sort=[("rank", -1), ("i", 1)])
     assert [d["i"] for d in march] == [11, 2, 5, 8]
-    assert [d["_id"] for d in items.find(sort=[("rank", 1)], limit=4)] == [
-        "d0", "d4", "d8", "d1"
-    ]
+    assert [d["_id"] for d in items.find(sort=[("rank", 1)], limit=4)] == ["d0", "d4", "d8", "d1"]
     assert [d["i"] for d in items.find(sort=[("i", 1)], skip=10)] == [10, 11]
     assert items.find({"period": "2026-01", "rank": 3}) == [{"_id": "d3", **docs["d3"]}]
     assert items.count({"rank": 0}) == 3
@@ -188,15 +186,40 @@ def test_netto_sums_per_prosumer_and_grid(stores: DocumentStores) -> None:
     rows, count, totals = stores.snapshots.netto("g1", ts(0), ts(3), 0, 10)
     assert count == 3
     assert rows == [
-        {"prosumer_id": "a", "produced_wh": BIG + 2, "consumed_wh": 6, "net_wh": BIG - 4,
-         "timeframes": 3, "missing": 0},
-        {"prosumer_id": "b", "produced_wh": 11, "consumed_wh": 4, "net_wh": 7,
-         "timeframes": 2, "missing": 1},
-        {"prosumer_id": "c", "produced_wh": 7, "consumed_wh": 9, "net_wh": -2,
-         "timeframes": 2, "missing": 1},
+        {
+            "prosumer_id": "a",
+            "produced_wh": BIG + 2,
+            "consumed_wh": 6,
+            "net_wh": BIG - 4,
+            "timeframes": 3,
+            "missing": 0,
+        },
+        {
+            "prosumer_id": "b",
+            "produced_wh": 11,
+            "consumed_wh": 4,
+            "net_wh": 7,
+            "timeframes": 2,
+            "missing": 1,
+        },
+        {
+            "prosumer_id": "c",
+            "produced_wh": 7,
+            "consumed_wh": 9,
+            "net_wh": -2,
+            "timeframes": 2,
+            "missing": 1,
+        },
     ]
-    fields = ("production_wh", "consumption_wh", "net_wh", "surplus_wh", "deficit_wh",
-              "export_wh", "import_wh")
+    fields = (
+        "production_wh",
+        "consumption_wh",
+        "net_wh",
+        "surplus_wh",
+        "deficit_wh",
+        "export_wh",
+        "import_wh",
+    )
     expected = {f: sum(s["totals"][f] for s in snaps) for f in fields}
     assert totals == {**expected, "timeframes": 3}
     assert all(type(v) is int for row in rows for k, v in row.items() if k != "prosumer_id")
@@ -260,8 +283,13 @@ def test_save_timeframe_handles_twelve_thousand_trades(stores: DocumentStores) -
 def test_list_orders_filters_and_pages(stores: DocumentStores) -> None:
     trades = _trades(stores)
     page, total = stores.transactions.list("g1", ts(0), ts(9), None, None, 0, 0)
-    newest_first = sorted(trades, key=lambda t: (-int(t["timeframe_start"][11:13]) * 60
-                                                 - int(t["timeframe_start"][14:16]), t["line"]))
+    newest_first = sorted(
+        trades,
+        key=lambda t: (
+            -int(t["timeframe_start"][11:13]) * 60 - int(t["timeframe_start"][14:16]),
+            t["line"],
+        ),
+    )
     assert (page, total) == (newest_first, 120)
     page, total = stores.transactions.list("g1", ts(1), ts(2), None, None, 5, 10)
     assert (page, total) == ([t for t in trades if t["timeframe_start"] == ts(1)][5:15], 40)
