@@ -26,7 +26,6 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": "dev-only-not-secret",
     "STORE_TIMEOUT_S": 2.0,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-    "MAX_PAGE_SIZE": 1000,
     "WRITE_RATE_LIMIT": "600/minute",
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOG_LEVEL": "INFO",
@@ -43,7 +42,6 @@ TYPES: dict[str, type] = {
     "SECRET_KEY": str,
     "STORE_TIMEOUT_S": float,
     "MAX_CONTENT_LENGTH": int,
-    "MAX_PAGE_SIZE": int,
     "WRITE_RATE_LIMIT": str,
     "RATELIMIT_STORAGE_URI": str,
     "LOG_LEVEL": str,
@@ -97,8 +95,6 @@ def validate(config: dict[str, Any]) -> None:
             raise ConfigError(f"{key}={value!r} must start with one of {', '.join(allowed)}")
     if float(config["STORE_TIMEOUT_S"]) <= 0:
         raise ConfigError("STORE_TIMEOUT_S must be a positive number of seconds")
-    if not 1 <= int(config["MAX_PAGE_SIZE"]) <= 10_000:
-        raise ConfigError("MAX_PAGE_SIZE must be between 1 and 10000")
     key = str(config["OPERATOR_KEY"])
     if not (key.startswith("0x") and len(key) == 66):
         raise ConfigError("OPERATOR_KEY must be a 0x-prefixed 32-byte hex private key")

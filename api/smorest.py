@@ -6,7 +6,7 @@ import http
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app, request
+from flask import request
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
 from flask_smorest.spec import prepare_response
@@ -112,10 +112,6 @@ def _link(base: str, args: dict[str, str], page: int, size: int, rel: str) -> st
 
     query = urlencode({**args, "page": page, "page_size": size})
     return f'<{base}?{query}>; rel="{rel}"'
-
-
-def max_page_size() -> int:
-    return int(current_app.config["MAX_PAGE_SIZE"])
 
 
 __all__ = ["Api", "Blueprint", "PageArgs", "StrictSchema", "handle_http_exception", "page_headers"]

@@ -84,10 +84,6 @@ class SqlRegistry:
         stmt = select(Prosumer.id).where(Prosumer.grid_id == grid_id).order_by(Prosumer.id)
         return list(self.session.scalars(stmt))
 
-    def prosumer_states(self, grid_id: str) -> dict[str, bool]:
-        stmt = select(Prosumer.id, Prosumer.active).where(Prosumer.grid_id == grid_id)
-        return {pid: active for pid, active in self.session.execute(stmt)}
-
     def prosumer_grids(self, ids: Sequence[str]) -> dict[str, tuple[str, bool]]:
         """(grid_id, active) of each existing prosumer among `ids`."""
         found: dict[str, tuple[str, bool]] = {}
