@@ -78,6 +78,18 @@ def validate_currency(code: str) -> None:
         raise ma.ValidationError(f"{code!r} is not an ISO 4217 currency code.")
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def checked_instant(text: str) -> datetime:
+    """An ISO 8601 instant between 1970 and 9000 (aware, UTC); ValueError otherwise."""
+    instant = parse_instant(text)
+    if not EARLIEST <= instant < LATEST:
+        raise ValueError("must lie between 1970-01-01T00:00:00Z and 9000-01-01T00:00:00Z")
+    return instant
+
+
 class Instant(ma.fields.Field):
     """An ISO 8601 instant, returned in UTC with a Z."""
 
@@ -102,6 +114,6 @@ class Instant(ma.fields.Field):
         if not isinstance(value, str):
             raise ma.ValidationError("Must be an ISO 8601 instant such as 2026-10-01T00:15:00Z.")
         try:
-            return parse_instant(value)
+            return checked_instant(value)
         except ValueError as exc:
             raise ma.ValidationError(str(exc)) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http
+from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
@@ -63,11 +64,19 @@ def _dispatch(error: Exception) -> Any:
 
 
 class StrictSchema(ma.Schema):
-    """Unknown fields are an error, never silently dropped."""
+    """Unknown fields are an error, never silently dropped; text may not carry NUL characters."""
 
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+    @ma.pre_load
+    def _no_nul(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, Mapping):
+            bad = [k for k, v in data.items() if isinstance(v, str) and "\x00" in v]
+            if bad:
+                raise ma.ValidationError({k: ["Must not contain NUL characters."] for k in bad})
+        return data
 
 
 MAX_PAGE = 10**9  # keeps the SQL OFFSET inside a 64-bit integer

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from api.auth.policy import access, see_grid, see_prosumer
+from api.fields import checked_instant
 from api.metering.schemas import (
     BulkReadingsSchema,
     CloseArgs,
@@ -21,7 +22,7 @@ from api.metering.schemas import (
     UpsertResultSchema,
 )
 from api.smorest import PAGE_HEADERS, Blueprint, page_headers
-from models.domain.timeframes import format_instant, parse_instant
+from models.domain.timeframes import format_instant
 from models.services import metering, registry, snapshots
 from models.services.closing import close_timeframe
 
@@ -46,7 +47,7 @@ def container() -> Any:
 def parse_start(text: str) -> Any:
     """The {start} path segment as an aware UTC instant, or a 400 naming it."""
     try:
-        return parse_instant(text)
+        return checked_instant(text)
     except ValueError as exc:
         abort(400, errors={"path": {"start": [str(exc)]}})
 

@@ -6,7 +6,10 @@ import marshmallow as ma
 
 from api.smorest import PageArgs, StrictSchema
 
-MONTH = ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Must be a month YYYY-MM.")
+MONTH = ma.validate.Regexp(
+    r"^(19[7-9]\d|[2-8]\d{3})-(0[1-9]|1[0-2])$",
+    error="Must be a month YYYY-MM between 1970-01 and 8999-12.",
+)
 
 
 class SettleSchema(StrictSchema):
