@@ -29,10 +29,15 @@ def create_grid(uow: Any, data: dict[str, Any]) -> Grid:
     return grid
 
 
+# Closed trades are in the grid's currency and months are cut in its zone: changing either
+# would re-book history (mixed currencies in one statement, timeframes settled twice or never).
+FROZEN_ONCE_CLOSED = ("timeframe_minutes", "currency", "timezone")
+
+
 def update_grid(uow: Any, grid: Grid, changes: dict[str, Any]) -> Grid:
-    resized = changes.get("timeframe_minutes", grid.timeframe_minutes) != grid.timeframe_minutes
-    if resized and uow.registry.last_closed(grid.id) is not None:
-        raise Conflict("timeframe_minutes cannot change once a timeframe has been closed")
+    frozen = [f for f in FROZEN_ONCE_CLOSED if f in changes and changes[f] != getattr(grid, f)]
+    if frozen and uow.registry.last_closed(grid.id) is not None:
+        raise Conflict(f"{', '.join(frozen)} cannot change once a timeframe has been closed")
     for field, value in changes.items():
         setattr(grid, field, value)
     _check_prices(grid)

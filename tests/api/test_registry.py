@@ -146,3 +146,29 @@ def test_body_too_large_is_413(app: Any, admin: dict[str, str]) -> None:
     response = app.test_client().post("/api/v1/grids", json={"name": "x" * 2000}, headers=admin)
     assert response.status_code == 413
     assert response.content_type == "application/problem+json"
+
+
+def _close_one(client: Any, admin: dict[str, str], grid_id: str) -> None:
+    start = "2026-10-01T00:00:00Z"
+    closed = client.post(f"/api/v1/grids/{grid_id}/timeframes/{start}/close", headers=admin)
+    assert closed.status_code == 201, closed.json
+
+
+def test_currency_and_timezone_are_frozen_once_a_timeframe_closed(
+    client: Any, admin: dict[str, str]
+) -> None:
+    """Trades are in the grid's currency and months in its zone: changing them re-books history."""
+    grid = client.post("/api/v1/grids", json=GRID, headers=admin).json
+    url = f"/api/v1/grids/{grid['id']}"
+    _close_one(client, admin, grid["id"])
+    for change in ({"currency": "JPY"}, {"timezone": "UTC"}):
+        etag = client.get(url, headers=admin).headers["ETag"]
+        refused = client.patch(url, json=change, headers={**admin, "If-Match": etag})
+        assert refused.status_code == 409, (change, refused.json)
+        assert refused.content_type == "application/problem+json"
+    read = client.get(url, headers=admin).json
+    assert read["currency"] == "EUR" and read["timezone"] == "Europe/Stockholm"
+    etag = client.get(url, headers=admin).headers["ETag"]
+    headers = {**admin, "If-Match": etag}
+    same = client.patch(url, json={"currency": "EUR", "name": "y"}, headers=headers)
+    assert same.status_code == 200 and same.json["name"] == "y"
