@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -35,9 +36,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for this session, migrated to head, dropped at the end."""
+@contextlib.contextmanager
+def fresh_pg_database(migrate: bool = True) -> Iterator[str]:
+    """A new PostgreSQL database on TEST_DATABASE_URL's server (migrated to head), then dropped."""
     if not PG_URL:
         _skip_or_fail("TEST_DATABASE_URL is not set")
     name = f"minigrid_test_{uuid.uuid4().hex[:10]}"
@@ -45,11 +46,21 @@ def pg_database() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(normalize_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        if migrate:
+            upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this session's rolled-back-transaction tests."""
+    with fresh_pg_database() as url:
+        yield url
 
 
 def make_test_app(database_url: str, tmp_path: Path, **extra: Any) -> Any:

@@ -14,14 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from api.openapi_doc import generate
-from migrations.runner import upgrade
 from models.services.clock import utcnow
-from models.sql.engine import normalize_url
-from tests.conftest import GRID, PG_URL, _skip_or_fail, add_prosumer, make_key, make_test_app
+from tests.conftest import GRID, add_prosumer, fresh_pg_database, make_key, make_test_app
 
 T0 = "2026-10-01T00:00:00Z"
 T1 = "2026-10-01T00:15:00Z"
@@ -482,20 +479,10 @@ def committed_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[An
         yield app
         app.extensions["minigrid"].close()
         return
-    if not PG_URL:
-        _skip_or_fail("TEST_DATABASE_URL is not set")
-    name = f"minigrid_auth_{uuid.uuid4().hex[:10]}"
-    server = create_engine(normalize_url(PG_URL), isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(normalize_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    app = make_test_app(url, tmp_path)
-    yield app
-    app.extensions["minigrid"].close()
-    with server.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    server.dispose()
+    with fresh_pg_database() as url:
+        app = make_test_app(url, tmp_path)
+        yield app
+        app.extensions["minigrid"].close()
 
 
 def test_concurrent_partner_requests_cannot_overspend(committed_app: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,13 +9,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
 
 from migrations.runner import alembic_config, downgrade, upgrade
-from models.sql.engine import make_engine, normalize_url
+from models.sql.engine import make_engine
 from models.sql.tables import Base
-from tests.conftest import PG_URL, _skip_or_fail
+from tests.conftest import fresh_pg_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -25,16 +23,8 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    if not PG_URL:
-        _skip_or_fail("TEST_DATABASE_URL is not set")
-    name = f"minigrid_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalize_url(PG_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(normalize_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_pg_database(migrate=False) as url:
+        yield url
 
 
 def _tables(url: str) -> set[str]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import eth  # noqa: F401  py-evm raises the recursion limit on import; not inside hypothesis
@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import add_prosumer, make_key, make_test_app
+from tests.conftest import add_prosumer, fresh_pg_database, make_key, make_test_app
 
 CHECKS = [
     schemathesis.checks.not_a_server_error,
@@ -79,18 +79,24 @@ def make_ready(app: Any) -> None:
     assert ready.status_code == 200, ready.json
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def contract_app(
-    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Any, dict[str, str], dict[str, str]]]:
+    """The app on a file SQLite registry, or on its own committed PostgreSQL database."""
     tmp = tmp_path_factory.mktemp("contract")
-    db = tmp / "registry.db"
-    shutil.copy(sqlite_template, db)
-    app = make_test_app(f"sqlite:///{db}", tmp)
-    headers = make_key(app, role="admin")
-    make_ready(app)
-    yield app, headers, seed(app, headers)
-    app.extensions["minigrid"].close()
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            db = tmp / "registry.db"
+            shutil.copy(request.getfixturevalue("sqlite_template"), db)
+            url = f"sqlite:///{db}"
+        else:
+            url = stack.enter_context(fresh_pg_database())
+        app = make_test_app(url, tmp)
+        headers = make_key(app, role="admin")
+        make_ready(app)
+        yield app, headers, seed(app, headers)
+        app.extensions["minigrid"].close()
 
 
 @pytest.fixture(scope="module")
