@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -34,10 +35,25 @@ def create_grid(uow: Any, data: dict[str, Any]) -> Grid:
 FROZEN_ONCE_CLOSED = ("timeframe_minutes", "currency", "timezone")
 
 
+# A close that crashed after writing trades re-clears with the grid's current prices: they
+# must be the ones it started with, or the re-run rewrites (and leaves stale) trade lines.
+FROZEN_WHILE_CLOSING = ("import_price", "feed_in_price", "mechanism")
+
+
 def update_grid(uow: Any, grid: Grid, changes: dict[str, Any]) -> Grid:
-    frozen = [f for f in FROZEN_ONCE_CLOSED if f in changes and changes[f] != getattr(grid, f)]
+    uow.registry.lock_grid(grid.id)  # serializes with closing's first phase
+    changed = [f for f in changes if changes[f] != getattr(grid, f)]
+    frozen = [f for f in FROZEN_ONCE_CLOSED if f in changed]
     if frozen and uow.registry.last_closed(grid.id) is not None:
         raise Conflict(f"{', '.join(frozen)} cannot change once a timeframe has been closed")
+    pricing = [f for f in FROZEN_WHILE_CLOSING if f in changed]
+    if pricing and uow.registry.timeframes_with_status(
+        grid.id, "closing", datetime.min, datetime.max
+    ):
+        raise Conflict(
+            f"{', '.join(pricing)} cannot change while a timeframe is closing; "
+            "finish closing it first (close it again)"
+        )
     for field, value in changes.items():
         setattr(grid, field, value)
     _check_prices(grid)

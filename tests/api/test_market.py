@@ -131,3 +131,33 @@ def test_every_mechanism_balances(client: Any, admin: dict, market: dict, mechan
     assert sum(position.values()) == 0 and position.get("grid", 0) == 0
     assert energy.get("grid", 0) == 0
     assert (energy[market["a"]], energy[market["b"]], energy[market["c"]]) == (3000, -1000, -500)
+
+
+def test_prices_cannot_change_while_a_timeframe_is_closing(
+    app: Any, client: Any, admin: dict, market: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A close that crashed after writing trades re-runs with the prices it started with."""
+    from models.domain.timeframes import parse_instant
+    from models.services import closing
+
+    def crash(*args: Any) -> None:
+        raise RuntimeError("killed after the trades were written")
+
+    monkeypatch.setattr(closing, "_finish", crash)
+    with pytest.raises(RuntimeError):
+        closing.close_timeframe(
+            app.extensions["minigrid"], market["grid"], parse_instant(FUT), force=True
+        )
+    monkeypatch.undo()
+    url = f"/api/v1/grids/{market['grid']}"
+    written = client.get(f"{url}/transactions?{RANGE}", headers=admin).json["transactions"]
+    for change in ({"mechanism": "bill_sharing"}, {"import_price": "0.50"}):
+        etag = client.get(url, headers=admin).headers["ETag"]
+        refused = client.patch(url, json=change, headers={**admin, "If-Match": etag})
+        assert refused.status_code == 409, refused.json
+    assert close(client, admin, market["grid"]).status_code == 201
+    after = client.get(f"{url}/transactions?{RANGE}", headers=admin).json["transactions"]
+    assert after == written
+    etag = client.get(url, headers=admin).headers["ETag"]
+    later = client.patch(url, json={"import_price": "0.50"}, headers={**admin, "If-Match": etag})
+    assert later.status_code == 200
