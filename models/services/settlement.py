@@ -14,7 +14,7 @@ from typing import Any
 from ledger.errors import LedgerError, LedgerReverted
 from models.services.errors import Conflict, Unavailable, Unprocessable
 from models.services.ledger_status import recorded_contract, require_contract
-from models.services.settlement_plan import Plan, plan_month
+from models.services.settlement_plan import Plan, as_recorded, plan_month
 from models.services.settlement_run import (
     ITEMS,
     SETTLEMENTS,
@@ -90,6 +90,10 @@ def open_run(
 ) -> Run:
     """Record the run and its items unless present; refuse a different root or contract."""
     contract = require_contract(container)
+    run_id = run_key(plan.grid_id, plan.month)
+    docs = container.documents
+    have = {doc["index"]: doc for doc in docs.collection(ITEMS).find({"run": run_id})}
+    plan = as_recorded(plan, docs.collection(SETTLEMENTS).get(run_id), have)
     run = Run(container, plan, contract, batch_size, progress)
     stored = run.collection(SETTLEMENTS).insert_if_absent(
         run.id, run_doc(plan, contract, container.chain.chain_id)
@@ -101,10 +105,8 @@ def open_run(
             f"{run.id} was settled against contract {stored['contract']}, which is gone "
             f"(chain reset): it is unverifiable and will not be paid again"
         )
-    items = run.collection(ITEMS)
-    have = {doc["index"]: doc for doc in items.find({"run": run.id})}
     missing = {k: d for k, d in item_docs(plan, run.id).items() if d["index"] not in have}
-    items.put_many(missing)
+    run.collection(ITEMS).put_many(missing)
     run.items = {**{d["index"]: d for d in missing.values()}, **have}
     return run
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -104,3 +104,19 @@ def plan_month(container: Any, grid_id: str, month: str) -> Plan:
         raise Conflict(f"the books of {month} do not balance: off by {imbalance} minor units")
     root = merkle_root(statement_leaves(statements))
     return Plan(grid_id, month, start, end, statements, root, rate)
+
+
+def as_recorded(plan: Plan, run: dict[str, Any] | None, items: dict[int, dict[str, Any]]) -> Plan:
+    """The plan with the rate and accounts a recorded run committed to (settings may change)."""
+    if run is None:
+        return plan
+    statements = [
+        replace(st, account=items[st.index]["account"])
+        if st.index in items and items[st.index]["prosumer_id"] == st.prosumer_id
+        else st
+        for st in plan.statements
+    ]
+    root = plan.root
+    if statements != plan.statements:
+        root = merkle_root(statement_leaves(statements))
+    return replace(plan, statements=statements, root=root, wei_per_minor=int(run["wei_per_minor"]))

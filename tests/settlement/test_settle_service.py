@@ -72,3 +72,36 @@ def test_a_reverted_batch_stops_and_marks_nothing_paid(container, accounts, monk
     assert items and all(i["status"] == "planned" for i in items)
     failed = container.documents.collection(TXS).find({"run": run_id, "status": "failed"})
     assert len(failed) == 1 and "reverted" in failed[0]["error"]
+
+
+def _interrupt_after_recording(container: Any, world: Any) -> None:
+    """Record the run and its items, then stop before anything is sent (a killed `flask settle`)."""
+    from models.services.settlement import open_run
+    from models.services.settlement_plan import plan_month
+
+    open_run(container, plan_month(container, world.grid_id, MONTH))
+
+
+def test_a_rerun_keeps_the_recorded_rate_and_wallets(container, world, accounts) -> None:
+    """Grid settings changed between a crash and the re-run do not change what is paid."""
+    from eth_account import Account
+
+    from models.services import registry as reg
+
+    _interrupt_after_recording(container, world)
+    run_id = f"{world.grid_id}:{MONTH}"
+    recorded = {i["index"]: i for i in container.documents.collection(ITEMS).find({"run": run_id})}
+    credit = next(i for i in recorded.values() if i["kind"] == "credit")
+    with container.uow() as uow:
+        grid = reg.get_grid(uow, world.grid_id)
+        reg.update_grid(uow, grid, {"wei_per_minor_unit": 10**15})
+        prosumer = reg.get_prosumer(uow, credit["prosumer_id"])
+        reg.update_prosumer(uow, prosumer, {"wallet": Account.create().address})
+    chain = container.chain
+    before = chain.balance(credit["account"])
+    summary = settle_month(container, world.grid_id, MONTH)
+    assert summary.status == "settled"
+    run = container.documents.collection(SETTLEMENTS).get(run_id)
+    state = chain.period_state(run["contract"], bytes.fromhex(run["period_id"][2:]))
+    assert state["wei_per_minor"] == int(run["wei_per_minor"]) == 10**13
+    assert chain.balance(credit["account"]) - before == credit["amount_minor"] * 10**13
