@@ -46,6 +46,8 @@ def update_grid(uow: Any, grid: Grid, changes: dict[str, Any]) -> Grid:
     frozen = [f for f in FROZEN_ONCE_CLOSED if f in changed]
     if frozen and uow.registry.last_closed(grid.id) is not None:
         raise Conflict(f"{', '.join(frozen)} cannot change once a timeframe has been closed")
+    if "timeframe_minutes" in changed and uow.registry.first_reading(grid.id) is not None:
+        raise Conflict("timeframe_minutes cannot change once readings exist (they align to it)")
     pricing = [f for f in FROZEN_WHILE_CLOSING if f in changed]
     if pricing and uow.registry.timeframes_with_status(
         grid.id, "closing", datetime.min, datetime.max

@@ -172,3 +172,19 @@ def test_currency_and_timezone_are_frozen_once_a_timeframe_closed(
     headers = {**admin, "If-Match": etag}
     same = client.patch(url, json={"currency": "EUR", "name": "y"}, headers=headers)
     assert same.status_code == 200 and same.json["name"] == "y"
+
+
+def test_timeframe_length_is_frozen_once_readings_exist(client: Any, admin: dict[str, str]) -> None:
+    """Readings at :15 would fall between 60-minute timeframes and never be netted."""
+    grid = client.post("/api/v1/grids", json=GRID, headers=admin).json
+    pid = add_prosumer(client, admin, grid["id"], 1)["id"]
+    url = f"/api/v1/grids/{grid['id']}"
+    body = {"produced_wh": 500, "consumed_wh": 0}
+    pushed = client.put(
+        f"/api/v1/prosumers/{pid}/readings/2026-10-01T00:15:00Z", json=body, headers=admin
+    )
+    assert pushed.status_code == 200
+    etag = client.get(url, headers=admin).headers["ETag"]
+    refused = client.patch(url, json={"timeframe_minutes": 60}, headers={**admin, "If-Match": etag})
+    assert refused.status_code == 409, refused.json
+    assert client.get(url, headers=admin).json["timeframe_minutes"] == 15
