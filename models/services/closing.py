@@ -22,7 +22,7 @@ from models.domain.timeframes import format_instant, timeframe_end
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.crashpoints import crash_point
 from models.services.errors import Conflict, NotFound
-from models.services.metering import check_start
+from models.services.metering import check_closable, check_start
 from models.sql.tables import Timeframe
 
 
@@ -66,6 +66,7 @@ def _begin(container: Any, grid_id: str, start: datetime, force: bool) -> tuple[
                 f"timeframe {format_instant(aware_utc(at))} ends at {format_instant(end)}; "
                 "it can be closed once it has ended (operators may force it)"
             )
+        check_closable(grid, at, uow.registry.readings_at(grid_id, at))
         uow.registry.add(Timeframe(grid_id=grid_id, start=at, status="closing"))
         uow.commit()
         return at, "closing"

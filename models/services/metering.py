@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+from models.domain.money import exact_amount, minor_unit_scale
 from models.domain.timeframes import format_instant, is_aligned
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.errors import Conflict, NotFound, Unprocessable
@@ -127,3 +129,23 @@ def check_energy(lines: Sequence[dict[str, Any]]) -> None:
                     f"{MAX_WH}, got {value!r}",
                     errors={f"readings.{index}.{field}": ["not a non-negative integer Wh"]},
                 )
+
+
+# The document stores sum energy and money in 64-bit integers (< 9.22e18). Per timeframe at most
+# 10^13 Wh and 10^14 minor units keep every sum exact: a month of 1-minute timeframes (44,700)
+# moves at most 2 x 44,700 x 10^14 through one party, 400 days of netto 576,000 x 10^13 Wh.
+MAX_TIMEFRAME_WH = 10**13
+MAX_TIMEFRAME_MINOR = 10**14
+
+
+def check_closable(grid: Any, at: datetime, readings: dict[str, tuple[int, int]]) -> None:
+    """422 before freezing when a timeframe's energy or money would overflow the stores' sums."""
+    energy = sum(p + c for p, c in readings.values())
+    price = Decimal(grid.import_price)
+    money = exact_amount(energy, price, minor_unit_scale(grid.currency))
+    if energy > MAX_TIMEFRAME_WH or money > MAX_TIMEFRAME_MINOR:
+        raise Unprocessable(
+            f"timeframe {format_instant(aware_utc(at))} moves {energy} Wh, up to {money:f} minor "
+            f"units at {price} per kWh: above {MAX_TIMEFRAME_WH} Wh or {MAX_TIMEFRAME_MINOR} minor "
+            "units, which cannot be summed exactly; correct its readings or prices"
+        )

@@ -122,3 +122,24 @@ def test_netto_and_snapshots(client: Any, admin: dict, setup: dict) -> None:
         headers=admin,
     )
     assert too_long.status_code == 400 and "query.to" in too_long.json["errors"]
+
+
+def test_a_timeframe_too_large_for_exact_sums_is_refused_before_freezing(
+    client: Any, admin: dict
+) -> None:
+    """Amounts beyond the stores' 64-bit integers: a 422 naming why, readings still editable."""
+    from tests.conftest import GRID
+
+    body = {**GRID, "import_price": "999999999.999999", "feed_in_price": "0"}
+    grid = client.post("/api/v1/grids", json=body, headers=admin).json["id"]
+    a, b = (add_prosumer(client, admin, grid, n)["id"] for n in range(2))
+    assert put_bulk(client, admin, grid, T0, [line(a, 0, 10**12)]).status_code == 200
+    url = f"/api/v1/grids/{grid}/timeframes/{T0}/close"
+    refused = client.post(url, headers=admin)
+    assert refused.status_code == 422, refused.json
+    assert refused.content_type == "application/problem+json"
+    fixed = put_bulk(client, admin, grid, T0, [line(a, 0, 1000), line(b, 10, 0)])
+    assert fixed.status_code == 200 and fixed.json["updated"] == 1
+    closed = client.post(url, headers=admin)
+    assert closed.status_code == 201, closed.json
+    assert closed.json["totals"]["consumption_wh"] == 1000
