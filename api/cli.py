@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from models.services import keys as key_service
 from models.services.errors import DomainError
@@ -72,25 +72,53 @@ def keys_create(
 
 @click.command("close-timeframes")
 @click.option("--grid", "grid_id", default=None, help="One grid (default: every grid).")
+@click.option("--from", "since", default=None, help="ISO 8601 instant (default: first reading).")
 @click.option("--until", default=None, help="ISO 8601 instant (default: now).")
-def close_timeframes(grid_id: str | None, until: str | None) -> None:
+@click.option("--month", default=None, help="YYYY-MM: the whole month in each grid's zone.")
+@with_appcontext
+def close_timeframes(
+    grid_id: str | None, since: str | None, until: str | None, month: str | None
+) -> None:
     """Close every due timeframe, oldest first; safe to re-run after a crash."""
-    from models.domain.timeframes import format_instant, parse_instant
+    from models.domain.timeframes import format_instant
     from models.services.closing import close_due
 
-    try:
-        limit = parse_instant(until) if until else datetime.now(UTC)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--until") from None
+    if month and (since or until):
+        raise click.UsageError("--month cannot be combined with --from or --until")
+    bounds = (_instant(since, "--from"), _instant(until, "--until") or datetime.now(UTC))
     with container().uow(write=False) as uow:
-        grids = [grid_id] if grid_id else [g.id for g in uow.registry.grids(1, 10**6)[0]]
-    for gid in grids:
+        grids = [uow.registry.grid(grid_id)] if grid_id else uow.registry.grids(1, 10**6)[0]
+    if None in grids:
+        raise click.ClickException(f"grid {grid_id} does not exist")
+    for grid in grids:
+        start, end = _month(month, grid) if month else bounds
         try:
-            closed = close_due(container(), gid, limit)
+            closed = close_due(container(), grid.id, end, since=start)
         except DomainError as exc:
-            raise click.ClickException(f"grid {gid}: {exc.detail}") from None
+            raise click.ClickException(f"grid {grid.id}: {exc.detail}") from None
         last = format_instant(closed[-1].replace(tzinfo=UTC)) if closed else "-"
-        click.echo(f"grid {gid}: closed {len(closed)} timeframe(s), last {last}")
+        click.echo(f"grid {grid.id}: closed {len(closed)} timeframe(s), last {last}")
+
+
+def _instant(text: str | None, hint: str) -> datetime | None:
+    """Parse an ISO 8601 option value, or None when it was not given."""
+    from models.domain.timeframes import parse_instant
+
+    try:
+        return parse_instant(text) if text else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
+def _month(month: str, grid: Any) -> tuple[datetime, datetime]:
+    """From the month's start in the grid's zone to the end of its last timeframe."""
+    from models.domain.timeframes import ceil_timeframe, month_bounds
+
+    try:
+        start, end = month_bounds(month, grid.timezone)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--month") from None
+    return start, ceil_timeframe(end, grid.timeframe_minutes)
 
 
 def register(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from typing import Any
 
 import click
@@ -53,7 +54,7 @@ def settle(grid_id: str, month: str, dry_run: bool, batch_size: int) -> None:
     """Settle a grid's month on chain: post the root, pay the credits. Idempotent, resumable."""
     from tqdm import tqdm
 
-    bar = tqdm(desc="credits", unit="item", disable=dry_run, file=click.get_text_stream("stderr"))
+    bar = tqdm(desc="credits", unit="item", disable=dry_run, file=sys.stderr)
 
     def progress(done: int, total: int) -> None:
         bar.total = total
@@ -65,12 +66,19 @@ def settle(grid_id: str, month: str, dry_run: bool, batch_size: int) -> None:
             _container(), grid_id, month, dry_run=dry_run, progress=progress, batch_size=batch_size
         )
     except DomainError as exc:
-        raise click.ClickException(exc.detail) from None
+        raise click.ClickException(exc.detail + _close_hint(exc, grid_id, month)) from None
     except LedgerError as exc:
         raise click.ClickException(f"chain: {exc}") from None
     finally:
         bar.close()
     click.echo(summary_table(summary))
+
+
+def _close_hint(exc: DomainError, grid_id: str, month: str) -> str:
+    """How to close a month's open timeframes, when that is what stopped the run."""
+    if "open_count" not in exc.extra:
+        return ""
+    return f"; close them with: flask --app wsgi close-timeframes --grid {grid_id} --month {month}"
 
 
 @ledger_cli.command("deploy")

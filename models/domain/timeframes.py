@@ -71,6 +71,12 @@ def floor_timeframe(dt: datetime, minutes: int) -> datetime:
     return utc.replace(microsecond=0) - timedelta(seconds=excess)
 
 
+def ceil_timeframe(dt: datetime, minutes: int) -> datetime:
+    """The first timeframe start at or after `dt`."""
+    start = floor_timeframe(dt, minutes)
+    return start if start >= _utc(dt) else start + timedelta(minutes=minutes)
+
+
 def timeframe_end(start: datetime, minutes: int) -> datetime:
     """The end (exclusive) of the timeframe starting at `start`."""
     _check_minutes(minutes)

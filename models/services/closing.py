@@ -18,7 +18,7 @@ from models.domain.clearing import Order, Prices, clear_timeframe, trade_doc
 from models.domain.hashing import content_hash
 from models.domain.money import minor_unit_scale
 from models.domain.netting import Reading, net_timeframe
-from models.domain.timeframes import format_instant, timeframe_end
+from models.domain.timeframes import ceil_timeframe, format_instant, timeframe_end
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.crashpoints import crash_point
 from models.services.errors import Conflict, NotFound
@@ -144,12 +144,18 @@ def _stored_snapshot(container: Any, grid_id: str, at: datetime) -> dict[str, An
 
 
 def close_due(
-    container: Any, grid_id: str, until: datetime, progress: Any = None
+    container: Any,
+    grid_id: str,
+    until: datetime,
+    progress: Any = None,
+    since: datetime | None = None,
 ) -> list[datetime]:
-    """Close every due timeframe of a grid up to `until`, oldest first; resumable."""
+    """Close every due timeframe of a grid from `since` (default: its first reading) to `until`."""
     with container.uow(write=False) as uow:
         grid = uow.registry.grid(grid_id)
         first = uow.registry.first_reading(grid_id)
+        if grid is not None and since is not None:
+            first = naive_utc(ceil_timeframe(since, grid.timeframe_minutes))
         if grid is None or first is None:
             return []
         step = _minutes(grid)
