@@ -39,7 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/swagger-ui",
         OPENAPI_SWAGGER_UI_URL="/swagger-ui/assets/",
-        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True},
+        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True, "validatorUrl": None},
         API_SPEC_OPTIONS={
             "info": {"description": API_DESCRIPTION},
             "components": {
