@@ -21,6 +21,7 @@ from typing import Any
 from api.config import DEFAULTS, ROOT, VAR, ConfigError, load_config
 
 STATE_FILE = "anvil-state.json"
+FLASK = ".venv/bin/flask --app wsgi"
 GUNICORN_FLAGS = ("-w", "2", "--graceful-timeout", "10", "--no-control-socket")
 
 
@@ -156,6 +157,8 @@ def serve(args: argparse.Namespace, config: dict[str, Any], stop: threading.Even
         secret = prepare(config)
         if secret:
             print(f"first admin key (shown once, keep it): {secret}", flush=True)
+        else:
+            print(f"an admin key exists; another: {FLASK} keys create --role admin", flush=True)
         web = start_gunicorn(args.host, args.port, env)
         children.append(web)
         base = f"http://{'127.0.0.1' if args.host == '0.0.0.0' else args.host}:{args.port}"

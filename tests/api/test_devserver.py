@@ -105,6 +105,7 @@ def test_devserver_restart_keeps_data(tmp_path: Path) -> None:
         proc = start(tmp_path / "var", port, ledger_port, log)
         output = wait_line(proc, log, "ready: Swagger UI")
         assert "first admin key" not in output and "deployed" not in output
+        assert "an admin key exists; another: .venv/bin/flask --app wsgi keys create" in output
         assert [g["name"] for g in http("GET", f"{base}/api/v1/grids", token)] == ["kept"]
         assert "chain" in http("GET", f"{base}/health/ready", token)["checks"]
         stop(proc, log)
