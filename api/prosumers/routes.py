@@ -82,13 +82,13 @@ class ProsumerById(MethodView):
     @blp.problems(404, 409)
     def patch(self, changes: dict[str, Any], prosumer_id: Any) -> Any:
         """Change a prosumer (If-Match required; prosumers cannot change wallet or active)."""
-        if principal().role == "prosumer":
-            barred = [f for f in OPERATOR_ONLY_FIELDS if f in changes]
-            if barred:
-                raise Forbidden(f"a prosumer key cannot change {', '.join(barred)}")
         with container().uow() as uow:
             prosumer = registry.get_prosumer(uow, str(prosumer_id))
-            see_prosumer(prosumer)
+            see_prosumer(prosumer)  # another prosumer's record is 404 before any 403
+            if principal().role == "prosumer":
+                barred = [f for f in OPERATOR_ONLY_FIELDS if f in changes]
+                if barred:
+                    raise Forbidden(f"a prosumer key cannot change {', '.join(barred)}")
             blp.check_etag(prosumer, ProsumerSchema)
             return registry.update_prosumer(uow, prosumer, changes)
 

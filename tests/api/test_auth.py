@@ -524,3 +524,12 @@ def test_writes_are_rate_limited_per_key(tmp_path: Path, sqlite_template: Path) 
         assert client.post("/api/v1/grids", json=GRID, headers=other).status_code == 201
     finally:
         app.extensions["minigrid"].close()
+
+
+def test_prosumer_patching_another_prosumers_wallet_gets_404(world: World) -> None:
+    """Another prosumer's record is 404 whatever the body: a 403 would confirm it exists."""
+    for target in ("a2", "b1"):
+        url = f"/api/v1/prosumers/{world.ids[target]}"
+        headers = {**world.keys["pro_own"], **world.etag(url)}
+        response = world.client.patch(url, json={"wallet": "0x" + "cd" * 20}, headers=headers)
+        assert response.status_code == 404, (target, response.json)
