@@ -29,12 +29,14 @@ def init_app(app: Flask) -> None:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            return _unauthorized("send an API key as `Authorization: Bearer mg_…`")
+            return _unauthorized("send an API key as `Authorization: Bearer mg_…`", CHALLENGE)
         container = current_app.extensions["minigrid"]
         with container.uow(write=False) as uow:
             principal, stale = keys.authenticate(uow, token.strip())
         if principal is None:
-            return _unauthorized("the API key is unknown, revoked or expired")
+            return _unauthorized(
+                "the API key is unknown, revoked or expired", CHALLENGE + ', error="invalid_token"'
+            )
         if stale:
             with container.uow() as uow:
                 keys.touch_key(uow, principal.key_id)
@@ -43,9 +45,9 @@ def init_app(app: Flask) -> None:
         return None
 
 
-def _unauthorized(detail: str) -> Response:
-    headers = {"WWW-Authenticate": CHALLENGE + ', error="invalid_token"'}
-    return problem(401, "Unauthorized", detail, "unauthorized", headers)
+def _unauthorized(detail: str, challenge: str) -> Response:
+    """401 with a Bearer challenge; `error` only when a token was sent (RFC 6750 3.1)."""
+    return problem(401, "Unauthorized", detail, "unauthorized", {"WWW-Authenticate": challenge})
 
 
 def principal() -> Principal:

@@ -353,6 +353,8 @@ def test_401_is_a_problem_with_a_challenge(world: World) -> None:
         assert response.status_code == 401
         assert response.mimetype == "application/problem+json"
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        sent_a_token = headers.get("Authorization", "").startswith("Bearer")
+        assert ('error="invalid_token"' in response.headers["WWW-Authenticate"]) == sent_a_token
 
 
 def test_health_and_documents_are_public(client: Any) -> None:
