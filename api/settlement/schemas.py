@@ -69,6 +69,15 @@ class TimeframeLineSchema(ma.Schema):
     paid_minor = ma.fields.Integer()
 
 
+class EncodingSchema(ma.Schema):
+    grid_key = ma.fields.String(metadata={"description": "bytes32: the grid's UUID, left-padded."})
+    period_number = ma.fields.Integer(metadata={"example": 202610})
+    leaf_bytes = ma.fields.String(
+        metadata={"description": "grid_key | period | index | account | amount (5 words)."}
+    )
+    leaf = ma.fields.String(metadata={"description": "How the leaf and the tree are hashed."})
+
+
 class StatementSchema(ma.Schema):
     month = ma.fields.String()
     index = ma.fields.Integer()
@@ -79,6 +88,7 @@ class StatementSchema(ma.Schema):
     kind = ma.fields.String(metadata={"example": "debit"})
     status = ma.fields.String()
     lines = ma.fields.List(ma.fields.Nested(TimeframeLineSchema))
+    encoding = ma.fields.Nested(EncodingSchema)
     leaf = ma.fields.String()
     proof = ma.fields.List(ma.fields.String())
     proof_valid = ma.fields.Boolean()

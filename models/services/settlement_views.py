@@ -6,7 +6,13 @@ from typing import Any
 
 from ledger.errors import LedgerError, LedgerReverted
 from models.domain.merkle import merkle_proofs, verify_proof
-from models.domain.statements import Statement, grid_key, leaf_hash, period_number
+from models.domain.statements import (
+    Statement,
+    grid_key,
+    leaf_bytes,
+    leaf_hash,
+    period_number,
+)
 from models.domain.timeframes import format_instant
 from models.services.errors import Conflict, NotFound, Unavailable, Unprocessable
 from models.services.ledger_status import recorded_contract
@@ -95,7 +101,7 @@ def _statement_of(container: Any, grid_id: str, month: str, prosumer_id: str) ->
 
 def prosumer_statement(container: Any, prosumer: Any, grid: Any, month: str) -> dict[str, Any]:
     """Statement, per-timeframe lines, leaf, proof and on-chain status of one prosumer."""
-    doc, item, _, leaf, proof = _statement_of(container, grid.id, month, prosumer.id)
+    doc, item, statement, leaf, proof = _statement_of(container, grid.id, month, prosumer.id)
     start, end = month_range(grid, month)
     lines = container.documents.transactions.per_timeframe(
         grid.id, format_instant(start), format_instant(end), prosumer.id
@@ -117,6 +123,12 @@ def prosumer_statement(container: Any, prosumer: Any, grid: Any, month: str) -> 
         "month": month,
         "amount_wei": item["amount_wei"],
         "lines": lines,
+        "encoding": {
+            "grid_key": "0x" + grid_key(grid.id).hex(),
+            "period_number": period_number(month),
+            "leaf_bytes": "0x" + leaf_bytes(statement).hex(),
+            "leaf": "sha256(sha256(leaf_bytes)); pairs: sha256(min(a,b) || max(a,b))",
+        },
         "leaf": "0x" + leaf.hex(),
         "proof": ["0x" + p.hex() for p in proof],
         "proof_valid": verify_proof(leaf, proof, root),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from models.domain.merkle import verify_proof
@@ -46,6 +47,11 @@ def test_settle_over_http_then_pay_a_debit_once(app, client, admin, container, w
         leaf, [bytes.fromhex(p[2:]) for p in proof], bytes.fromhex(statement["root"][2:])
     )
     assert statement["on_chain"] == {"root_posted": True, "root_matches": True, "settled": False}
+    raw_leaf = bytes.fromhex(statement["encoding"]["leaf_bytes"][2:])
+    assert hashlib.sha256(hashlib.sha256(raw_leaf).digest()).digest() == leaf
+    words = [raw_leaf[i : i + 32] for i in range(0, 160, 32)]
+    assert int.from_bytes(words[1], "big") == statement["encoding"]["period_number"]
+    assert int.from_bytes(words[4], "big", signed=True) == debit["amount_minor"]
     call = client.get(base + "/payment", headers=owner).json
     assert int(call["value"]) == -debit["amount_minor"] * 10**13
     chain = container.chain
