@@ -14,6 +14,7 @@ from typing import Any
 from ledger.errors import LedgerError, LedgerReverted
 from models.services.errors import Conflict, Unavailable, Unprocessable
 from models.services.ledger_status import recorded_contract, require_contract
+from models.services.settlement_lease import claim, release
 from models.services.settlement_plan import Plan, as_recorded, plan_month
 from models.services.settlement_run import (
     ITEMS,
@@ -112,23 +113,33 @@ def open_run(
 
 
 def resume_run(run: Run) -> Summary:
-    """Run the phases still to do; a settled run sends nothing."""
-    status = run.collection(SETTLEMENTS).get(run.id)["status"]
-    if status != "settled":
-        try:
-            run.set_run(status="posting", error=None)
-            post_root(run)
-            run.set_run(status="paying")
-            pay_credits(run)
-            run.set_run(status="settled", finished_at=now_text())
-        except LedgerReverted as exc:
-            message = f"settlement {run.id} stopped: {exc}"
-            run.set_run(status="failed", error=message)
-            raise SettlementFailed(message) from exc
-        except LedgerError as exc:
-            run.set_run(error=str(exc))
-            raise Unavailable(f"settlement {run.id} interrupted (re-run to resume): {exc}") from exc
+    """Run the phases still to do, holding the run's lease; a settled run sends nothing."""
+    runs = run.collection(SETTLEMENTS)
+    if runs.get(run.id)["status"] == "settled":
+        return stored_summary(run.container, run.id, run.sent)
+    claim(runs, run.id, run.holder)
+    try:
+        _phases(run)
+    finally:
+        release(runs, run.id, run.holder)
     return stored_summary(run.container, run.id, run.sent)
+
+
+def _phases(run: Run) -> None:
+    """Post the root, pay the credits, record the outcome."""
+    try:
+        run.set_run(status="posting", error=None)
+        post_root(run)
+        run.set_run(status="paying")
+        pay_credits(run)
+        run.set_run(status="settled", finished_at=now_text())
+    except LedgerReverted as exc:
+        message = f"settlement {run.id} stopped: {exc}"
+        run.set_run(status="failed", error=message)
+        raise SettlementFailed(message) from exc
+    except LedgerError as exc:
+        run.set_run(error=str(exc))
+        raise Unavailable(f"settlement {run.id} interrupted (re-run to resume): {exc}") from exc
 
 
 def stored_summary(container: Any, run_id: str, sent_now: int = 0) -> Summary:

@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 from models.services.settlement import DEFAULT_BATCH, open_run, resume_run
+from models.services.settlement_lease import busy
 from models.services.settlement_plan import plan_month
 from models.services.settlement_run import SETTLEMENTS, run_key
 from models.services.settlement_views import verifiable
@@ -26,6 +27,8 @@ def start_settlement(container: Any, grid_id: str, month: str) -> tuple[str, boo
     existing = container.documents.collection(SETTLEMENTS).get(key)
     if existing is not None and existing["status"] == "settled" and verifiable(container, existing):
         return "settled", False
+    if busy(existing):  # another worker or a `flask settle` is on it
+        return existing["status"], False
     plan = plan_month(container, grid_id, month)
     with _lock:
         if key in _running:

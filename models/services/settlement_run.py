@@ -8,6 +8,7 @@ from typing import Any
 
 from models.domain.timeframes import format_instant
 from models.services.clock import aware_utc, utcnow
+from models.services.settlement_lease import new_holder
 from models.services.settlement_plan import Plan
 
 SETTLEMENTS, ITEMS, TXS = "settlements", "settlement_items", "settlement_txs"
@@ -52,6 +53,8 @@ def run_doc(plan: Plan, contract: str | None, chain_id: int | None) -> dict[str,
         "started_at": now_text(),
         "finished_at": None,
         "error": None,
+        "owner": None,
+        "lease_until": None,
     }
 
 
@@ -85,6 +88,7 @@ class Run:
     progress: Progress | None
     items: dict[int, dict[str, Any]] = field(default_factory=dict)
     sent: int = 0
+    holder: str = field(default_factory=new_holder)
 
     @property
     def id(self) -> str:

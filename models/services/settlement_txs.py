@@ -14,7 +14,8 @@ from typing import Any
 from ledger.errors import LedgerReverted
 from models.services.crashpoints import crash_point
 from models.services.errors import Conflict
-from models.services.settlement_run import TXS, Run, now_text
+from models.services.settlement_lease import renew
+from models.services.settlement_run import SETTLEMENTS, TXS, Run, now_text
 
 
 class SettlementFailed(Conflict):
@@ -80,6 +81,7 @@ def send_new(
     run: Run, tx_id: str, kind: str, indices: list[int], sign: Callable[[int], Any]
 ) -> None:
     """Sign with the next operator nonce, record it, broadcast it, await it, confirm it."""
+    renew(run.collection(SETTLEMENTS), run.id, run.holder)
     nonce = run.chain.nonce_manager().next()
     try:
         signed = sign(nonce)
