@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
+from apispec import BasePlugin
 from flask import request
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
@@ -36,8 +37,35 @@ class Blueprint(BaseBlueprint):
         return decorator
 
 
+PATH_PARAMETERS = {
+    "start": ("Timeframe start, ISO 8601 UTC.", "2026-10-01T00:15:00Z"),
+    "month": ("Settlement period: a calendar month in the grid's time zone.", "2026-10"),
+}
+UUID_EXAMPLE = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+
+
+class PathExamples(BasePlugin):
+    """Give every path parameter a description and an example in the document."""
+
+    def path_helper(
+        self, path: Any = None, operations: Any = None, parameters: Any = None, **kwargs: Any
+    ) -> None:
+        for param in parameters or []:
+            if not isinstance(param, Mapping) or param.get("in") != "path":
+                continue
+            name = param["name"]
+            what = name.removesuffix("_id")
+            description, example = PATH_PARAMETERS.get(name, (f"The {what}'s id.", UUID_EXAMPLE))
+            param.setdefault("description", description)
+            param.setdefault("example", example)
+
+
 class Api(BaseApi):
     ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app, spec_kwargs={"extra_plugins": [PathExamples()]})
+
     DEFAULT_ERROR_RESPONSE_NAME = None  # every status an operation gives is documented by name
 
     def _register_error_handlers(self) -> None:

@@ -35,7 +35,7 @@ class ReadySchema(ma.Schema):
 @blp.route("/live")
 class Live(MethodView):
     @blp.doc(security=[])
-    @blp.response(200, LiveSchema)
+    @blp.response(200, LiveSchema, example={"status": "ok"})
     def get(self) -> dict[str, str]:
         """The process is up."""
         return {"status": "ok"}
@@ -44,7 +44,11 @@ class Live(MethodView):
 @blp.route("/ready")
 class Ready(MethodView):
     @blp.doc(security=[])
-    @blp.response(200, ReadySchema)
+    @blp.response(
+        200,
+        ReadySchema,
+        example={"status": "ok", "checks": {"sql": "ok", "documents": "ok", "chain": "ok"}},
+    )
     @blp.problems(503)
     def get(self) -> dict[str, Any]:
         """SQL, documents and chain answer in time; the settlement contract is deployed."""

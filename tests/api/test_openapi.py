@@ -34,6 +34,11 @@ def test_every_operation_is_documented() -> None:
                     ref = response.get("$ref", "")
                     content = response.get("content", {})
                     assert ref or "application/problem+json" in content, f"{where} {code}"
+            shown = json.dumps(
+                [item.get("parameters"), op.get("parameters"), op.get("requestBody")]
+            )
+            shown += json.dumps([r for c, r in op["responses"].items() if c.startswith("2")])
+            assert '"example' in shown, f"{where} has no example"
             if "requestBody" in op:
                 media = op["requestBody"]["content"]["application/json"]
                 assert "example" in media or "examples" in media, f"{where} has no example"
