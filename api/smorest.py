@@ -144,6 +144,11 @@ def page_headers(total: int, page: int, size: int) -> dict[str, str]:
     return headers
 
 
+def page(body: Any, total: int, args: Mapping[str, Any]) -> tuple[Any, int, dict[str, str]]:
+    """A list response: the body, 200, and the paging headers for `args` (page, page_size)."""
+    return body, 200, page_headers(total, args["page"], args["page_size"])
+
+
 def _link(base: str, args: dict[str, str], page: int, size: int, rel: str) -> str:
     from urllib.parse import urlencode
 
@@ -151,4 +156,12 @@ def _link(base: str, args: dict[str, str], page: int, size: int, rel: str) -> st
     return f'<{base}?{query}>; rel="{rel}"'
 
 
-__all__ = ["Api", "Blueprint", "PageArgs", "StrictSchema", "handle_http_exception", "page_headers"]
+__all__ = [
+    "Api",
+    "Blueprint",
+    "PageArgs",
+    "StrictSchema",
+    "handle_http_exception",
+    "page",
+    "page_headers",
+]

@@ -9,7 +9,7 @@ from flask.views import MethodView
 
 from api.auth.policy import access, grid_scope, see_grid
 from api.grids.schemas import GridPatchSchema, GridQuerySchema, GridSchema
-from api.smorest import PAGE_HEADERS, Blueprint, page_headers
+from api.smorest import PAGE_HEADERS, Blueprint, page
 from models.services import registry
 
 blp = Blueprint("grids", __name__, url_prefix="/api/v1/grids", description="Microgrids.")
@@ -38,7 +38,7 @@ class Grids(MethodView):
         with container().uow(write=False) as uow:
             ids = None if scope is None else [scope]
             grids, total = uow.registry.grids(args["page"], args["page_size"], ids)
-            return grids, 200, page_headers(total, args["page"], args["page_size"])
+            return page(grids, total, args)
 
     @access("admin")
     @blp.arguments(GridSchema, example=GRID_EXAMPLE)

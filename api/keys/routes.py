@@ -10,7 +10,7 @@ from flask.views import MethodView
 
 from api.auth.policy import access, grid_scope, principal, see_grid
 from api.keys.schemas import KeyQuerySchema, KeySchema, NewKeySchema, PartnerSchema, TopUpSchema
-from api.smorest import PAGE_HEADERS, Blueprint, page_headers
+from api.smorest import PAGE_HEADERS, Blueprint, page
 from models.services import keys, registry
 from models.services.clock import naive_utc, utcnow
 from models.services.errors import Forbidden, NotFound
@@ -40,7 +40,7 @@ class Keys(MethodView):
         """List API keys (an operator sees its grid's)."""
         with container().uow(write=False) as uow:
             items, total = uow.registry.keys(grid_scope(None), args["page"], args["page_size"])
-        return items, 200, page_headers(total, args["page"], args["page_size"])
+        return page(items, total, args)
 
     @access("admin", "operator")
     @blp.arguments(KeySchema, example={"role": "meter", "prosumer_id": str(uuid.UUID(int=1))})
@@ -92,7 +92,7 @@ class GridPartners(MethodView):
         with container().uow(write=False) as uow:
             registry.get_grid(uow, str(grid_id))
             items, total = uow.registry.partners(str(grid_id), args["page"], args["page_size"])
-        return items, 200, page_headers(total, args["page"], args["page_size"])
+        return page(items, total, args)
 
     @access("admin", "operator")
     @blp.arguments(PartnerSchema, example={"name": "Heat Map AB", "trust_level": 2})

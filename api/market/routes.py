@@ -17,7 +17,7 @@ from api.market.schemas import (
     TransactionPageSchema,
 )
 from api.metering.schemas import RangeArgs
-from api.smorest import PAGE_HEADERS, Blueprint, PageArgs, page_headers
+from api.smorest import PAGE_HEADERS, Blueprint, PageArgs, page
 from models.services import market, registry
 
 blp = Blueprint("market", __name__, url_prefix="/api/v1", description="Orders and transactions.")
@@ -63,7 +63,7 @@ class ProsumerOrders(MethodView):
         with container().uow(write=False) as uow:
             prosumer = _own_prosumer(uow, prosumer_id)
             items, total = uow.registry.orders(prosumer.id, args["page"], args["page_size"])
-        return items, 200, page_headers(total, args["page"], args["page_size"])
+        return page(items, total, args)
 
 
 @blp.route("/orders/<uuid:order_id>")
@@ -103,7 +103,7 @@ class GridTransactions(MethodView):
         body, total = market.list_transactions(
             container(), str(grid_id), args, args.get("prosumer_id"), args.get("counterparty")
         )
-        return body, 200, page_headers(total, args["page"], args["page_size"])
+        return page(body, total, args)
 
 
 @blp.route("/prosumers/<uuid:prosumer_id>/transactions")
@@ -119,7 +119,7 @@ class ProsumerTransactions(MethodView):
         body, total = market.list_transactions(
             container(), prosumer.grid_id, args, prosumer.id, None
         )
-        return body, 200, page_headers(total, args["page"], args["page_size"])
+        return page(body, total, args)
 
 
 @blp.route("/prosumers/<uuid:prosumer_id>/balance")

@@ -21,7 +21,7 @@ from api.metering.schemas import (
     SnapshotTotalsSchema,
     UpsertResultSchema,
 )
-from api.smorest import PAGE_HEADERS, Blueprint, page_headers
+from api.smorest import PAGE_HEADERS, Blueprint, page
 from models.domain.timeframes import format_instant
 from models.services import metering, registry, snapshots
 from models.services.closing import close_timeframe
@@ -105,7 +105,7 @@ class ProsumerReadings(MethodView):
                 args["page"],
                 args["page_size"],
             )
-        return items, 200, page_headers(total, args["page"], args["page_size"])
+        return page(items, total, args)
 
 
 @blp.route("/grids/<uuid:grid_id>/timeframes/<start>/close")
@@ -145,7 +145,7 @@ class Snapshots(MethodView):
         """List closed timeframes' totals in a range, oldest first."""
         see_grid(str(grid_id))
         items, total = snapshots.list_totals(container(), str(grid_id), args)
-        return items, 200, page_headers(total, args["page"], args["page_size"])
+        return page(items, total, args)
 
 
 @blp.route("/grids/<uuid:grid_id>/netto")
@@ -164,4 +164,4 @@ class Netto(MethodView):
                 "start_to": format_instant(args["start_to"]),
             }
         )
-        return body, 200, page_headers(total, args["page"], args["page_size"])
+        return page(body, total, args)

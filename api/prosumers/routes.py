@@ -9,7 +9,7 @@ from flask.views import MethodView
 
 from api.auth.policy import access, principal, see_grid, see_prosumer
 from api.prosumers.schemas import ProsumerPatchSchema, ProsumerQuerySchema, ProsumerSchema
-from api.smorest import PAGE_HEADERS, Blueprint, page_headers
+from api.smorest import PAGE_HEADERS, Blueprint, page
 from models.services import registry
 from models.services.errors import Forbidden
 
@@ -46,7 +46,7 @@ class GridProsumers(MethodView):
                 active=args.get("active"),
                 name_prefix=args.get("name"),
             )
-        return items, 200, page_headers(total, args["page"], args["page_size"])
+        return page(items, total, args)
 
     @access("admin", "operator")
     @blp.arguments(ProsumerSchema, example=PROSUMER_EXAMPLE)
