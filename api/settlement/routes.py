@@ -92,7 +92,7 @@ class Settlement(MethodView):
 class ProsumerStatement(MethodView):
     @access("admin", "operator", "prosumer")
     @blp.response(200, StatementSchema)
-    @blp.problems(404)
+    @blp.problems(400, 404)
     def get(self, prosumer_id: Any, month: str) -> Any:
         """A prosumer's statement, per-timeframe lines, Merkle proof and on-chain status."""
         prosumer, grid = _prosumer_and_grid(str(prosumer_id))
@@ -103,7 +103,7 @@ class ProsumerStatement(MethodView):
 class StatementPayment(MethodView):
     @access("admin", "operator", "prosumer")
     @blp.response(200, PaymentSchema)
-    @blp.problems(404, 409)
+    @blp.problems(400, 404, 409)
     def get(self, prosumer_id: Any, month: str) -> Any:
         """Exact instructions to pay a debit: contract, call data, value in wei, chain id."""
         prosumer, grid = _prosumer_and_grid(str(prosumer_id))

@@ -110,9 +110,14 @@ def cases(operation: Any, known: dict[str, str]) -> Any:
     seeded = {name: known[name] for name in names if name in known}
     query = {p.name for p in operation.query}
     window = RANGE if {"from", "to"} <= query else None
+    all_but_one = [  # every path parameter in turn is generated while the others exist
+        {k: v for k, v in seeded.items() if k != name} for name in seeded if len(seeded) > 1
+    ]
     return st.one_of(
         operation.as_strategy(GenerationMode.POSITIVE, path_parameters=seeded, query=window),
         operation.as_strategy(GenerationMode.POSITIVE, path_parameters=seeded),
+        *(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=p) for p in all_but_one),
+        operation.as_strategy(GenerationMode.NEGATIVE, path_parameters=seeded),
         operation.as_strategy(GenerationMode.POSITIVE),
         operation.as_strategy(GenerationMode.NEGATIVE),
     )
