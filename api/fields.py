@@ -78,6 +78,7 @@ def validate_currency(code: str) -> None:
         raise ma.ValidationError(f"{code!r} is not an ISO 4217 currency code.")
 
 
+MONTH_PATTERN = r"^(19[7-9]\d|[2-8]\d{3})-(0[1-9]|1[0-2])$"  # YYYY-MM, 1970-01..8999-12
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 

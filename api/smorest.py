@@ -15,6 +15,7 @@ from flask_smorest.spec import prepare_response
 from webargs.flaskparser import FlaskParser
 
 from api.errors import PROBLEM, ProblemSchema, handle_http_exception
+from api.fields import MONTH_PATTERN
 
 
 class Parser(FlaskParser):
@@ -41,6 +42,10 @@ PATH_PARAMETERS = {
     "start": ("Timeframe start, ISO 8601 UTC.", "2026-10-01T00:15:00Z"),
     "month": ("Settlement period: a calendar month in the grid's time zone.", "2026-10"),
 }
+PATH_SCHEMAS = {
+    "start": {"type": "string", "format": "date-time"},
+    "month": {"type": "string", "pattern": MONTH_PATTERN},
+}
 UUID_EXAMPLE = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
 
@@ -58,6 +63,8 @@ class PathExamples(BasePlugin):
             description, example = PATH_PARAMETERS.get(name, (f"The {what}'s id.", UUID_EXAMPLE))
             param.setdefault("description", description)
             param.setdefault("example", example)
+            if name in PATH_SCHEMAS:
+                param["schema"] = dict(PATH_SCHEMAS[name])
 
 
 class Api(BaseApi):

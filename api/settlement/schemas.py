@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from api.fields import MONTH_PATTERN
 from api.smorest import PageArgs, StrictSchema
 
 MONTH = ma.validate.Regexp(
-    r"^(19[7-9]\d|[2-8]\d{3})-(0[1-9]|1[0-2])$",
-    error="Must be a month YYYY-MM between 1970-01 and 8999-12.",
+    MONTH_PATTERN, error="Must be a month YYYY-MM between 1970-01 and 8999-12."
 )
 
 
