@@ -21,7 +21,7 @@ def test_two_spawned_processes_lose_nothing(tmp_path: Path) -> None:
     for proc in procs:
         proc.start()
     for proc in procs:
-        proc.join(timeout=60)
+        proc.join(timeout=300)
     assert [p.exitcode for p in procs] == [0, 0]
     stores = open_document_stores(url)
     items = stores.collection("items")

@@ -22,7 +22,7 @@ def write_many(url: str, worker: int, count: int, barrier: Any) -> None:
     stores = open_document_stores(url)
     items = stores.collection("items")
     items.insert_if_absent("counter", {"n": 0})
-    barrier.wait(timeout=30)
+    barrier.wait(timeout=120)
     for i in range(count):
         items.put(f"w{worker}-{i:04d}", {"worker": worker, "i": i})
         bump(items, 1)
