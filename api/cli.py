@@ -9,15 +9,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from api.context import container
 from models.services import keys as key_service
 from models.services.errors import DomainError
 
 db_cli = AppGroup("db", help="The relational schema (alembic).")
 keys_cli = AppGroup("keys", help="API keys.")
-
-
-def container() -> Any:
-    return current_app.extensions["minigrid"]
 
 
 @db_cli.command("upgrade")

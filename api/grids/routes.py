@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from flask.views import MethodView
 
 from api.auth.policy import access, grid_scope, see_grid
+from api.context import container
 from api.grids.schemas import GridPatchSchema, GridQuerySchema, GridSchema
 from api.smorest import PAGE_HEADERS, Blueprint, page
 from models.services import registry
@@ -21,10 +22,6 @@ GRID_EXAMPLE = {
     "import_price": "0.30",
     "feed_in_price": "0.10",
 }
-
-
-def container() -> Any:
-    return current_app.extensions["minigrid"]
 
 
 @blp.route("")

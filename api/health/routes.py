@@ -6,9 +6,9 @@ import concurrent.futures
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app
 from flask.views import MethodView
 
+from api.context import container as current_container
 from api.smorest import Blueprint
 from models.services.errors import Unavailable
 from models.services.ledger_status import chain_ready
@@ -52,7 +52,7 @@ class Ready(MethodView):
     @blp.problems(503)
     def get(self) -> dict[str, Any]:
         """SQL, documents and chain answer in time; the settlement contract is deployed."""
-        container = current_app.extensions["minigrid"]
+        container = current_container()
         timeout = float(container.config["STORE_TIMEOUT_S"])
         probes = {
             "sql": container.ping_sql,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from flask.views import MethodView
 
 from api.auth.policy import access, grid_scope, principal, see_grid
+from api.context import container
 from api.keys.schemas import KeyQuerySchema, KeySchema, NewKeySchema, PartnerSchema, TopUpSchema
 from api.smorest import PAGE_HEADERS, Blueprint, page
 from models.services import keys, registry
@@ -17,10 +18,6 @@ from models.services.errors import Forbidden, NotFound
 from models.sql.tables import Partner
 
 blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys and partners.")
-
-
-def container() -> Any:
-    return current_app.extensions["minigrid"]
 
 
 def _visible_key(uow: Any, key_id: str) -> Any:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from flask.views import MethodView
 
 from api.auth.policy import access, see_grid, see_prosumer
+from api.context import container
 from api.market.schemas import (
     BalanceArgs,
     BalanceSchema,
@@ -27,10 +28,6 @@ ORDER_EXAMPLE = {
     "energy_wh": 1500,
     "limit_price": "0.18",
 }
-
-
-def container() -> Any:
-    return current_app.extensions["minigrid"]
 
 
 def _own_prosumer(uow: Any, prosumer_id: Any) -> Any:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import abort
 
 from api.auth.policy import access, see_grid, see_prosumer
+from api.context import container
 from api.fields import checked_instant
 from api.metering.schemas import (
     BulkReadingsSchema,
@@ -38,10 +38,6 @@ BULK_EXAMPLE = {
         }
     ]
 }
-
-
-def container() -> Any:
-    return current_app.extensions["minigrid"]
 
 
 def parse_start(text: str) -> Any:

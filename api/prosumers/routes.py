@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from flask.views import MethodView
 
 from api.auth.policy import access, principal, see_grid, see_prosumer
+from api.context import container
 from api.prosumers.schemas import ProsumerPatchSchema, ProsumerQuerySchema, ProsumerSchema
 from api.smorest import PAGE_HEADERS, Blueprint, page
 from models.services import registry
@@ -21,10 +22,6 @@ PROSUMER_EXAMPLE = {
     "wallet": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
 }
 OPERATOR_ONLY_FIELDS = ("wallet", "active")
-
-
-def container() -> Any:
-    return current_app.extensions["minigrid"]
 
 
 @blp.route("/grids/<uuid:grid_id>/prosumers")
