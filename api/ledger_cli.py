@@ -31,6 +31,7 @@ def summary_table(summary: Summary) -> str:
         ("status", s.status),
         ("prosumers", s.prosumers),
         ("credits", f"{s.credits} items, {s.credits_minor} minor units, {s.credits_wei} wei"),
+        ("deferred", f"{s.deferred} credits, {s.deferred_minor} minor units (owed on chain)"),
         ("debits", f"{s.debits} items, {s.debits_minor} minor units (due, paid by prosumers)"),
         ("zero", s.zero),
         ("gas used", s.gas_used),

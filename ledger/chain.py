@@ -288,8 +288,19 @@ class Chain:
 
     @rpc
     def events(self, address: str, period_id: bytes, from_block: int = 0) -> list[dict[str, Any]]:
-        """The period's RootPosted/CreditsPaid/DebitPaid events, oldest first."""
+        """The period's RootPosted/CreditsPaid/CreditDeferred/DebitPaid events, oldest first."""
         return period_events(self.contract(address), period_id, from_block)
+
+    @rpc
+    def deferred(self, address: str, period_id: bytes, from_block: int = 0) -> dict[int, int]:
+        """{index: wei} of the period's credits whose transfer failed and are owed on chain."""
+        logs = period_events(self.contract(address), period_id, from_block, ("CreditDeferred",))
+        return {int(e["args"]["index"]): int(e["args"]["amount"]) for e in logs}
+
+    @rpc
+    def owed(self, address: str, account: str) -> int:
+        """Wei the contract holds for `account` (deferred credits it has not claimed)."""
+        return int(self.contract(address).functions.owed(to_checksum_address(account)).call())
 
     def debit_call(
         self,

@@ -8,7 +8,7 @@ from eth_utils import event_abi_to_log_topic
 from web3 import Web3
 from web3.contract import Contract
 
-PERIOD_EVENTS = ("RootPosted", "CreditsPaid", "DebitPaid")
+PERIOD_EVENTS = ("RootPosted", "CreditsPaid", "CreditDeferred", "DebitPaid")
 
 
 def _plain(value: Any) -> Any:
@@ -16,11 +16,13 @@ def _plain(value: Any) -> Any:
     return Web3.to_hex(value) if isinstance(value, bytes | bytearray) else value
 
 
-def period_events(contract: Contract, period_id: bytes, from_block: int) -> list[dict[str, Any]]:
-    """RootPosted/CreditsPaid/DebitPaid logs of a period, in chain order, as plain dicts."""
+def period_events(
+    contract: Contract, period_id: bytes, from_block: int, names: tuple[str, ...] = PERIOD_EVENTS
+) -> list[dict[str, Any]]:
+    """The period's logs of the `names` events, in chain order, as plain dicts."""
     by_topic = {}
     for abi in contract.abi:
-        if abi.get("type") == "event" and abi["name"] in PERIOD_EVENTS:
+        if abi.get("type") == "event" and abi["name"] in names:
             by_topic[event_abi_to_log_topic(abi)] = abi["name"]
     logs = contract.w3.eth.get_logs(
         {

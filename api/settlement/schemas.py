@@ -12,6 +12,14 @@ MONTH = ma.validate.Regexp(
 )
 
 
+ITEM_STATUSES = ("planned", "sent", "confirmed", "deferred", "due", "paid")
+ITEM_STATUS_TEXT = (
+    "A credit is planned, sent, then confirmed (paid to the wallet) or deferred (the wallet "
+    "refused the transfer: the contract holds the amount for that account, which takes it "
+    "with claim_owed(to)); a debit is due, then paid; a zero line is confirmed."
+)
+
+
 class SettleSchema(StrictSchema):
     month = ma.fields.String(required=True, validate=MONTH, metadata={"example": "2026-10"})
 
@@ -28,7 +36,10 @@ class ItemSchema(ma.Schema):
     amount_minor = ma.fields.Integer()
     amount_wei = ma.fields.String(metadata={"description": "Wei as decimal text."})
     kind = ma.fields.String(metadata={"example": "credit"})
-    status = ma.fields.String(metadata={"example": "confirmed"})
+    status = ma.fields.String(
+        validate=ma.validate.OneOf(ITEM_STATUSES),
+        metadata={"example": "confirmed", "description": ITEM_STATUS_TEXT},
+    )
     tx_hash = ma.fields.String(allow_none=True)
 
 
@@ -58,7 +69,16 @@ class RunSchema(ma.Schema):
     started_at = ma.fields.String()
     finished_at = ma.fields.String(allow_none=True)
     error = ma.fields.String(allow_none=True)
-    totals = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    totals = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        metadata={
+            "description": "Line counts: credits_paid, credits_deferred, debits_due, debits_paid."
+        },
+    )
+    deferred_wei = ma.fields.String(
+        metadata={"description": "Wei of the deferred credits (owed on chain), decimal text."}
+    )
     transactions = ma.fields.List(ma.fields.Nested(TxSchema))
     lines = ma.fields.List(ma.fields.Nested(ItemSchema))
 
@@ -86,7 +106,9 @@ class StatementSchema(ma.Schema):
     amount_minor = ma.fields.Integer(metadata={"description": "Positive: the grid owes it."})
     amount_wei = ma.fields.String()
     kind = ma.fields.String(metadata={"example": "debit"})
-    status = ma.fields.String()
+    status = ma.fields.String(
+        validate=ma.validate.OneOf(ITEM_STATUSES), metadata={"description": ITEM_STATUS_TEXT}
+    )
     lines = ma.fields.List(ma.fields.Nested(TimeframeLineSchema))
     encoding = ma.fields.Nested(EncodingSchema)
     leaf = ma.fields.String()
@@ -97,6 +119,13 @@ class StatementSchema(ma.Schema):
     contract = ma.fields.String(allow_none=True)
     chain_id = ma.fields.Integer(allow_none=True)
     on_chain = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Boolean())
+    owed_wei = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Wei the contract holds for this account (deferred credits of any "
+            "period, not yet claimed with claim_owed), decimal text; null if unverifiable."
+        },
+    )
     verifiable = ma.fields.Boolean()
 
 

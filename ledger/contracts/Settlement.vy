@@ -6,14 +6,18 @@
         and prosumers pay their debits by proving their leaf against the root.
         Each (period, index) is settled once: a bitmap packs 256 indices per storage word.
 @dev Gas (anvil 1.7.1, Prague; tests/bench/bench_gas.py): pay_credits of 500 items costs
-     10,762 gas per prosumer whose wallet already exists and 35,744 per never-funded wallet
+     10,794 gas per prosumer whose wallet already exists and 35,776 per never-funded wallet
      (the +25,000 is the EVM's new-account charge). The bitmap word is cached in memory and
      written once per 256 indices, so a credit is mostly the value transfer (9,000 + 2,600
-     cold access) plus ~100 bytes of calldata. All bits are stored before the first transfer;
-     `send` forwards only the 2,300 stipend, so a wallet that needs more gas to receive
-     reverts the whole batch. CreditsPaid carries the batch's first index, size and total;
-     which indices were paid is read from `settled`. pay_debit: ~56,600 gas with a 1-node
-     proof, ~71,500 with 17 nodes (100,000 items). post_root: ~93,200 gas.
+     cold access) plus ~100 bytes of calldata. All bits are stored before the first transfer.
+     Each transfer forwards only the 2,300 stipend (like `send`) and may fail without
+     reverting: a wallet that rejects ether or needs more gas to receive has the amount
+     added to `owed` (CreditDeferred) and pulls it later with claim_owed (push with pull
+     fallback), so one such wallet cannot stop a batch. CreditsPaid carries the batch's first
+     index, size and total; which indices were paid is read from `settled`. A deferred
+     credit costs ~46,700 gas more (first owed ever; two fresh slots and an event).
+     pay_debit: ~56,600 gas with a 1-node proof, ~71,500 with 17 nodes (100,000 items).
+     post_root: ~93,200 gas.
 """
 
 event RootPosted:
@@ -34,6 +38,17 @@ event DebitPaid:
     account: indexed(address)
     value: uint256
 
+event CreditDeferred:
+    period_id: indexed(bytes32)
+    index: uint256
+    account: indexed(address)
+    amount: uint256
+
+event OwedClaimed:
+    account: indexed(address)
+    to: indexed(address)
+    amount: uint256
+
 event Withdrawn:
     to: indexed(address)
     amount: uint256
@@ -48,6 +63,9 @@ counts: public(HashMap[bytes32, uint256])
 wei_per_minor: public(HashMap[bytes32, uint256])
 # settled[period_id][index >> 8] bit (index & 255) is set once the item is paid.
 settled: public(HashMap[bytes32, HashMap[uint256, uint256]])
+# Wei held for accounts whose credit transfer failed; theirs to claim, never the owner's.
+owed: public(HashMap[address, uint256])
+total_owed: public(uint256)
 
 
 @deploy
@@ -87,6 +105,14 @@ def _mark_all(period_id: bytes32, indices: DynArray[uint256, MAX_BATCH]):
         self.settled[period_id][key] = word
 
 
+@internal
+def _defer(period_id: bytes32, index: uint256, account: address, amount: uint256):
+    """@dev Owe a credit whose transfer failed; the account claims it with claim_owed."""
+    self.owed[account] += amount
+    self.total_owed += amount
+    log CreditDeferred(period_id=period_id, index=index, account=account, amount=amount)
+
+
 @external
 @payable
 def pay_credits(
@@ -107,7 +133,9 @@ def pay_credits(
         total += amount
     assert msg.value == total, "value != sum of amounts"
     for i: uint256 in range(n, bound=MAX_BATCH):
-        send(accounts[i], amounts[i])
+        # gas=0 with a value: the callee gets only the EVM's 2,300 stipend, exactly like send.
+        if not raw_call(accounts[i], b"", value=amounts[i], gas=0, revert_on_failure=False):
+            self._defer(period_id, indices[i], accounts[i], amounts[i])
     log CreditsPaid(period_id=period_id, first_index=indices[0], count=n, total=total)
 
 
@@ -169,9 +197,24 @@ def pay_debit(
 
 
 @external
+@nonreentrant
+def claim_owed(to: address):
+    """@notice Send the sender's deferred credits to `to`; zeroed before the transfer."""
+    amount: uint256 = self.owed[msg.sender]
+    assert amount != 0, "nothing owed"
+    assert to != empty(address), "zero address"
+    self.owed[msg.sender] = 0
+    self.total_owed -= amount
+    log OwedClaimed(account=msg.sender, to=to, amount=amount)
+    raw_call(to, b"", value=amount)
+
+
+@external
+@nonreentrant
 def withdraw(to: address, amount: uint256):
-    """@notice Move collected debit payments out of the contract."""
+    """@notice Move collected debit payments out of the contract (never what is owed)."""
     assert msg.sender == self.owner, "only owner"
+    assert amount <= self.balance - self.total_owed, "amount is owed to prosumers"
     log Withdrawn(to=to, amount=amount)
     raw_call(to, b"", value=amount)
 

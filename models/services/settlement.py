@@ -45,6 +45,8 @@ class Summary:
     credits: int
     credits_minor: int
     credits_wei: int
+    deferred: int
+    deferred_minor: int
     debits: int
     debits_minor: int
     zero: int
@@ -157,6 +159,7 @@ def summarize(
     """Counts and totals of a run's items and transactions."""
     credits = [i for i in items if i["kind"] == "credit"]
     debits = [i for i in items if i["kind"] == "debit"]
+    deferred = [i for i in credits if i["status"] == "deferred"]
     return Summary(
         grid_id=doc["grid_id"],
         month=doc["month"],
@@ -165,6 +168,8 @@ def summarize(
         credits=len(credits),
         credits_minor=sum(i["amount_minor"] for i in credits),
         credits_wei=sum(int(i["amount_wei"]) for i in credits),
+        deferred=len(deferred),
+        deferred_minor=sum(i["amount_minor"] for i in deferred),
         debits=len(debits),
         debits_minor=-sum(i["amount_minor"] for i in debits),
         zero=len(items) - len(credits) - len(debits),

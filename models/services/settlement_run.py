@@ -33,6 +33,8 @@ def item_kind(amount_minor: int) -> str:
 
 
 INITIAL_STATUS = {"credit": "planned", "debit": "due", "zero": "confirmed"}
+# A settled credit: paid to the wallet, or refused by it and owed on chain (claim_owed).
+SETTLED = ("confirmed", "deferred")
 
 
 def run_doc(plan: Plan, contract: str | None, chain_id: int | None) -> dict[str, Any]:
@@ -123,6 +125,6 @@ class Run:
         )
 
     def report(self) -> None:
-        """Tell the progress callback how many credits are confirmed."""
+        """Tell the progress callback how many credits are settled (paid or deferred)."""
         if self.progress:
-            self.progress(len(self.credits("confirmed")), len(self.credits()))
+            self.progress(len(self.credits(*SETTLED)), len(self.credits()))

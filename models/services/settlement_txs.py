@@ -2,7 +2,8 @@
 
 Every transaction is signed locally with an explicit nonce, recorded as `sent` with its raw
 bytes, hash and nonce, then broadcast, then awaited. A recorded `sent` tx is resolved before
-anything new is signed: mined -> confirmed (or failed if reverted); unmined with its nonce still
+anything new is signed: mined -> confirmed (or failed if reverted; a credit the contract could
+not push is `deferred`: owed on chain, claimable by its account); unmined with its nonce still
 free -> the same raw tx is rebroadcast; nonce used by another tx -> the contract's bitmap decides.
 """
 
@@ -37,9 +38,24 @@ def _fail(run: Run, tx_id: str, indices: list[int], exc: LedgerReverted) -> Sett
     return SettlementFailed(message)
 
 
+def _deferred(run: Run, indices: list[int], from_block: int) -> list[int]:
+    """Those of `indices` whose credit the contract deferred (CreditDeferred since a block)."""
+    if not indices:
+        return []
+    owed = run.chain.deferred(run.contract, run.plan.period_id, from_block)
+    return [i for i in indices if i in owed]
+
+
+def _mark_paid(run: Run, indices: list[int], from_block: int, tx_hash: str | None) -> None:
+    """Settled items: `deferred` if the contract owes the credit instead, else `confirmed`."""
+    deferred = _deferred(run, indices, from_block)
+    run.set_items([i for i in indices if i not in deferred], status="confirmed", tx_hash=tx_hash)
+    run.set_items(deferred, status="deferred", tx_hash=tx_hash)
+
+
 def _confirm(run: Run, tx_id: str, tx: dict[str, Any], receipt: dict[str, Any]) -> None:
-    """Mark a mined tx's items confirmed, then the tx itself."""
-    run.set_items(tx["indices"], status="confirmed", tx_hash=tx["tx_hash"])
+    """Mark a mined tx's items confirmed (or deferred), then the tx itself."""
+    _mark_paid(run, tx["indices"], int(receipt["blockNumber"]), tx["tx_hash"])
     changes = {
         "status": "confirmed",
         "gas_used": int(receipt["gasUsed"]),
@@ -141,14 +157,14 @@ def post_root(run: Run) -> None:
 
 
 def _reconcile_bitmap(run: Run, indices: list[int]) -> None:
-    """Items the contract already marks settled are confirmed; unsettled `sent` ones replanned.
+    """Items the contract already marks settled are confirmed or deferred; unsettled ones replanned.
 
     Their recorded tx was not mined (another tx paid them), so its hash is dropped, not shown.
     """
     if not indices:
         return
     bits = run.chain.settled_bits(run.contract, run.plan.period_id, indices)
-    run.set_items([i for i in indices if bits[i]], status="confirmed", tx_hash=None)
+    _mark_paid(run, [i for i in indices if bits[i]], 0, None)
     run.set_items([i for i in indices if not bits[i]], status="planned", tx_hash=None)
 
 

@@ -63,10 +63,12 @@ def run_status(container: Any, grid_id: str, month: str, skip: int, limit: int) 
         _reconcile_debits(container, doc, items)
     txs = docs.collection(TXS).find({"run": doc["_id"]}, sort=[("nonce", 1)])
     status = doc["status"] if ok else "unverifiable"
+    deferred = [i for i in items if i["kind"] == "credit" and i["status"] == "deferred"]
     totals = {
         "credits_paid": sum(
             1 for i in items if i["kind"] == "credit" and i["status"] == "confirmed"
         ),
+        "credits_deferred": len(deferred),
         "debits_due": sum(1 for i in items if i["status"] == "due"),
         "debits_paid": sum(1 for i in items if i["status"] == "paid"),
     }
@@ -75,6 +77,7 @@ def run_status(container: Any, grid_id: str, month: str, skip: int, limit: int) 
         "status": status,
         "verifiable": ok,
         "totals": totals,
+        "deferred_wei": str(sum(int(i["amount_wei"]) for i in deferred)),
         "transactions": [
             {k: t.get(k) for k in ("kind", "nonce", "tx_hash", "status", "gas_used")} for t in txs
         ],
@@ -109,12 +112,14 @@ def prosumer_statement(container: Any, prosumer: Any, grid: Any, month: str) -> 
     ok = verifiable(container, doc)
     root = bytes.fromhex(doc["root"][2:])
     onchain = {"root_posted": False, "root_matches": False, "settled": False}
+    owed: str | None = None
     if ok:
         state = container.chain.period_state(doc["contract"], bytes.fromhex(doc["period_id"][2:]))
         onchain["root_posted"] = state["posted"]
         onchain["root_matches"] = state["root"] == doc["root"]
         bits = container.chain.settled_bits(doc["contract"], root_pid(doc), [item["index"]])
         onchain["settled"] = bits[item["index"]]
+        owed = str(container.chain.owed(doc["contract"], item["account"]))
     return {
         **{
             k: item[k]
@@ -137,6 +142,7 @@ def prosumer_statement(container: Any, prosumer: Any, grid: Any, month: str) -> 
         "contract": doc["contract"],
         "chain_id": doc["chain_id"],
         "on_chain": onchain,
+        "owed_wei": owed,
         "verifiable": ok,
     }
 

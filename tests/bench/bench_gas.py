@@ -15,6 +15,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "ledger")]
 
 from eth_account import Account  # noqa: E402
 from merkle_ref import leaf, proof, root  # noqa: E402
+from refuser import deploy_refuser  # noqa: E402
 
 from ledger.anvil import start_anvil, stop_anvil  # noqa: E402
 from ledger.chain import Chain  # noqa: E402
@@ -73,10 +74,10 @@ def debit_gas(chain: Chain, address: str, n_leaves: int) -> tuple[int, int]:
 
 
 def run(chain: Chain) -> None:
-    """Deploy, post a period of 2 × BATCH + 1 items and pay it in batches; print gas."""
+    """Deploy, post a period of 2 × BATCH + 3 items and pay it in batches; print gas."""
     address = chain.deploy()
     pid = period_id(grid_key(str(uuid.uuid4())), 202610)
-    count = 2 * BATCH + 1
+    count = 2 * BATCH + 3
     signed = chain.post_root(
         address, pid, b"\x01" * 32, count, WEI_PER_MINOR, chain.nonce_manager().next()
     )
@@ -85,10 +86,14 @@ def run(chain: Chain) -> None:
     fresh = [Account.create().address for _ in range(BATCH)]
     fund(chain, funded, 1)
     single = credit_gas(chain, address, pid, 2 * BATCH, [Account.create().address])
+    one_funded = credit_gas(chain, address, pid, 2 * BATCH + 1, funded[:1])
+    refused = credit_gas(chain, address, pid, 2 * BATCH + 2, [deploy_refuser(chain)])
     gas_funded = credit_gas(chain, address, pid, 0, funded)
     gas_fresh = credit_gas(chain, address, pid, BATCH, fresh)
     print(f"post_root: {post_gas} gas")
     print(f"pay_credits batch of 1 (new wallet): {single} gas")
+    print(f"pay_credits batch of 1 (funded wallet): {one_funded} gas")
+    print(f"pay_credits batch of 1 (wallet refusing ether, deferred): {refused} gas")
     for label, gas in (("funded wallets", gas_funded), ("never-funded wallets", gas_fresh)):
         print(
             f"pay_credits batch of {BATCH}, {label}: {gas} gas total, "

@@ -16,7 +16,8 @@ from ledger.anvil import ANVIL_BIN, start_anvil, stop_anvil
 from models.services.ledger_status import deploy_contract
 from models.services.settlement_run import ITEMS
 from tests.conftest import make_test_app
-from tests.settlement.world import MONTH, add_readings, build_grid, close_month
+from tests.ledger.refuser import claim_through
+from tests.settlement.world import MONTH, add_readings, build_grid, close_month, refusing_world
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.anvil
@@ -47,9 +48,8 @@ def settle_cli(env: dict[str, str], world: Any, crash: str | None) -> subprocess
     return subprocess.run(args, env=run_env, cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
-def test_sigkill_at_any_point_then_rerun_pays_each_credit_once(
-    anvil_url: str, sqlite_template: Path, tmp_path: Path
-) -> None:
+def cli_env(anvil_url: str, sqlite_template: Path, tmp_path: Path) -> tuple[dict[str, str], Any]:
+    """Env for `flask settle` and a container on the same stores with a fresh contract."""
     db = tmp_path / "registry.db"
     shutil.copy(sqlite_template, db)
     env = {
@@ -61,6 +61,13 @@ def test_sigkill_at_any_point_then_rerun_pays_each_credit_once(
     app = make_test_app(env["DATABASE_URL"], tmp_path, LEDGER_URL=anvil_url)
     container = app.extensions["minigrid"]
     deploy_contract(container)
+    return env, container
+
+
+def test_sigkill_at_any_point_then_rerun_pays_each_credit_once(
+    anvil_url: str, sqlite_template: Path, tmp_path: Path
+) -> None:
+    env, container = cli_env(anvil_url, sqlite_template, tmp_path)
     accounts = [Account.create() for _ in range(10)]
     world = build_grid(container, [a.address for a in accounts])
     add_readings(container, world)
@@ -95,3 +102,29 @@ def _contract(container: Any) -> str:
     from models.services.ledger_status import recorded_contract
 
     return str(recorded_contract(container))
+
+
+def test_a_refused_credit_is_deferred_across_a_sigkill(
+    anvil_url: str, sqlite_template: Path, tmp_path: Path
+) -> None:
+    env, container = cli_env(anvil_url, sqlite_template, tmp_path)
+    accounts = [Account.create() for _ in range(5)]
+    world, refuser = refusing_world(container, accounts)
+    killed = settle_cli(env, world, "after_broadcast:3")  # root, batch 0, then batch 1
+    assert killed.returncode == -9, (killed.stdout, killed.stderr)
+    final = settle_cli(env, world, None)
+    assert final.returncode == 0, final.stderr
+    assert "settled" in final.stdout and "deferred     1 credits" in final.stdout
+    items = container.documents.collection(ITEMS).find({"run": f"{world.grid_id}:{MONTH}"})
+    credits = {i["account"]: i for i in items if i["kind"] == "credit"}
+    assert credits[refuser]["status"] == "deferred"
+    assert all(i["status"] == "confirmed" for a, i in credits.items() if a != refuser)
+    for account in accounts[1:]:
+        item = credits.get(account.address)
+        assert container.chain.balance(account.address) == (int(item["amount_wei"]) if item else 0)
+    contract = _contract(container)
+    assert container.chain.owed(contract, refuser) == int(credits[refuser]["amount_wei"])
+    to = Account.create().address
+    claim_through(container.chain, refuser, contract, to)
+    assert container.chain.balance(to) == int(credits[refuser]["amount_wei"])
+    container.close()

@@ -8,7 +8,7 @@ from typing import Any
 from models.domain.merkle import verify_proof
 from models.services.settlement_jobs import wait_idle
 from tests.conftest import make_key
-from tests.settlement.world import MONTH
+from tests.settlement.world import MONTH, refusing_world
 
 
 def signed_payment(chain: Any, account: Any, call: dict[str, Any]) -> str:
@@ -81,3 +81,26 @@ def test_month_is_validated_and_open_months_conflict(client, admin, grid, contai
 def test_readiness_names_a_missing_contract(app, client) -> None:
     ready = client.get("/health/ready")
     assert ready.status_code == 503 and "flask ledger deploy" in ready.json["detail"]
+
+
+def test_a_deferred_credit_shows_in_status_and_statement(client, admin, container, accounts):
+    world, refuser = refusing_world(container, accounts)
+    url = f"/api/v1/grids/{world.grid_id}/settlements"
+    started = client.post(url, json={"month": MONTH}, headers=admin)
+    assert started.status_code == 202, started.json
+    wait_idle()
+    status = client.get(started.headers["Location"], headers=admin).json
+    assert status["status"] == "settled" and status["totals"]["credits_deferred"] == 1
+    (line,) = [x for x in status["lines"] if x["status"] == "deferred"]
+    assert line["account"] == refuser and line["kind"] == "credit"
+    assert status["deferred_wei"] == line["amount_wei"]
+    assert status["totals"]["credits_paid"] == sum(
+        1 for x in status["lines"] if x["kind"] == "credit" and x["status"] == "confirmed"
+    )
+    base = f"/api/v1/prosumers/{line['prosumer_id']}/statements/{MONTH}"
+    statement = client.get(base, headers=admin).json
+    assert statement["status"] == "deferred" and statement["on_chain"]["settled"] is True
+    assert statement["owed_wei"] == line["amount_wei"] != "0"
+    paid = next(x for x in status["lines"] if x["status"] == "confirmed" and x["kind"] == "credit")
+    other = client.get(f"/api/v1/prosumers/{paid['prosumer_id']}/statements/{MONTH}", headers=admin)
+    assert other.json["status"] == "confirmed" and other.json["owed_wei"] == "0"

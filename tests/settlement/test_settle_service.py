@@ -1,16 +1,19 @@
-"""settle_month on eth-tester: exact credits, idempotence, open months, reverts, dry runs."""
+"""settle_month on eth-tester: exact credits, deferred credits, idempotence, reverts, dry runs."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from eth_account import Account
 
+from api.ledger_cli import summary_table
 from ledger.chain import Chain
 from models.services.errors import Conflict
 from models.services.settlement import SettlementFailed, settle_month
 from models.services.settlement_run import ITEMS, SETTLEMENTS, TXS
-from tests.settlement.world import MONTH, add_readings, build_grid, close_month
+from tests.ledger.refuser import claim_through
+from tests.settlement.world import MONTH, add_readings, build_grid, close_month, refusing_world
 
 
 def balances(chain: Any, accounts: list[Any]) -> list[int]:
@@ -51,27 +54,55 @@ def test_open_timeframes_are_a_conflict(container, accounts) -> None:
     assert info.value.extra["open_timeframes"][0] == "2026-10-11T00:00:00Z"
 
 
-def test_a_reverted_batch_stops_and_marks_nothing_paid(container, accounts, monkeypatch) -> None:
-    refuser = container.chain.deploy()  # a contract without a payable default: sends revert
-    wallets = [a.address for a in accounts]
-    wallets[0] = refuser  # prosumer 0 is a producer: it gets a credit
-    world = build_grid(container, wallets)
-    add_readings(container, world)
-    close_month(container, world)
+def test_a_wallet_refusing_ether_is_deferred_and_the_run_settles(container, accounts) -> None:
+    world, refuser = refusing_world(container, accounts)
+    chain, run_id = container.chain, f"{world.grid_id}:{MONTH}"
+    before = balances(chain, accounts[1:])
+    seen: list[tuple[int, int]] = []
+    summary = settle_month(container, world.grid_id, MONTH, batch_size=500, progress=_record(seen))
+    items = container.documents.collection(ITEMS).find({"run": run_id, "kind": "credit"})
+    (owed,) = [i for i in items if i["account"] == refuser]
+    assert owed["status"] == "deferred" and owed["tx_hash"]
+    assert summary.status == "settled" and summary.deferred == 1
+    assert summary.deferred_minor == owed["amount_minor"] > 0
+    assert "deferred     1 credits" in summary_table(summary)
+    assert seen[-1] == (len(items), len(items))
+    paid = {i["account"]: int(i["amount_wei"]) for i in items if i["status"] == "confirmed"}
+    assert len(paid) == len(items) - 1
+    for account, was in zip(accounts[1:], before, strict=True):
+        assert chain.balance(account.address) - was == paid.get(account.address, 0)
+    contract = container.documents.collection(SETTLEMENTS).get(run_id)["contract"]
+    assert chain.balance(refuser) == 0
+    assert chain.owed(contract, refuser) == int(owed["amount_wei"]) == chain.balance(contract)
+    assert settle_month(container, world.grid_id, MONTH).sent_now == 0
+    to = Account.create().address
+    claim_through(chain, refuser, contract, to)
+    assert chain.balance(to) == int(owed["amount_wei"]) and chain.owed(contract, refuser) == 0
+
+
+def _record(seen: list[tuple[int, int]]) -> Any:
+    return lambda done, total: seen.append((done, total))
+
+
+def test_a_reverted_batch_stops_and_marks_nothing_paid(container, world, monkeypatch) -> None:
     original = Chain.build_and_sign
 
-    def fixed_gas(self, fn_call, value, nonce, gas=None):  # skip the estimate so it is mined
-        return original(self, fn_call, value, nonce, 3_000_000)
+    def wrong_value(self, fn_call, value, nonce, gas=None):  # mined with value != Σ amounts
+        return original(self, fn_call, value + 1 if value else 0, nonce, 3_000_000)
 
-    monkeypatch.setattr(Chain, "build_and_sign", fixed_gas)
-    with pytest.raises(SettlementFailed, match="reverted"):
+    monkeypatch.setattr(Chain, "build_and_sign", wrong_value)
+    with pytest.raises(SettlementFailed, match="reverted: value != sum of amounts"):
         settle_month(container, world.grid_id, MONTH, batch_size=500)
     run_id = f"{world.grid_id}:{MONTH}"
-    assert container.documents.collection(SETTLEMENTS).get(run_id)["status"] == "failed"
+    run = container.documents.collection(SETTLEMENTS).get(run_id)
+    assert run["status"] == "failed" and "value != sum of amounts" in run["error"]
     items = container.documents.collection(ITEMS).find({"run": run_id, "kind": "credit"})
-    assert items and all(i["status"] == "planned" for i in items)
+    assert items and all(i["status"] == "planned" and i["tx_hash"] is None for i in items)
     failed = container.documents.collection(TXS).find({"run": run_id, "status": "failed"})
     assert len(failed) == 1 and "reverted" in failed[0]["error"]
+    pid = bytes.fromhex(run["period_id"][2:])
+    bits = container.chain.settled_bits(run["contract"], pid, [i["index"] for i in items])
+    assert not any(bits.values())
 
 
 def _interrupt_after_recording(container: Any, world: Any) -> None:

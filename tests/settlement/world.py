@@ -67,3 +67,15 @@ def close_month(
     start, end = month_bounds(month, "UTC")
     until = end if upto_day is None else start + timedelta(days=upto_day)
     close_due(container, world.grid_id, until)
+
+
+def refusing_world(container: Any, accounts: list[Any]) -> tuple[World, str]:
+    """The closed October world with prosumer 0's wallet a contract that refuses ether."""
+    from tests.ledger.refuser import deploy_refuser
+
+    refuser = deploy_refuser(container.chain)
+    wallets = [refuser] + [a.address for a in accounts[1:]]  # prosumer 0 gets a credit
+    world = build_grid(container, wallets)
+    add_readings(container, world)
+    close_month(container, world)
+    return world, refuser
