@@ -83,7 +83,7 @@ def _check_binding(uow: Any, role: str, data: dict[str, Any]) -> None:
 def authenticate(uow: Any, token: str) -> tuple[Principal | None, bool]:
     """The principal of a bearer token (None if unknown, revoked or expired), and whether its
     last-used time is stale enough to record again (once a minute, to keep reads read-only)."""
-    parts = token.split("_")
+    parts = token.split("_", 2)
     if len(parts) < 3 or parts[0] != "mg":
         return None, False
     key = uow.registry.key_by_prefix(parts[1])

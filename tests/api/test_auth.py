@@ -370,8 +370,8 @@ def test_secret_is_stored_only_as_a_hash(app: Any) -> None:
         rows = uow.session.execute(text("SELECT * FROM api_keys")).mappings().all()
     assert len(rows) == 1
     stored = " ".join(str(value) for value in rows[0].values())
-    assert secret not in stored and secret.split("_")[2] not in stored
-    assert secret.split("_")[1] == rows[0]["prefix"]
+    assert secret not in stored and secret.split("_", 2)[2] not in stored
+    assert secret.split("_", 2)[1] == rows[0]["prefix"]
 
 
 def test_revoke_and_last_used(world: World) -> None:
