@@ -7,19 +7,15 @@ import sys
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from api.context import container
 from ledger.errors import LedgerError
 from models.services.errors import DomainError
 from models.services.ledger_status import deploy_contract, ledger_status
 from models.services.settlement import DEFAULT_BATCH, MAX_BATCH, Summary, settle_month
 
 ledger_cli = AppGroup("ledger", help="The Settlement contract on the configured chain.")
-
-
-def _container() -> Any:
-    return current_app.extensions["minigrid"]
 
 
 def summary_table(summary: Summary) -> str:
@@ -64,7 +60,7 @@ def settle(grid_id: str, month: str, dry_run: bool, batch_size: int) -> None:
 
     try:
         summary = settle_month(
-            _container(), grid_id, month, dry_run=dry_run, progress=progress, batch_size=batch_size
+            container(), grid_id, month, dry_run=dry_run, progress=progress, batch_size=batch_size
         )
     except DomainError as exc:
         raise click.ClickException(exc.detail + _close_hint(exc, grid_id, month)) from None
@@ -86,7 +82,7 @@ def _close_hint(exc: DomainError, grid_id: str, month: str) -> str:
 def deploy() -> None:
     """Deploy Settlement.vy with the operator key and record its address."""
     try:
-        address = deploy_contract(_container())
+        address = deploy_contract(container())
     except LedgerError as exc:
         raise click.ClickException(f"chain: {exc}") from None
     click.echo(address)
@@ -96,7 +92,7 @@ def deploy() -> None:
 def status() -> None:
     """Print chain id, operator, recorded contract and whether its code exists."""
     try:
-        info = ledger_status(_container())
+        info = ledger_status(container())
     except LedgerError as exc:
         raise click.ClickException(f"chain: {exc}") from None
     for name, value in info.items():

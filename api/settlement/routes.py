@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import abort
 
 from api.auth.policy import access, see_grid, see_prosumer
+from api.context import container
 from api.settlement.schemas import (
     MONTH,
     LinesArgs,
@@ -34,10 +35,6 @@ blp = Blueprint(
     "settlement", __name__, url_prefix="/api/v1", description="Monthly settlement on chain."
 )
 LOCATION = {"Location": {"schema": {"type": "string"}}}
-
-
-def container() -> Any:
-    return current_app.extensions["minigrid"]
 
 
 def check_month(month: str) -> str:
