@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from typing import Any
 
@@ -97,11 +96,6 @@ def status() -> None:
         raise click.ClickException(f"chain: {exc}") from None
     for name, value in info.items():
         click.echo(f"{name:<22}{value}")
-
-
-def summary_dict(summary: Summary) -> dict[str, Any]:
-    """The summary as a plain dict."""
-    return dataclasses.asdict(summary)
 
 
 def register(app: Any) -> None:

@@ -123,24 +123,20 @@ class SnapshotTotalsSchema(SnapshotSchema):
         exclude = ("lines", "missing")
 
 
-class NettoRowSchema(ma.Schema):
-    prosumer_id = ma.fields.String()
-    produced_wh = ma.fields.Integer()
-    consumed_wh = ma.fields.Integer()
-    net_wh = ma.fields.Integer()
+class NettoRowSchema(LineSchema):
+    """A prosumer's sums over a range; `missing` counts its timeframes without a reading."""
+
     timeframes = ma.fields.Integer()
-    missing = ma.fields.Integer()
+    missing = ma.fields.Integer()  # type: ignore[assignment]
 
 
-class GridTotalsSchema(ma.Schema):
-    production_wh = ma.fields.Integer()
-    consumption_wh = ma.fields.Integer()
-    net_wh = ma.fields.Integer()
-    surplus_wh = ma.fields.Integer()
-    deficit_wh = ma.fields.Integer()
-    export_wh = ma.fields.Integer()
-    import_wh = ma.fields.Integer()
+class GridTotalsSchema(TotalsSchema):
+    """Sums of the snapshots' totals over a range."""
+
     timeframes = ma.fields.Integer()
+
+    class Meta:
+        exclude = ("prosumers",)
 
 
 class NettoSchema(ma.Schema):

@@ -74,19 +74,6 @@ def amount_minor(energy_wh: int, price_per_kwh: Decimal, scale: int) -> int:
     return round_half_even(exact_amount(energy_wh, price_per_kwh, scale))
 
 
-def parse_price(text: str | Decimal) -> Decimal:
-    """A finite, non-negative Decimal price from a decimal string (never a float)."""
-    if isinstance(text, float):
-        raise TypeError("prices must not be floats")
-    try:
-        price = Decimal(text)
-    except ArithmeticError as exc:
-        raise ValueError(f"not a decimal price: {text!r}") from exc
-    if not price.is_finite() or price < 0:
-        raise ValueError(f"price must be a finite, non-negative decimal: {text!r}")
-    return price
-
-
 def round_ratio(numerator: int, denominator: int) -> int:
     """numerator / denominator rounded half-even to an integer, in exact integer arithmetic."""
     if denominator <= 0:

@@ -10,7 +10,7 @@ from typing import Any
 from models.domain.money import exact_amount, minor_unit_scale
 from models.domain.timeframes import format_instant, is_aligned
 from models.services.clock import aware_utc, naive_utc, utcnow
-from models.services.errors import Conflict, NotFound, Unprocessable
+from models.services.errors import Conflict, Unprocessable
 
 
 def check_start(grid: Any, start: datetime) -> datetime:
@@ -106,13 +106,6 @@ def list_readings(
     return uow.registry.readings(
         prosumer.id, naive_utc(start_from), naive_utc(start_to), page, size
     )
-
-
-def get_prosumer_for_reading(uow: Any, prosumer_id: str) -> Any:
-    prosumer = uow.registry.prosumer(prosumer_id)
-    if prosumer is None:
-        raise NotFound(f"prosumer {prosumer_id} does not exist")
-    return prosumer
 
 
 MAX_WH = 10**12
