@@ -145,3 +145,8 @@ def trade_doc(grid_id: str, start_iso: str, currency: str, trade: Trade) -> dict
         "kind": trade.kind,
         "order_id": trade.order_id,
     }
+
+
+def trade_docs(grid_id: str, start_iso: str, currency: str, result: Any) -> list[dict[str, Any]]:
+    """The transaction-store documents of a clearing result's trades, in line order."""
+    return [trade_doc(grid_id, start_iso, currency, t) for t in result.trades]
