@@ -22,107 +22,144 @@ side at p_mid. The remaining nets are cleared by the chosen mechanism.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+from itertools import compress
+from operator import attrgetter
 
 from models.domain.money import exact_context
-from models.domain.trades import GRID, Order, Prices, TradeBook
+from models.domain.trades import Order, Prices, TradeBook
+
+Book = tuple[list[Order], list[int]]
+"""Orders in priority order and the Wh each can fill (or filled)."""
+
+_NONE: Book = ([], [])
 
 
 @dataclass(frozen=True)
 class Match:
-    """Matched fills (order id -> Wh) per side, the price, and the nets left after them."""
+    """Matched fills per side (orders and Wh), the price, and the nets left after them."""
 
-    buys: list[tuple[Order, int]]
-    sells: list[tuple[Order, int]]
+    buys: Book
+    sells: Book
     price: Decimal | None
     rest: dict[str, int]
 
 
-def _book(orders: Sequence[Order], nets: Mapping[str, int], side: str) -> list[tuple[Order, int]]:
+def _ranks(orders: Sequence[Order]) -> dict[Decimal, int]:
+    """The rank of every distinct limit price (equal prices share a rank): integer comparisons."""
+    return {limit: rank for rank, limit in enumerate(sorted({o.limit_price for o in orders}))}
+
+
+def _book(
+    by_id: list[Order], nets: Mapping[str, int], side: str, ranks: dict[Decimal, int]
+) -> Book:
     """The side's orders in priority order with their bounded capacity (zero-capacity dropped)."""
     sign = -1 if side == "buy" else 1
-    by_id = sorted((o for o in orders if o.side == side), key=lambda o: o.order_id)
-    ranked = sorted(by_id, key=lambda o: o.limit_price, reverse=side == "buy")
-    room = {pid: max(sign * net, 0) for pid, net in nets.items()}
-    booked: list[tuple[Order, int]] = []
-    for order in ranked:
-        cap = min(order.energy_wh, room.get(order.prosumer_id, 0))
+    mine = [o for o in by_id if o.side == side]
+    keys = [sign * ranks[o.limit_price] for o in mine]
+    room: dict[str, int] = {}
+    booked: list[Order] = []
+    caps: list[int] = []
+    for index in sorted(range(len(mine)), key=keys.__getitem__):
+        order = mine[index]
+        pid = order.prosumer_id
+        left = room.get(pid)
+        if left is None:
+            left = max(sign * nets.get(pid, 0), 0)
+        cap = min(order.energy_wh, left)
         if cap > 0:
-            room[order.prosumer_id] -= cap
-            booked.append((order, cap))
-    return booked
+            room[pid] = left - cap
+            booked.append(order)
+            caps.append(cap)
+    return booked, caps
 
 
-def _fill(book: list[tuple[Order, int]], quantity: int) -> list[tuple[Order, int]]:
+def _fill(book: Book, quantity: int) -> Book:
     """Fill `quantity` Wh down the book in priority order."""
-    fills: list[tuple[Order, int]] = []
-    for order, cap in book:
+    orders, caps = book
+    fills: list[int] = []
+    for cap in caps:
         if quantity <= 0:
             break
         take = min(cap, quantity)
-        fills.append((order, take))
+        fills.append(take)
         quantity -= take
-    return fills
+    return orders[: len(fills)], fills
 
 
-def _walk(
-    buys: list[tuple[Order, int]], sells: list[tuple[Order, int]]
-) -> tuple[int, Decimal | None]:
+def _walk(buys: Book, sells: Book, ranks: dict[Decimal, int]) -> tuple[int, Decimal | None]:
     """Matched quantity and the midpoint of the last matched pair's limits."""
+    (b_orders, b_caps), (s_orders, s_caps) = buys, sells
+    b_rank = [ranks[o.limit_price] for o in b_orders]
+    s_rank = [ranks[o.limit_price] for o in s_orders]
     i = j = total = 0
-    last: Decimal | None = None
-    rb = buys[0][1] if buys else 0
-    rs = sells[0][1] if sells else 0
-    while i < len(buys) and j < len(sells) and buys[i][0].limit_price >= sells[j][0].limit_price:
+    last_i = last_j = -1
+    rb = b_caps[0] if b_caps else 0
+    rs = s_caps[0] if s_caps else 0
+    while i < len(b_rank) and j < len(s_rank) and b_rank[i] >= s_rank[j]:
         q = min(rb, rs)
         total += q
-        with localcontext(exact_context()):
-            last = (buys[i][0].limit_price + sells[j][0].limit_price) / 2
+        last_i, last_j = i, j
         rb, rs = rb - q, rs - q
         if rb == 0:
             i += 1
-            rb = buys[i][1] if i < len(buys) else 0
+            rb = b_caps[i] if i < len(b_caps) else 0
         if rs == 0:
             j += 1
-            rs = sells[j][1] if j < len(sells) else 0
-    return total, last
+            rs = s_caps[j] if j < len(s_caps) else 0
+    if last_i < 0:
+        return total, None
+    with localcontext(exact_context()):
+        return total, (b_orders[last_i].limit_price + s_orders[last_j].limit_price) / 2
 
 
-def _result(
-    nets: Mapping[str, int],
-    buys: list[tuple[Order, int]],
-    sells: list[tuple[Order, int]],
-    price: Decimal | None,
-) -> Match:
+def _result(nets: Mapping[str, int], buys: Book, sells: Book, price: Decimal | None) -> Match:
     """Package fills with the nets left after them."""
     rest = dict(nets)
-    for order, wh in buys:
+    for order, wh in zip(*buys, strict=True):
         rest[order.prosumer_id] += wh
-    for order, wh in sells:
+    for order, wh in zip(*sells, strict=True):
         rest[order.prosumer_id] -= wh
     return Match(buys, sells, price, rest)
 
 
+def _books(
+    nets: Mapping[str, int], orders: Sequence[Order]
+) -> tuple[Book, Book, dict[Decimal, int]]:
+    """(buy book, sell book, limit ranks) of `orders` bounded by `nets`."""
+    by_id = sorted(orders, key=attrgetter("order_id"))
+    ranks = _ranks(orders)
+    return _book(by_id, nets, "buy", ranks), _book(by_id, nets, "sell", ranks), ranks
+
+
 def match_auction(nets: Mapping[str, int], prices: Prices, orders: Sequence[Order]) -> Match:
     """Uniform-price double auction of `orders` bounded by `nets`."""
-    buys, sells = _book(orders, nets, "buy"), _book(orders, nets, "sell")
-    quantity, mid = _walk(buys, sells)
+    buys, sells, ranks = _books(nets, orders)
+    quantity, mid = _walk(buys, sells, ranks)
     if mid is None:
-        return _result(nets, [], [], None)
+        return _result(nets, _NONE, _NONE, None)
     price = min(max(mid, prices.feed_in_price), prices.import_price)
     return _result(nets, _fill(buys, quantity), _fill(sells, quantity), price)
+
+
+def _acceptable(book: Book, accepts: Callable[[Decimal], bool]) -> Book:
+    """The orders of `book` whose limit `accepts`, in the same order, with their capacities."""
+    orders, caps = book
+    keep = [accepts(o.limit_price) for o in orders]
+    return list(compress(orders, keep)), list(compress(caps, keep))
 
 
 def match_at_mid(nets: Mapping[str, int], prices: Prices, orders: Sequence[Order]) -> Match:
     """Match orders acceptable at p_mid, in priority order, at p_mid."""
     p_mid = prices.mid
-    buys = [(o, c) for o, c in _book(orders, nets, "buy") if o.limit_price >= p_mid]
-    sells = [(o, c) for o, c in _book(orders, nets, "sell") if o.limit_price <= p_mid]
-    quantity = min(sum(c for _, c in buys), sum(c for _, c in sells))
+    all_buys, all_sells, _ = _books(nets, orders)
+    buys = _acceptable(all_buys, p_mid.__le__)
+    sells = _acceptable(all_sells, p_mid.__ge__)
+    quantity = min(sum(buys[1]), sum(sells[1]))
     if quantity == 0:
-        return _result(nets, [], [], None)
+        return _result(nets, _NONE, _NONE, None)
     return _result(nets, _fill(buys, quantity), _fill(sells, quantity), p_mid)
 
 
@@ -131,10 +168,11 @@ def book_match(book: TradeBook, match: Match) -> dict[str, tuple[int, list[int]]
     fills: dict[str, tuple[int, list[int]]] = {}
     if match.price is None:
         return fills
-    for order, wh in match.sells:
-        line = book.add(order.prosumer_id, GRID, wh, match.price, "order", order.order_id)
-        fills[order.order_id] = (wh, [line])
-    for order, wh in match.buys:
-        line = book.add(GRID, order.prosumer_id, wh, match.price, "order", order.order_id)
-        fills[order.order_id] = (wh, [line])
+    for side, booking in ((match.sells, book.sell_to_grid), (match.buys, book.buy_from_grid)):
+        orders, energy = side
+        parties = [o.prosumer_id for o in orders]
+        ids = [o.order_id for o in orders]
+        first = booking(parties, energy, match.price, "order", None, ids)
+        lines = range(first, first + len(ids))
+        fills.update({oid: (wh, [line]) for oid, wh, line in zip(ids, energy, lines, strict=True)})
     return fills

@@ -14,8 +14,9 @@ With s_i, d_j, S = sum(s_i), D = sum(d_j) as in mid-market:
 
 So buyers' effective unit price is p_imp * (D - S) / D and sellers' is p_fit * (S - D) / S:
 both can be far below p_fit (down to 0): local energy is shared, only the upstream bill is paid.
-Amounts are exact rationals rounded once half-even to the minor unit; the unit_price shown on
-share lines is the effective price rounded half-even to 12 decimal places (amount is authoritative).
+Amounts are exact rationals (integer numerator over integer denominator) rounded once half-even
+to the minor unit; the unit_price shown on share lines is the effective price rounded half-even
+to 12 decimal places (amount is authoritative).
 """
 
 from __future__ import annotations
@@ -23,38 +24,35 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from models.domain.mid_market import sides
-from models.domain.money import exact_amount, round_ratio, scaled_ratio
+from models.domain.mid_market import Side, sides
+from models.domain.money import amount_ratio, rounded_multiples, scaled_ratio
 from models.domain.trades import GRID, PLANT, Prices, TradeBook
 
 PRICE_PLACES = 12
 _ZERO = Decimal(0)
 
 
-def _share(
-    book: TradeBook,
-    parties: list[tuple[str, int]],
-    bill: tuple[Decimal, int, int],
-    paying: bool,
-) -> None:
+def _share(book: TradeBook, side: Side, bill: tuple[Decimal, int, int], paying: bool) -> None:
     """Book share lines for one side; `bill` is (price, energy_wh billed, side's total Wh)."""
+    parties, energy = side
     price, billed_wh, side_total = bill
-    num, den = exact_amount(billed_wh, price, book.scale).as_integer_ratio()
-    p_num, p_den = price.as_integer_ratio()
-    unit = scaled_ratio(p_num * billed_wh, p_den * side_total, PRICE_PLACES) if billed_wh else _ZERO
-    for pid, energy in parties:
-        amount = round_ratio(num * energy, den * side_total) if billed_wh else 0
-        if paying:
-            book.add(GRID, pid, energy, unit, "share", amount=amount)
-        else:
-            book.add(pid, GRID, energy, unit, "share", amount=amount)
+    if billed_wh:
+        p_num, p_den = price.as_integer_ratio()
+        unit = scaled_ratio(p_num * billed_wh, p_den * side_total, PRICE_PLACES)
+        num, den = amount_ratio(price, book.scale)
+        amounts = rounded_multiples(energy, num * billed_wh, den * side_total)
+    else:
+        unit, amounts = _ZERO, [0] * len(energy)
+    if paying:
+        book.buy_from_grid(parties, energy, unit, "share", amounts)
+    else:
+        book.sell_to_grid(parties, energy, unit, "share", amounts)
 
 
 def clear_bill_sharing(book: TradeBook, nets: Mapping[str, int], prices: Prices) -> None:
     """Append the bill-sharing trades of `nets` to `book`."""
     sellers, buyers = sides(nets)
-    supply = sum(w for _, w in sellers)
-    demand = sum(w for _, w in buyers)
+    supply, demand = sum(sellers[1]), sum(buyers[1])
     imported = max(demand - supply, 0)
     exported = max(supply - demand, 0)
     _share(book, sellers, (prices.feed_in_price, exported, supply), paying=False)

@@ -49,14 +49,24 @@ def _check_inputs(
         raise ValueError(f"unknown mechanism {mechanism!r}; use one of {MECHANISMS}")
     if type(scale) is not int or not 0 <= scale <= 18:
         raise ValueError(f"currency scale must be an int in 0..18, got {scale!r}")
-    for pid, net in nets.items():
-        if type(net) is not int:
-            raise ValueError(f"net of {pid!r} must be an int Wh, got {net!r}")
-        if not isinstance(pid, str) or pid in RESERVED_PARTIES:
-            raise ValueError(f"invalid prosumer id: {pid!r}")
-    ids = [o.order_id for o in orders]
-    if len(set(ids)) != len(ids):
+    if not _plain_nets(nets):
+        for pid, net in nets.items():
+            if type(net) is not int:
+                raise ValueError(f"net of {pid!r} must be an int Wh, got {net!r}")
+            if not isinstance(pid, str) or pid in RESERVED_PARTIES:
+                raise ValueError(f"invalid prosumer id: {pid!r}")
+    ids = {o.order_id for o in orders}
+    if len(ids) != len(orders):
         raise ValueError("duplicate order ids")
+
+
+def _plain_nets(nets: Mapping[str, int]) -> bool:
+    """Whether every net is an int and every id a non-reserved str (checked at C speed)."""
+    return (
+        set(map(type, nets.values())) <= {int}
+        and set(map(type, nets)) <= {str}
+        and RESERVED_PARTIES.isdisjoint(nets)
+    )
 
 
 def clear_timeframe(
@@ -78,6 +88,6 @@ def clear_timeframe(
     else:
         clear_mid_market(book, rest, prices)
     book.close_rounding()
-    order_fills = {o.order_id: fills.get(o.order_id, (0, [])) for o in orders}
+    order_fills = {o.order_id: fills.get(o.order_id) or (0, []) for o in orders}
     price = match.price if match else None
-    return ClearingResult(book.trades, order_fills, price)
+    return ClearingResult(book.lines, order_fills, price)

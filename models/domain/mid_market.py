@@ -19,46 +19,49 @@ so only rounding is left on its books (booked by the caller as one "rounding" li
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import compress
+from operator import sub
 
 from models.domain.allocation import largest_remainder
 from models.domain.trades import GRID, PLANT, Prices, TradeBook
 
+Side = tuple[list[str], list[int]]
 
-def sides(nets: Mapping[str, int]) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-    """(sellers with surplus, buyers with deficit) as (prosumer_id, Wh > 0), sorted by id."""
-    sellers: list[tuple[str, int]] = []
-    buyers: list[tuple[str, int]] = []
-    for pid in sorted(nets):
-        net = nets[pid]
-        if net > 0:
-            sellers.append((pid, net))
-        elif net < 0:
-            buyers.append((pid, -net))
-    return sellers, buyers
+
+def sides(nets: Mapping[str, int]) -> tuple[Side, Side]:
+    """(sellers, buyers) as (prosumer ids, Wh > 0) sorted by id: surpluses and deficits."""
+    ids = sorted(nets)
+    values = list(map(nets.__getitem__, ids))
+    sellers = [pid for pid, net in zip(ids, values, strict=True) if net > 0]
+    buyers = [pid for pid, net in zip(ids, values, strict=True) if net < 0]
+    return (sellers, [net for net in values if net > 0]), (
+        buyers,
+        [-net for net in values if net < 0],
+    )
+
+
+def nonzero(parties: list[str], energy: list[int]) -> Side:
+    """The parties and energies where the energy is not zero."""
+    return list(compress(parties, energy)), list(compress(energy, energy))
 
 
 def clear_mid_market(book: TradeBook, nets: Mapping[str, int], prices: Prices) -> None:
     """Append the mid-market trades of `nets` to `book`."""
-    sellers, buyers = sides(nets)
-    supply = sum(w for _, w in sellers)
-    demand = sum(w for _, w in buyers)
+    (sellers, surplus), (buyers, deficit) = sides(nets)
+    supply, demand = sum(surplus), sum(deficit)
     volume = min(supply, demand)
     p_mid = prices.mid
-    sold = largest_remainder(sellers, volume)
-    bought = largest_remainder(buyers, volume)
-    for pid, _ in sellers:
-        if sold[pid]:
-            book.add(pid, GRID, sold[pid], p_mid, "local")
-    for pid, _ in buyers:
-        if bought[pid]:
-            book.add(GRID, pid, bought[pid], p_mid, "local")
+    sold = largest_remainder(surplus, volume)
+    bought = largest_remainder(deficit, volume)
+    book.sell_to_grid(*nonzero(sellers, sold), p_mid, "local")
+    book.buy_from_grid(*nonzero(buyers, bought), p_mid, "local")
     if supply > demand:
-        for pid, surplus in sellers:
-            if surplus > sold[pid]:
-                book.add(pid, GRID, surplus - sold[pid], prices.feed_in_price, "export")
+        book.sell_to_grid(
+            *nonzero(sellers, list(map(sub, surplus, sold))), prices.feed_in_price, "export"
+        )
         book.add(GRID, PLANT, supply - demand, prices.feed_in_price, "plant_export")
     elif demand > supply:
         book.add(PLANT, GRID, demand - supply, prices.import_price, "plant_import")
-        for pid, deficit in buyers:
-            if deficit > bought[pid]:
-                book.add(GRID, pid, deficit - bought[pid], prices.import_price, "import")
+        book.buy_from_grid(
+            *nonzero(buyers, list(map(sub, deficit, bought))), prices.import_price, "import"
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, localcontext
 
 
@@ -49,12 +50,17 @@ def minor_unit_scale(currency: str) -> int:
         raise KeyError(f"unknown currency: {currency!r}") from None
 
 
-def exact_amount(energy_wh: int, price_per_kwh: Decimal, scale: int) -> Decimal:
-    """energy_wh * price / 1000 * 10**scale in minor units, computed without rounding."""
+def _check_price(price_per_kwh: Decimal) -> None:
+    """Refuse a price that is not a finite Decimal."""
     if not isinstance(price_per_kwh, Decimal):
         raise TypeError(f"price must be a Decimal, got {type(price_per_kwh).__name__}")
     if not price_per_kwh.is_finite():
         raise ValueError(f"price must be finite, got {price_per_kwh}")
+
+
+def exact_amount(energy_wh: int, price_per_kwh: Decimal, scale: int) -> Decimal:
+    """energy_wh * price / 1000 * 10**scale in minor units, computed without rounding."""
+    _check_price(price_per_kwh)
     with localcontext(exact_context()) as ctx:
         product = Decimal(energy_wh) * price_per_kwh * (Decimal(10) ** scale)
         result = product / Decimal(WH_PER_KWH)
@@ -71,7 +77,34 @@ def round_half_even(x: Decimal) -> int:
 
 def amount_minor(energy_wh: int, price_per_kwh: Decimal, scale: int) -> int:
     """The exact amount rounded once, half-even, to the minor unit."""
-    return round_half_even(exact_amount(energy_wh, price_per_kwh, scale))
+    return amounts_minor([energy_wh], price_per_kwh, scale)[0]
+
+
+def amount_ratio(price_per_kwh: Decimal, scale: int) -> tuple[int, int]:
+    """(num, den) with energy_wh * num / den = the exact amount in minor units of `scale`."""
+    _check_price(price_per_kwh)
+    num, den = price_per_kwh.as_integer_ratio()
+    return num * 10**scale, den * WH_PER_KWH
+
+
+def amounts_minor(energies: Iterable[int], price_per_kwh: Decimal, scale: int) -> list[int]:
+    """energy_wh * price / 1000 * 10**scale for each energy, each rounded once half-even.
+
+    Integer arithmetic on the price's exact ratio: equal to rounding `exact_amount`.
+    """
+    return rounded_multiples(energies, *amount_ratio(price_per_kwh, scale))
+
+
+def rounded_multiples(energies: Iterable[int], numerator: int, denominator: int) -> list[int]:
+    """energy * numerator / denominator rounded half-even for each energy (repeats looked up)."""
+    seen: dict[int, int] = {}
+    out: list[int] = []
+    for energy in energies:
+        amount = seen.get(energy)
+        if amount is None:
+            amount = seen[energy] = round_ratio(energy * numerator, denominator)
+        out.append(amount)
+    return out
 
 
 def round_ratio(numerator: int, denominator: int) -> int:

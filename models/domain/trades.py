@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
+from functools import cached_property
+from itertools import starmap
 from typing import Any
 
-from models.domain.money import amount_minor, exact_context
+from models.domain.money import amount_minor, amounts_minor, exact_context
 
 GRID = "grid"
 PLANT = "plant"
@@ -75,13 +78,39 @@ class Trade:
     order_id: str | None = None
 
 
+@dataclass
+class TradeLines:
+    """A timeframe's clearing lines as columns: line i is element i of every list."""
+
+    sellers: list[str] = field(default_factory=list)
+    buyers: list[str] = field(default_factory=list)
+    energy: list[int] = field(default_factory=list)
+    prices: list[Decimal] = field(default_factory=list)
+    amounts: list[int] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    order_ids: list[str | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.kinds)
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """(line, seller, buyer, energy_wh, unit_price, amount_minor, kind, order_id) per line."""
+        columns = (self.sellers, self.buyers, self.energy, self.prices, self.amounts)
+        return zip(range(len(self)), *columns, self.kinds, self.order_ids, strict=True)
+
+
 @dataclass(frozen=True)
 class ClearingResult:
-    """The ordered trades of a timeframe and, per order id, (filled Wh, trade lines)."""
+    """The ordered trade lines of a timeframe and, per order id, (filled Wh, trade lines)."""
 
-    trades: list[Trade]
+    lines: TradeLines
     order_fills: dict[str, tuple[int, list[int]]] = field(default_factory=dict)
     order_price: Decimal | None = None
+
+    @cached_property
+    def trades(self) -> list[Trade]:
+        """The lines as Trade objects, built on first use."""
+        return list(starmap(Trade, self.lines.rows()))
 
 
 class TradeBook:
@@ -89,7 +118,7 @@ class TradeBook:
 
     def __init__(self, scale: int) -> None:
         self.scale = scale
-        self.trades: list[Trade] = []
+        self.lines = TradeLines()
         self.grid_money = 0
 
     def add(
@@ -105,15 +134,68 @@ class TradeBook:
         """Append one trade (amount = energy x price rounded half-even unless given); its line."""
         if amount is None:
             amount = amount_minor(energy_wh, unit_price, self.scale)
-        line = len(self.trades)
-        self.trades.append(
-            Trade(line, seller, buyer, energy_wh, unit_price, amount, kind, order_id)
-        )
         if seller == GRID:
             self.grid_money += amount
         if buyer == GRID:
             self.grid_money -= amount
-        return line
+        return self._extend([seller], [buyer], [energy_wh], unit_price, kind, [amount], [order_id])
+
+    def sell_to_grid(
+        self,
+        parties: list[str],
+        energy: list[int],
+        unit_price: Decimal,
+        kind: str,
+        amounts: list[int] | None = None,
+        order_ids: list[str] | None = None,
+    ) -> int:
+        """Append one line per party selling energy[i] to the grid; the first line."""
+        if amounts is None:
+            amounts = amounts_minor(energy, unit_price, self.scale)
+        self.grid_money -= sum(amounts)
+        grid = [GRID] * len(parties)
+        return self._extend(parties, grid, energy, unit_price, kind, amounts, order_ids)
+
+    def buy_from_grid(
+        self,
+        parties: list[str],
+        energy: list[int],
+        unit_price: Decimal,
+        kind: str,
+        amounts: list[int] | None = None,
+        order_ids: list[str] | None = None,
+    ) -> int:
+        """Append one line per party buying energy[i] from the grid; the first line."""
+        if amounts is None:
+            amounts = amounts_minor(energy, unit_price, self.scale)
+        self.grid_money += sum(amounts)
+        grid = [GRID] * len(parties)
+        return self._extend(grid, parties, energy, unit_price, kind, amounts, order_ids)
+
+    def _extend(
+        self,
+        sellers: list[str],
+        buyers: list[str],
+        energy: list[int],
+        unit_price: Decimal,
+        kind: str,
+        amounts: list[int],
+        order_ids: Sequence[str | None] | None,
+    ) -> int:
+        """Append equally long columns at one unit price and kind; the first new line."""
+        lines = self.lines
+        first = len(lines)
+        size = len(energy)
+        if not len(sellers) == len(buyers) == len(amounts) == size:
+            raise ValueError("trade columns differ in length")
+        lines.sellers += sellers
+        lines.buyers += buyers
+        lines.energy += energy
+        lines.prices += [unit_price] * size
+        lines.amounts += amounts
+        lines.kinds += [kind] * size
+        lines.order_ids += [None] * size if order_ids is None else order_ids
+        return first
 
     def close_rounding(self) -> None:
         """Book the grid's rounding residue against the rounding account (omitted when zero)."""
@@ -129,24 +211,41 @@ def format_decimal(value: Decimal) -> str:
     return format(value, "f")
 
 
-def trade_doc(grid_id: str, start_iso: str, currency: str, trade: Trade) -> dict[str, Any]:
-    """The transaction-store document of one trade (JSON types; unit_price as decimal text)."""
+def _doc(grid_id: str, start_iso: str, currency: str, row: tuple[Any, ...]) -> dict[str, Any]:
+    """The store document of one (line, seller, buyer, Wh, unit price text, amount, kind, order)."""
+    line, seller, buyer, energy_wh, unit_price, amount, kind, order_id = row
     return {
-        "_id": f"{grid_id}:{start_iso}:{trade.line:06d}",
+        "_id": f"{grid_id}:{start_iso}:{line:06d}",
         "grid_id": grid_id,
         "timeframe_start": start_iso,
         "currency": currency,
-        "line": trade.line,
-        "seller": trade.seller,
-        "buyer": trade.buyer,
-        "energy_wh": trade.energy_wh,
-        "unit_price": format_decimal(trade.unit_price),
-        "amount_minor": trade.amount_minor,
-        "kind": trade.kind,
-        "order_id": trade.order_id,
+        "line": line,
+        "seller": seller,
+        "buyer": buyer,
+        "energy_wh": energy_wh,
+        "unit_price": unit_price,
+        "amount_minor": amount,
+        "kind": kind,
+        "order_id": order_id,
     }
 
 
-def trade_docs(grid_id: str, start_iso: str, currency: str, result: Any) -> list[dict[str, Any]]:
-    """The transaction-store documents of a clearing result's trades, in line order."""
-    return [trade_doc(grid_id, start_iso, currency, t) for t in result.trades]
+def trade_doc(grid_id: str, start_iso: str, currency: str, trade: Trade) -> dict[str, Any]:
+    """The transaction-store document of one trade (JSON types; unit_price as decimal text)."""
+    t = trade
+    price = format_decimal(t.unit_price)
+    row = (t.line, t.seller, t.buyer, t.energy_wh, price, t.amount_minor, t.kind, t.order_id)
+    return _doc(grid_id, start_iso, currency, row)
+
+
+def trade_docs(
+    grid_id: str, start_iso: str, currency: str, result: ClearingResult
+) -> list[dict[str, Any]]:
+    """The transaction-store documents of a clearing result, in line order (as `trade_doc`)."""
+    lines = result.lines
+    distinct = {id(price): price for price in lines.prices}
+    text = {key: format_decimal(price) for key, price in distinct.items()}
+    prices = [text[id(price)] for price in lines.prices]
+    columns = (lines.sellers, lines.buyers, lines.energy, prices, lines.amounts, lines.kinds)
+    rows = zip(range(len(lines)), *columns, lines.order_ids, strict=True)
+    return [_doc(grid_id, start_iso, currency, row) for row in rows]

@@ -21,7 +21,9 @@ ids = st.text("abcdefgh", min_size=1, max_size=4)
 wh = st.one_of(
     st.integers(-60, 60), st.integers(-5000, 5000), st.integers(-(10**18), 10**18), st.just(0)
 )
-nets_st = st.dictionaries(ids, wh, max_size=40)
+nets_st = st.one_of(
+    st.dictionaries(ids, wh, max_size=6), st.dictionaries(ids, wh, min_size=8, max_size=40)
+)
 
 
 @st.composite
@@ -40,21 +42,22 @@ def prices_st(draw: st.DrawFn) -> Prices:
 
 @st.composite
 def orders_st(draw: st.DrawFn, nets: dict[str, int], prices: Prices) -> list[Order]:
-    """Orders by the grid's prosumers (and strangers), limits often tied, inside and out of band."""
-    pids = [*nets, "stranger"]
-    band = [prices.feed_in_price, prices.import_price, prices.mid]
-    limits = st.one_of(st.sampled_from(band), decimals(), st.sampled_from(["0.1", "0.10", "0.3"]))
-    names = st.lists(st.text("o0123456789", min_size=1, max_size=4), unique=True, max_size=24)
-    return [
-        Order(
-            name,
-            draw(st.sampled_from(pids)),
-            draw(st.sampled_from(["buy", "sell"])),
-            draw(st.one_of(st.integers(0, 80), st.integers(0, 6000), st.integers(0, 10**18))),
-            Decimal(draw(limits)),
+    """Orders mostly on the side of their prosumer's net, limits often tied, in and out of band."""
+    band = [prices.feed_in_price, prices.import_price, prices.mid, Decimal("0.1"), Decimal("0.10")]
+    limits = st.one_of(st.sampled_from(band), decimals())
+    orders = []
+    for n, pid in enumerate(
+        draw(st.lists(st.sampled_from([*nets, "stranger"]), min_size=len(nets) // 2, max_size=30))
+    ):
+        net = nets.get(pid, 0)
+        usual = "sell" if net > 0 else "buy"
+        side = draw(st.sampled_from([usual, usual, "buy", "sell"]))
+        energy = st.one_of(
+            st.just(abs(net)), st.integers(0, 2 * abs(net) + 9), st.integers(0, 10**18)
         )
-        for name in draw(names)
-    ]
+        name = draw(st.sampled_from([f"o{n}", f"{n}o", f"a{n}"]))
+        orders.append(Order(name, pid, side, draw(energy), draw(limits)))
+    return orders
 
 
 def rows(result: Any) -> list[tuple[Any, ...]]:
