@@ -22,19 +22,23 @@ side at p_mid. The remaining nets are cleared by the chosen mechanism.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
-from itertools import compress
-from operator import attrgetter
+from itertools import accumulate, compress, repeat
+from operator import attrgetter, mul
 
 from models.domain.money import exact_context
-from models.domain.trades import Order, Prices, TradeBook
+from models.domain.trades import Order, OrderFills, Prices, TradeBook
 
 Book = tuple[list[Order], list[int]]
 """Orders in priority order and the Wh each can fill (or filled)."""
 
 _NONE: Book = ([], [])
+_LIMIT = attrgetter("limit_price")
+_PROSUMER = attrgetter("prosumer_id")
+_ENERGY = attrgetter("energy_wh")
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,8 @@ class Match:
 
 def _ranks(orders: Sequence[Order]) -> dict[Decimal, int]:
     """The rank of every distinct limit price (equal prices share a rank): integer comparisons."""
-    return {limit: rank for rank, limit in enumerate(sorted({o.limit_price for o in orders}))}
+    limits = sorted(set(map(_LIMIT, orders)))
+    return {limit: rank for rank, limit in enumerate(limits)}
 
 
 def _book(
@@ -58,57 +63,67 @@ def _book(
     """The side's orders in priority order with their bounded capacity (zero-capacity dropped)."""
     sign = -1 if side == "buy" else 1
     mine = [o for o in by_id if o.side == side]
-    keys = [sign * ranks[o.limit_price] for o in mine]
+    keys = [sign * ranks[limit] for limit in map(_LIMIT, mine)]
+    ranked = [mine[i] for i in sorted(range(len(mine)), key=keys.__getitem__)]
+    pids = list(map(_PROSUMER, ranked))
+    if len(set(pids)) == len(pids):
+        positions = map(mul, map(nets.get, pids, repeat(0)), repeat(sign))
+        caps = list(map(min, map(_ENERGY, ranked), map(max, positions, repeat(0))))
+    else:
+        caps = _shared_caps(ranked, pids, nets, sign)
+    return list(compress(ranked, caps)), list(compress(caps, caps))
+
+
+def _shared_caps(
+    ranked: list[Order], pids: list[str], nets: Mapping[str, int], sign: int
+) -> list[int]:
+    """Capacities when a prosumer has several orders: its position is used up in priority order."""
     room: dict[str, int] = {}
-    booked: list[Order] = []
     caps: list[int] = []
-    for index in sorted(range(len(mine)), key=keys.__getitem__):
-        order = mine[index]
-        pid = order.prosumer_id
+    for order, pid in zip(ranked, pids, strict=True):
         left = room.get(pid)
         if left is None:
             left = max(sign * nets.get(pid, 0), 0)
         cap = min(order.energy_wh, left)
-        if cap > 0:
-            room[pid] = left - cap
-            booked.append(order)
-            caps.append(cap)
-    return booked, caps
+        room[pid] = left - cap
+        caps.append(cap)
+    return caps
 
 
 def _fill(book: Book, quantity: int) -> Book:
-    """Fill `quantity` Wh down the book in priority order."""
+    """Fill `quantity` Wh (at most the book's total) down the book in priority order."""
     orders, caps = book
-    fills: list[int] = []
-    for cap in caps:
-        if quantity <= 0:
-            break
-        take = min(cap, quantity)
-        fills.append(take)
-        quantity -= take
-    return orders[: len(fills)], fills
+    if quantity <= 0:
+        return [], []
+    reached = list(accumulate(caps))
+    last = bisect_left(reached, quantity)
+    if last == len(caps):
+        return orders[:], caps[:]
+    return orders[: last + 1], [*caps[:last], quantity - (reached[last - 1] if last else 0)]
 
 
 def _walk(buys: Book, sells: Book, ranks: dict[Decimal, int]) -> tuple[int, Decimal | None]:
     """Matched quantity and the midpoint of the last matched pair's limits."""
     (b_orders, b_caps), (s_orders, s_caps) = buys, sells
-    b_rank = [ranks[o.limit_price] for o in b_orders]
-    s_rank = [ranks[o.limit_price] for o in s_orders]
+    b_rank = [ranks[limit] for limit in map(_LIMIT, b_orders)]
+    s_rank = [ranks[limit] for limit in map(_LIMIT, s_orders)]
+    nb, ns = len(b_rank), len(s_rank)
     i = j = total = 0
     last_i = last_j = -1
-    rb = b_caps[0] if b_caps else 0
-    rs = s_caps[0] if s_caps else 0
-    while i < len(b_rank) and j < len(s_rank) and b_rank[i] >= s_rank[j]:
-        q = min(rb, rs)
+    rb = b_caps[0] if nb else 0
+    rs = s_caps[0] if ns else 0
+    while i < nb and j < ns and b_rank[i] >= s_rank[j]:
+        q = rb if rb < rs else rs
         total += q
         last_i, last_j = i, j
-        rb, rs = rb - q, rs - q
+        rb -= q
+        rs -= q
         if rb == 0:
             i += 1
-            rb = b_caps[i] if i < len(b_caps) else 0
+            rb = b_caps[i] if i < nb else 0
         if rs == 0:
             j += 1
-            rs = s_caps[j] if j < len(s_caps) else 0
+            rs = s_caps[j] if j < ns else 0
     if last_i < 0:
         return total, None
     with localcontext(exact_context()):
@@ -163,16 +178,14 @@ def match_at_mid(nets: Mapping[str, int], prices: Prices, orders: Sequence[Order
     return _result(nets, _fill(buys, quantity), _fill(sells, quantity), p_mid)
 
 
-def book_match(book: TradeBook, match: Match) -> dict[str, tuple[int, list[int]]]:
-    """Append the matched order trades (sells, then buys); fills per order id."""
-    fills: dict[str, tuple[int, list[int]]] = {}
+def book_match(book: TradeBook, match: Match, fills: OrderFills) -> None:
+    """Append the matched order trades (sells, then buys); record their fills."""
     if match.price is None:
-        return fills
+        return
     for side, booking in ((match.sells, book.sell_to_grid), (match.buys, book.buy_from_grid)):
         orders, energy = side
-        parties = [o.prosumer_id for o in orders]
-        ids = [o.order_id for o in orders]
+        ids = list(map(attrgetter("order_id"), orders))
+        parties = list(map(_PROSUMER, orders))
         first = booking(parties, energy, match.price, "order", None, ids)
-        lines = range(first, first + len(ids))
-        fills.update({oid: (wh, [line]) for oid, wh, line in zip(ids, energy, lines, strict=True)})
-    return fills
+        fills.energy.update(zip(ids, energy, strict=True))
+        fills.line.update(zip(ids, range(first, first + len(ids)), strict=True))

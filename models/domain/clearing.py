@@ -14,6 +14,7 @@ energy, and its money residue from per-line rounding (received - paid) is booked
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 
 from models.domain.auction import book_match, match_at_mid, match_auction
 from models.domain.bill_sharing import clear_bill_sharing
@@ -22,6 +23,7 @@ from models.domain.trades import (
     RESERVED_PARTIES,
     ClearingResult,
     Order,
+    OrderFills,
     Prices,
     Trade,
     TradeBook,
@@ -55,8 +57,7 @@ def _check_inputs(
                 raise ValueError(f"net of {pid!r} must be an int Wh, got {net!r}")
             if not isinstance(pid, str) or pid in RESERVED_PARTIES:
                 raise ValueError(f"invalid prosumer id: {pid!r}")
-    ids = {o.order_id for o in orders}
-    if len(ids) != len(orders):
+    if len(set(map(attrgetter("order_id"), orders))) != len(orders):
         raise ValueError("duplicate order ids")
 
 
@@ -81,13 +82,13 @@ def clear_timeframe(
     book = TradeBook(scale)
     matcher = match_auction if mechanism == "auction" else match_at_mid
     match = matcher(nets, prices, orders) if orders else None
-    fills = book_match(book, match) if match else {}
+    fills = OrderFills(list(map(attrgetter("order_id"), orders)))
+    if match:
+        book_match(book, match, fills)
     rest = match.rest if match else nets
     if mechanism == "bill_sharing":
         clear_bill_sharing(book, rest, prices)
     else:
         clear_mid_market(book, rest, prices)
     book.close_rounding()
-    order_fills = {o.order_id: fills.get(o.order_id) or (0, []) for o in orders}
-    price = match.price if match else None
-    return ClearingResult(book.lines, order_fills, price)
+    return ClearingResult(book.lines, fills, match.price if match else None)

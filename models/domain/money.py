@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, localcontext
 
 
@@ -87,7 +87,7 @@ def amount_ratio(price_per_kwh: Decimal, scale: int) -> tuple[int, int]:
     return num * 10**scale, den * WH_PER_KWH
 
 
-def amounts_minor(energies: Iterable[int], price_per_kwh: Decimal, scale: int) -> list[int]:
+def amounts_minor(energies: Sequence[int], price_per_kwh: Decimal, scale: int) -> list[int]:
     """energy_wh * price / 1000 * 10**scale for each energy, each rounded once half-even.
 
     Integer arithmetic on the price's exact ratio: equal to rounding `exact_amount`.
@@ -95,16 +95,10 @@ def amounts_minor(energies: Iterable[int], price_per_kwh: Decimal, scale: int) -
     return rounded_multiples(energies, *amount_ratio(price_per_kwh, scale))
 
 
-def rounded_multiples(energies: Iterable[int], numerator: int, denominator: int) -> list[int]:
-    """energy * numerator / denominator rounded half-even for each energy (repeats looked up)."""
-    seen: dict[int, int] = {}
-    out: list[int] = []
-    for energy in energies:
-        amount = seen.get(energy)
-        if amount is None:
-            amount = seen[energy] = round_ratio(energy * numerator, denominator)
-        out.append(amount)
-    return out
+def rounded_multiples(energies: Sequence[int], numerator: int, denominator: int) -> list[int]:
+    """energy * numerator / denominator rounded half-even for each energy (once per distinct)."""
+    table = {e: round_ratio(e * numerator, denominator) for e in set(energies)}
+    return list(map(table.__getitem__, energies))
 
 
 def round_ratio(numerator: int, denominator: int) -> int:

@@ -99,18 +99,39 @@ class TradeLines:
         return zip(range(len(self)), *columns, self.kinds, self.order_ids, strict=True)
 
 
+@dataclass
+class OrderFills:
+    """Every order id given, in order, and for the filled ones their Wh and their trade line."""
+
+    order_ids: list[str] = field(default_factory=list)
+    energy: dict[str, int] = field(default_factory=dict)
+    line: dict[str, int] = field(default_factory=dict)
+
+    def by_order(self) -> dict[str, tuple[int, list[int]]]:
+        """Per order id: (filled Wh, [its trade line]), or (0, []) when unfilled."""
+        energy, line = self.energy, self.line
+        return {
+            oid: (energy[oid], [line[oid]]) if oid in energy else (0, []) for oid in self.order_ids
+        }
+
+
 @dataclass(frozen=True)
 class ClearingResult:
-    """The ordered trade lines of a timeframe and, per order id, (filled Wh, trade lines)."""
+    """The ordered trade lines of a timeframe, its orders' fills and the order price."""
 
     lines: TradeLines
-    order_fills: dict[str, tuple[int, list[int]]] = field(default_factory=dict)
+    fills: OrderFills = field(default_factory=OrderFills)
     order_price: Decimal | None = None
 
     @cached_property
     def trades(self) -> list[Trade]:
         """The lines as Trade objects, built on first use."""
         return list(starmap(Trade, self.lines.rows()))
+
+    @cached_property
+    def order_fills(self) -> dict[str, tuple[int, list[int]]]:
+        """Per order id: (filled Wh, trade lines), built on first use."""
+        return self.fills.by_order()
 
 
 class TradeBook:

@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from models.domain.clearing import Order, Prices, clear_timeframe, trade_doc
+from models.domain.clearing import Order, Prices, clear_timeframe
 from models.domain.hashing import content_hash
 from models.domain.money import minor_unit_scale
 from models.domain.netting import Reading, net_timeframe
 from models.domain.timeframes import ceil_timeframe, format_instant, timeframe_end
+from models.domain.trades import trade_docs
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.crashpoints import crash_point
 from models.services.errors import Conflict, NotFound
@@ -93,7 +94,7 @@ def _clear(
     ]
     result = clear_timeframe(nets, prices, minor_unit_scale(grid.currency), grid.mechanism, book)
     start_iso = snapshot["start"]
-    docs = [trade_doc(grid.id, start_iso, grid.currency, t) for t in result.trades]
+    docs = trade_docs(grid.id, start_iso, grid.currency, result)
     container.documents.transactions.save_timeframe(grid.id, start_iso, docs)
     return docs, result.order_fills
 

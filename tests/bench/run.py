@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import importlib
 import inspect
 import os
@@ -23,6 +22,7 @@ from ledger.anvil import start_anvil, stop_anvil  # noqa: E402
 from tests.bench import bench_api, bench_market, bench_metering  # noqa: E402
 
 PROSUMERS = 10_000
+CLOSE_PROSUMERS = 100_000
 MONTH = 30 * 96
 
 
@@ -129,11 +129,11 @@ def market(
     app: Any,
 ) -> None:
     """Clearing (domain, full close) and the transactions listing of one prosumer's month."""
-    for mechanism in ("mid_market", "bill_sharing"):
-        section(
-            f"clearing: domain clear_timeframe, {mechanism}",
-            functools.partial(bench_market.domain_clearing, ids, mechanism),
-        )
+    section(
+        "clearing: domain clear_timeframe, CPU ms (best of 3) by prosumers, vs lemlab",
+        bench_market.clearing_at_scale,
+    )
+    section("clearing: views of a 100,000-prosumer auction result (ms)", bench_market.result_views)
     if closed:
         section(
             "clearing: full close incl. snapshot and trade writes",
@@ -144,6 +144,10 @@ def market(
     section(
         "transactions: listing a month of 15-minute trades of one prosumer",
         lambda: listing(container, port, headers, grid_id, ids, app),
+    )
+    section(
+        f"clearing: close one timeframe of {CLOSE_PROSUMERS:,} prosumers end to end (mid_market)",
+        lambda: bench_market.close_at_scale(container, port, headers, CLOSE_PROSUMERS),
     )
 
 
