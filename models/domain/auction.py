@@ -35,7 +35,12 @@ from models.domain.trades import Order, OrderFills, Prices, TradeBook
 Book = tuple[list[Order], list[int]]
 """Orders in priority order and the Wh each can fill (or filled)."""
 
+Ranked = tuple[Book, list[int]]
+"""A book and the rank of each of its orders' limit among all distinct limits."""
+
 _NONE: Book = ([], [])
+_ORDER_ID = attrgetter("order_id")
+_SIDE = attrgetter("side")
 _LIMIT = attrgetter("limit_price")
 _PROSUMER = attrgetter("prosumer_id")
 _ENERGY = attrgetter("energy_wh")
@@ -51,41 +56,67 @@ class Match:
     rest: dict[str, int]
 
 
-def _ranks(orders: Sequence[Order]) -> dict[Decimal, int]:
-    """The rank of every distinct limit price (equal prices share a rank): integer comparisons."""
-    limits = sorted(set(map(_LIMIT, orders)))
-    return {limit: rank for rank, limit in enumerate(limits)}
+def _books(nets: Mapping[str, int], orders: Sequence[Order]) -> tuple[Ranked, Ranked]:
+    """The buy and sell books of `orders` bounded by `nets`, with their limits' ranks.
+
+    Each order's fields are read once, in the order given; priority is then sorted on integers:
+    by order id, then (stably) by the rank of the limit among all distinct limits.
+    """
+    limits = list(map(_LIMIT, orders))
+    ranks = {limit: rank for rank, limit in enumerate(sorted(set(limits)))}
+    ids = list(map(_ORDER_ID, orders))
+    by_id = sorted(range(len(orders)), key=ids.__getitem__)
+    sides = list(map(_SIDE, orders))
+    pids = list(map(_PROSUMER, orders))
+    columns = _Columns(
+        list(orders),
+        list(map(ranks.__getitem__, limits)),
+        pids,
+        list(map(nets.get, pids, repeat(0))),
+        list(map(_ENERGY, orders)),
+    )
+    buys = [i for i in by_id if sides[i] == "buy"]
+    sells = [i for i in by_id if sides[i] == "sell"]
+    return _book(columns, buys, -1), _book(columns, sells, 1)
 
 
-def _book(
-    by_id: list[Order], nets: Mapping[str, int], side: str, ranks: dict[Decimal, int]
-) -> Book:
-    """The side's orders in priority order with their bounded capacity (zero-capacity dropped)."""
-    sign = -1 if side == "buy" else 1
-    mine = [o for o in by_id if o.side == side]
-    keys = [sign * ranks[limit] for limit in map(_LIMIT, mine)]
-    ranked = [mine[i] for i in sorted(range(len(mine)), key=keys.__getitem__)]
-    pids = list(map(_PROSUMER, ranked))
-    if len(set(pids)) == len(pids):
-        positions = map(mul, map(nets.get, pids, repeat(0)), repeat(sign))
-        caps = list(map(min, map(_ENERGY, ranked), map(max, positions, repeat(0))))
+@dataclass(frozen=True)
+class _Columns:
+    """Orders and, per order in the same order: limit rank, prosumer, net position, energy."""
+
+    orders: list[Order]
+    rank: list[int]
+    pids: list[str]
+    net: list[int]
+    energy: list[int]
+
+
+def _book(columns: _Columns, mine: list[int], sign: int) -> Ranked:
+    """One side's orders (indices, by id) in priority order with bounded capacity and rank.
+
+    A buy is bounded by its prosumer's deficit (sign -1), a sell by its surplus (sign 1);
+    zero-capacity orders are dropped.
+    """
+    mine.sort(key=columns.rank.__getitem__, reverse=sign < 0)
+    room = map(max, map(mul, map(columns.net.__getitem__, mine), repeat(sign)), repeat(0))
+    if len(set(map(columns.pids.__getitem__, mine))) == len(mine):
+        caps = list(map(min, map(columns.energy.__getitem__, mine), room))
     else:
-        caps = _shared_caps(ranked, pids, nets, sign)
-    return list(compress(ranked, caps)), list(compress(caps, caps))
+        caps = _shared_caps(columns, mine, list(room))
+    kept = list(compress(mine, caps))
+    book = (list(map(columns.orders.__getitem__, kept)), list(compress(caps, caps)))
+    return book, list(map(columns.rank.__getitem__, kept))
 
 
-def _shared_caps(
-    ranked: list[Order], pids: list[str], nets: Mapping[str, int], sign: int
-) -> list[int]:
+def _shared_caps(columns: _Columns, mine: list[int], room: list[int]) -> list[int]:
     """Capacities when a prosumer has several orders: its position is used up in priority order."""
-    room: dict[str, int] = {}
+    left: dict[str, int] = {}
     caps: list[int] = []
-    for order, pid in zip(ranked, pids, strict=True):
-        left = room.get(pid)
-        if left is None:
-            left = max(sign * nets.get(pid, 0), 0)
-        cap = min(order.energy_wh, left)
-        room[pid] = left - cap
+    for index, own in zip(mine, room, strict=True):
+        pid = columns.pids[index]
+        have = left.get(pid, own)
+        cap = min(columns.energy[index], have)
+        left[pid] = have - cap
         caps.append(cap)
     return caps
 
@@ -102,11 +133,9 @@ def _fill(book: Book, quantity: int) -> Book:
     return orders[: last + 1], [*caps[:last], quantity - (reached[last - 1] if last else 0)]
 
 
-def _walk(buys: Book, sells: Book, ranks: dict[Decimal, int]) -> tuple[int, Decimal | None]:
+def _walk(buys: Ranked, sells: Ranked) -> tuple[int, Decimal | None]:
     """Matched quantity and the midpoint of the last matched pair's limits."""
-    (b_orders, b_caps), (s_orders, s_caps) = buys, sells
-    b_rank = [ranks[limit] for limit in map(_LIMIT, b_orders)]
-    s_rank = [ranks[limit] for limit in map(_LIMIT, s_orders)]
+    ((b_orders, b_caps), b_rank), ((s_orders, s_caps), s_rank) = buys, sells
     nb, ns = len(b_rank), len(s_rank)
     i = j = total = 0
     last_i = last_j = -1
@@ -140,23 +169,14 @@ def _result(nets: Mapping[str, int], buys: Book, sells: Book, price: Decimal | N
     return Match(buys, sells, price, rest)
 
 
-def _books(
-    nets: Mapping[str, int], orders: Sequence[Order]
-) -> tuple[Book, Book, dict[Decimal, int]]:
-    """(buy book, sell book, limit ranks) of `orders` bounded by `nets`."""
-    by_id = sorted(orders, key=attrgetter("order_id"))
-    ranks = _ranks(orders)
-    return _book(by_id, nets, "buy", ranks), _book(by_id, nets, "sell", ranks), ranks
-
-
 def match_auction(nets: Mapping[str, int], prices: Prices, orders: Sequence[Order]) -> Match:
     """Uniform-price double auction of `orders` bounded by `nets`."""
-    buys, sells, ranks = _books(nets, orders)
-    quantity, mid = _walk(buys, sells, ranks)
+    buys, sells = _books(nets, orders)
+    quantity, mid = _walk(buys, sells)
     if mid is None:
         return _result(nets, _NONE, _NONE, None)
     price = min(max(mid, prices.feed_in_price), prices.import_price)
-    return _result(nets, _fill(buys, quantity), _fill(sells, quantity), price)
+    return _result(nets, _fill(buys[0], quantity), _fill(sells[0], quantity), price)
 
 
 def _acceptable(book: Book, accepts: Callable[[Decimal], bool]) -> Book:
@@ -169,7 +189,7 @@ def _acceptable(book: Book, accepts: Callable[[Decimal], bool]) -> Book:
 def match_at_mid(nets: Mapping[str, int], prices: Prices, orders: Sequence[Order]) -> Match:
     """Match orders acceptable at p_mid, in priority order, at p_mid."""
     p_mid = prices.mid
-    all_buys, all_sells, _ = _books(nets, orders)
+    (all_buys, _), (all_sells, _) = _books(nets, orders)
     buys = _acceptable(all_buys, p_mid.__le__)
     sells = _acceptable(all_sells, p_mid.__ge__)
     quantity = min(sum(buys[1]), sum(sells[1]))
@@ -184,7 +204,7 @@ def book_match(book: TradeBook, match: Match, fills: OrderFills) -> None:
         return
     for side, booking in ((match.sells, book.sell_to_grid), (match.buys, book.buy_from_grid)):
         orders, energy = side
-        ids = list(map(attrgetter("order_id"), orders))
+        ids = list(map(_ORDER_ID, orders))
         parties = list(map(_PROSUMER, orders))
         first = booking(parties, energy, match.price, "order", None, ids)
         fills.energy.update(zip(ids, energy, strict=True))

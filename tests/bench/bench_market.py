@@ -32,12 +32,12 @@ def market_input(count: int, seed: int = 2026) -> tuple[dict[str, int], list[Ord
     """
     rng = random.Random(seed)
     rows = []
-    for n in range(count):
+    for _ in range(count):
         pid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         energy = rng.randint(1, 1000)
         side = "sell" if rng.random() < 0.5 else "buy"
         limit = Decimal(rng.randint(1000, 3000)).scaleb(-4)
-        rows.append((pid, side, energy, limit, f"o{n:06d}"))
+        rows.append((pid, side, energy, limit, str(uuid.UUID(int=rng.getrandbits(128), version=4))))
     nets = {_fresh(pid): e if side == "sell" else -e for pid, side, e, _, _ in sorted(rows)}
     orders = [Order(oid, _fresh(pid), side, e, limit) for pid, side, e, limit, oid in rows]
     return nets, orders
