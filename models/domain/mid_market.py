@@ -34,10 +34,9 @@ def sides(nets: Mapping[str, int]) -> tuple[Side, Side]:
     values = list(map(nets.__getitem__, ids))
     sellers = [pid for pid, net in zip(ids, values, strict=True) if net > 0]
     buyers = [pid for pid, net in zip(ids, values, strict=True) if net < 0]
-    return (sellers, [net for net in values if net > 0]), (
-        buyers,
-        [-net for net in values if net < 0],
-    )
+    surplus = [net for net in values if net > 0]
+    deficit = [-net for net in values if net < 0]
+    return (sellers, surplus), (buyers, deficit)
 
 
 def nonzero(parties: list[str], energy: list[int]) -> Side:
