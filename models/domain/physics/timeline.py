@@ -6,7 +6,7 @@ numpy only (and zoneinfo for the grid's time zone). Every later module takes a `
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -88,11 +88,6 @@ class Timeline:
         years = days.astype("datetime64[Y]").astype("datetime64[D]")
         return np.asarray((days - years).astype(np.int64) + 1, dtype=np.int64)
 
-    def shifted(self, steps: int) -> Timeline:
-        """The same timeline started `steps` timeframes later (negative: earlier), same end."""
-        start = self.start + timedelta(minutes=self.minutes * steps)
-        return Timeline(start, self.minutes, self.count - steps, self.tz)
-
 
 def _offset_s(utc_s: int, zone: ZoneInfo) -> int:
     """UTC offset of `zone` at the instant, in seconds."""
@@ -101,7 +96,11 @@ def _offset_s(utc_s: int, zone: ZoneInfo) -> int:
 
 
 def to_wh(power_w: npt.ArrayLike, timeline: Timeline) -> IntArray:
-    """Average power (W) over each timeframe to energy in whole Wh (half-even, never negative)."""
+    """Average power (W) over each timeframe to energy in whole Wh (half-even, never negative).
+
+    Each timeframe is rounded on its own, so its value never depends on where a run starts;
+    a sum over timeframes may differ from the exact energy by up to 0.5 Wh per timeframe.
+    """
     energy = np.asarray(power_w, dtype=np.float64) * timeline.hours
     return np.rint(np.maximum(energy, 0.0)).astype(np.int64)
 
