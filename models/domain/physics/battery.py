@@ -138,21 +138,6 @@ class _Fleet:
         )
 
 
-def _charge(surplus: IntArray, fleet: _Fleet, stored: IntArray) -> tuple[IntArray, IntArray]:
-    """Energy taken from the surplus (terminal side) and the part of it that is stored."""
-    room_in = (fleet.capacity - stored) * PPM // fleet.eta
-    taken = np.minimum(np.minimum(surplus * fleet.input_ppm // PPM, fleet.charge_max), room_in)
-    return taken, taken * fleet.eta // PPM
-
-
-def _discharge(deficit: IntArray, fleet: _Fleet, stored: IntArray) -> tuple[IntArray, IntArray]:
-    """Energy delivered to the house (terminal side) and the part of the store it used."""
-    can = stored * fleet.eta // PPM
-    given = np.minimum(np.minimum(deficit * fleet.output_ppm // PPM, fleet.discharge_max), can)
-    drawn = -((-given * PPM) // fleet.eta)
-    return given, drawn
-
-
 def dispatch(
     produced: IntArray,
     consumed: IntArray,
@@ -189,13 +174,23 @@ def dispatch(
 
 
 def _step_all(surplus: IntArray, deficit: IntArray, fleet: _Fleet) -> tuple[IntArray, ...]:
-    """Step through time (rows of the transposed arrays); results as (prosumers, timeframes)."""
+    """Step through time (rows of the transposed arrays); results as (prosumers, timeframes).
+
+    Charging: the offer (input_ratio of the surplus, within the charge limit) is taken as far
+    as the stored part floor(taken * eta) fits. Discharging: the ask (output_ratio of the
+    deficit, within the discharge limit) is delivered as far as floor(stored * eta) allows,
+    drawing ceil(given / eta) from the store.
+    """
+    offer = np.minimum(surplus * fleet.input_ppm // PPM, fleet.charge_max)
+    ask = np.minimum(deficit * fleet.output_ppm // PPM, fleet.discharge_max)
     taken, gained, given, drawn, stored = (np.zeros_like(surplus) for _ in range(5))
-    level = fleet.stored
+    level, cap, eta = fleet.stored, fleet.capacity, fleet.eta
     for t in range(surplus.shape[0]):
-        taken[t], gained[t] = _charge(surplus[t], fleet, level)
+        taken[t] = np.minimum(offer[t], (cap - level) * PPM // eta)
+        gained[t] = taken[t] * eta // PPM
         level = level + gained[t]
-        given[t], drawn[t] = _discharge(deficit[t], fleet, level)
+        given[t] = np.minimum(ask[t], level * eta // PPM)
+        drawn[t] = -((-given[t] * PPM) // eta)
         level = level - drawn[t]
         stored[t] = level
     return tuple(a.T for a in (taken, gained, given, drawn, stored))

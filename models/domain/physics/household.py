@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-import numpy as np
-
 from models.domain.physics.battery import NO_BATTERY, Battery, Controls, Flows, dispatch
 from models.domain.physics.loads import (
     Appliance,
@@ -87,7 +85,10 @@ def energy(
 
 def _total(parts: list[IntArray]) -> IntArray:
     """Element-wise sum of equally shaped integer arrays."""
-    return np.asarray(np.sum(parts, axis=0, dtype=np.int64), dtype=np.int64)
+    total = parts[0].copy()
+    for part in parts[1:]:
+        total += part
+    return total
 
 
 def simulate(

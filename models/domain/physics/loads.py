@@ -216,8 +216,14 @@ def appliance_wh(
 
 def sum_by_owner(owners: npt.ArrayLike, wh: IntArray, count: int) -> IntArray:
     """Rows of `wh` summed per owner index 0..count-1 (assets to prosumers)."""
+    index = np.asarray(owners, dtype=np.int64)
     out = np.zeros((count, wh.shape[1]), dtype=np.int64)
-    np.add.at(out, np.asarray(owners, dtype=np.int64), wh)
+    if index.size == 0:
+        return out
+    order = np.argsort(index, kind="stable")
+    ranked = index[order]
+    starts = np.flatnonzero(np.diff(ranked, prepend=-1))
+    out[ranked[starts]] = np.add.reduceat(wh[order], starts, axis=0)
     return out
 
 

@@ -3,13 +3,14 @@
 pvlib transposes the weather's irradiance onto each array's plane (`irradiance.
 get_total_irradiance`, isotropic sky) and estimates the cell temperature (`temperature.faiman`).
 numpy scales: power = peak * POA / 1000 W/m2 * (1 + gamma * (T_cell - 25 C)). Arrays with the
-same tilt and azimuth share one transposition. Night (sun below the horizon) gives exactly 0.
+same tilt and azimuth share one transposition, computed for daylight timeframes only;
+night (sun below the horizon) gives exactly 0.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
@@ -61,11 +62,26 @@ def poa_w_m2(weather: Weather, tilts: npt.ArrayLike, azimuths: npt.ArrayLike) ->
 def yield_per_w(
     weather: Weather, tilts: npt.ArrayLike, azimuths: npt.ArrayLike, gammas: npt.ArrayLike
 ) -> FloatArray:
-    """Output power per W of peak (rows per (tilt, azimuth, gamma)), temperature-derated."""
-    poa = poa_w_m2(weather, tilts, azimuths)
-    cell = pvtemp.faiman(poa, weather.temperature_c[None, :], weather.wind_m_s[None, :])
+    """Output power per W of peak (rows per (tilt, azimuth, gamma)), temperature-derated.
+
+    pvlib runs on the daylight timeframes only; the night stays exactly 0.
+    """
+    day = weather.solar_zenith < 90.0
+    lit = _columns(weather, day)
+    poa = poa_w_m2(lit, tilts, azimuths)
+    cell = pvtemp.faiman(poa, lit.temperature_c[None, :], lit.wind_m_s[None, :])
     derate = 1 + np.asarray(gammas, dtype=np.float64)[:, None] * (np.asarray(cell) - 25.0)
-    return np.asarray(np.maximum(poa / STC_W_M2 * derate, 0.0), dtype=np.float64)
+    out = np.zeros((poa.shape[0], day.size))
+    out[:, day] = np.maximum(poa / STC_W_M2 * derate, 0.0)
+    return out
+
+
+def _columns(weather: Weather, keep: npt.NDArray[np.bool_]) -> Weather:
+    """The weather of the timeframes where `keep` is true."""
+    arrays = {
+        f.name: getattr(weather, f.name)[keep] for f in fields(weather) if f.name != "wind_height_m"
+    }
+    return Weather(**arrays, wind_height_m=weather.wind_height_m)
 
 
 def pv_wh(
