@@ -72,7 +72,17 @@ def test_a_disabled_asset_counts_for_nothing(kind: str, which: int, seed: int) -
     got = energy([switched, HOUSE], weather, tl, seed)
     want = energy([removed, HOUSE], weather, tl, seed)
     assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
-    assert not (np.array_equal(got[0], got[0][::-1]) and np.array_equal(got[1], got[1][::-1]))
+
+
+def test_disabling_a_working_asset_changes_the_household() -> None:
+    """On a June day the PV array and the load each make a difference when switched off."""
+    tl = june(days=1)
+    weather = synthetic_weather(tl, *BERLIN, 3)
+    no_pv = replace(HOUSE, pvs=(replace(HOUSE.pvs[0], enabled=False),))
+    no_load = replace(HOUSE, loads=(replace(HOUSE.loads[0], enabled=False),))
+    produced, consumed = energy([HOUSE, no_pv, no_load], weather, tl, 3)
+    assert produced[1].sum() < produced[0].sum() and np.array_equal(consumed[1], consumed[0])
+    assert consumed[2].sum() < consumed[0].sum() and np.array_equal(produced[2], produced[0])
 
 
 def test_a_consumer_group_counts_its_members_total() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.domain.physics.wind import Turbine, hub_wind, turbine_power_w, turbine_wh
@@ -51,6 +51,7 @@ def test_hub_height_correction_log_law() -> None:
     assert power_law[0, 0] == pytest.approx(6.0 * 4 ** (1 / 7))
 
 
+@settings(max_examples=30, deadline=None)
 @given(off_from=st.integers(0, 96), speed=st.floats(0, 30))
 def test_a_switched_off_turbine_produces_nothing_from_then_on(off_from: int, speed: float) -> None:
     """Cells switched off give 0; a disabled turbine gives 0 everywhere; others are untouched."""
