@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +35,10 @@ class Timeline:
             raise ValueError(f"count must be >= 0, got {self.count}")
         if not is_aligned(self.start, self.minutes):
             raise ValueError(f"start {self.start!r} is not aligned to {self.minutes} minutes")
-        ZoneInfo(self.tz)
+        try:
+            ZoneInfo(self.tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone: {self.tz!r}") from exc
 
     @property
     def step_s(self) -> int:
