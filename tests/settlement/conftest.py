@@ -63,6 +63,14 @@ def anvil_stores(
     anvil_url: str, sqlite_template: Path, tmp_path: Path, **config: Any
 ) -> tuple[dict[str, str], Any]:
     """Env for `flask settle` and a container on the same stores with a fresh contract."""
+    env, app = anvil_app(anvil_url, sqlite_template, tmp_path, **config)
+    return env, app.extensions["minigrid"]
+
+
+def anvil_app(
+    anvil_url: str, sqlite_template: Path, tmp_path: Path, **config: Any
+) -> tuple[dict[str, str], Any]:
+    """Env for `flask settle` and an app on the same stores with a fresh contract."""
     db = tmp_path / "registry.db"
     shutil.copy(sqlite_template, db)
     env = {
@@ -72,9 +80,8 @@ def anvil_stores(
         "LOG_LEVEL": "WARNING",
     }
     app = make_test_app(env["DATABASE_URL"], tmp_path, LEDGER_URL=anvil_url, **config)
-    container = app.extensions["minigrid"]
-    deploy_contract(container)
-    return env, container
+    deploy_contract(app.extensions["minigrid"])
+    return env, app
 
 
 def anvil_rpc(container: Any, method: str, *params: Any) -> Any:
