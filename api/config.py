@@ -104,8 +104,10 @@ def validate(config: dict[str, Any]) -> None:
     for name in ("STORE_TIMEOUT_S", "TX_WAIT_S", "PAYMENT_WAIT_S"):
         if float(config[name]) <= 0:
             raise ConfigError(f"{name} must be a positive number of seconds")
-    if int(config["FEE_CAP_WEI"]) <= 0 or int(config["CONFIRMATIONS"]) < 0:
-        raise ConfigError("FEE_CAP_WEI must be positive and CONFIRMATIONS at least 0")
+    if int(config["FEE_CAP_WEI"]) <= 0:
+        raise ConfigError("FEE_CAP_WEI must be a positive number of wei per gas")
+    if int(config["CONFIRMATIONS"]) < 0:
+        raise ConfigError("CONFIRMATIONS must be a number of blocks, 0 or more")
     key = str(config["OPERATOR_KEY"])
     if not (key.startswith("0x") and len(key) == 66):
         raise ConfigError("OPERATOR_KEY must be a 0x-prefixed 32-byte hex private key")
