@@ -25,6 +25,10 @@ DEFAULTS: dict[str, Any] = {
     "OPERATOR_KEY": ANVIL_DEV_KEY,
     "SECRET_KEY": "dev-only-not-secret",
     "STORE_TIMEOUT_S": 2.0,
+    "TX_WAIT_S": 300.0,
+    "PAYMENT_WAIT_S": 5.0,
+    "FEE_CAP_WEI": 500 * 10**9,
+    "CONFIRMATIONS": 0,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "WRITE_RATE_LIMIT": "600/minute",
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -41,6 +45,10 @@ TYPES: dict[str, type] = {
     "OPERATOR_KEY": str,
     "SECRET_KEY": str,
     "STORE_TIMEOUT_S": float,
+    "TX_WAIT_S": float,
+    "PAYMENT_WAIT_S": float,
+    "FEE_CAP_WEI": int,
+    "CONFIRMATIONS": int,
     "MAX_CONTENT_LENGTH": int,
     "WRITE_RATE_LIMIT": str,
     "RATELIMIT_STORAGE_URI": str,
@@ -93,8 +101,13 @@ def validate(config: dict[str, Any]) -> None:
         value = str(config.get(key, ""))
         if not value.startswith(allowed):
             raise ConfigError(f"{key}={value!r} must start with one of {', '.join(allowed)}")
-    if float(config["STORE_TIMEOUT_S"]) <= 0:
-        raise ConfigError("STORE_TIMEOUT_S must be a positive number of seconds")
+    for name in ("STORE_TIMEOUT_S", "TX_WAIT_S", "PAYMENT_WAIT_S"):
+        if float(config[name]) <= 0:
+            raise ConfigError(f"{name} must be a positive number of seconds")
+    if int(config["FEE_CAP_WEI"]) <= 0:
+        raise ConfigError("FEE_CAP_WEI must be a positive number of wei per gas")
+    if int(config["CONFIRMATIONS"]) < 0:
+        raise ConfigError("CONFIRMATIONS must be a number of blocks, 0 or more")
     key = str(config["OPERATOR_KEY"])
     if not (key.startswith("0x") and len(key) == 66):
         raise ConfigError("OPERATOR_KEY must be a 0x-prefixed 32-byte hex private key")

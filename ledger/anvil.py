@@ -83,8 +83,9 @@ def start_anvil(
     *,
     quiet: bool = True,
     timeout_s: float = 20.0,
+    block_time: float | None = None,
 ) -> subprocess.Popen:
-    """Start anvil on 127.0.0.1:port (state kept in `state_path`); return once it answers."""
+    """Start anvil on 127.0.0.1:port (state in `state_path`, a block every `block_time` s)."""
     binary = _platform_binary()
     if not _port_free(port):
         raise LedgerUnavailable(f"port {port} is already in use")
@@ -93,6 +94,8 @@ def start_anvil(
         state_path.parent.mkdir(parents=True, exist_ok=True)
         # dumped on exit and every 2 s, so a killed node loses at most the last seconds
         args += ["--state", str(state_path), "--state-interval", "2"]
+    if block_time:
+        args += ["--block-time", str(block_time)]
     with tempfile.TemporaryFile() if quiet else contextlib.nullcontext() as log:
         proc = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)
         _wait_ready(proc, port, log, timeout_s)

@@ -23,13 +23,16 @@ from web3.exceptions import (
 from ledger.contract import compiled
 from ledger.errors import LedgerError, LedgerReverted, LedgerTimeout
 from ledger.events import period_events
+from ledger.fees import FEE_BLOCKS, TIP_PERCENTILE, Fees, bumped, network_fees
 from ledger.nonces import NonceManager
-from ledger.rawtx import DecodedTx, decode_raw_tx, mismatches
+from ledger.rawtx import DecodedTx, decode_raw_tx, fee_fields, mismatches
 from ledger.rpc import TesterFailed, revert_reason, rpc
 
 # The first anvil dev account ("test test ... junk"); the operator in development only.
 DEV_OPERATOR_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 TESTER_OPERATOR_FUNDS = 100_000 * 10**18
+TX_WAIT_S = 300.0
+FEE_CAP_WEI = 500 * 10**9
 
 
 @dataclass(frozen=True)
@@ -51,19 +54,36 @@ def _tester_web3() -> Web3:
 class Chain:
     """The operator's connection to one node, signing with the operator key."""
 
-    def __init__(self, w3: Web3, operator_key: str, timeout_s: float) -> None:
+    def __init__(
+        self,
+        w3: Web3,
+        operator_key: str,
+        timeout_s: float,
+        *,
+        tx_wait_s: float = TX_WAIT_S,
+        fee_cap_wei: int = FEE_CAP_WEI,
+    ) -> None:
         self.w3 = w3
-        self.timeout_s = timeout_s
+        self.timeout_s = timeout_s  # each node call
+        self.tx_wait_s = tx_wait_s  # waiting for a transaction to be mined
+        self.fee_cap_wei = fee_cap_wei
         self._account = Account.from_key(operator_key)
         self._chain_id: int | None = None
 
     @classmethod
     def connect(
-        cls, url: str, operator_key: str = DEV_OPERATOR_KEY, timeout_s: float = 10.0
+        cls,
+        url: str,
+        operator_key: str = DEV_OPERATOR_KEY,
+        timeout_s: float = 10.0,
+        **waits: Any,
     ) -> Chain:
-        """Open a client for an http(s) node URL, or `eth-tester://` for an in-process chain."""
+        """Open a client for an http(s) node URL, or `eth-tester://` for an in-process chain.
+
+        `waits`: tx_wait_s (seconds to wait for a receipt) and fee_cap_wei (max fee per gas).
+        """
         if url.startswith("eth-tester://"):
-            chain = cls(_tester_web3(), operator_key, timeout_s)
+            chain = cls(_tester_web3(), operator_key, timeout_s, **waits)
             chain._fund_operator_from_tester()
             return chain
         if not url.startswith(("http://", "https://")):
@@ -71,7 +91,7 @@ class Chain:
         provider = HTTPProvider(
             url, request_kwargs={"timeout": timeout_s}, exception_retry_configuration=None
         )
-        return cls(Web3(provider), operator_key, timeout_s)
+        return cls(Web3(provider), operator_key, timeout_s, **waits)
 
     def _fund_operator_from_tester(self) -> None:
         """Give the operator ether from eth-tester's pre-funded account."""
@@ -131,11 +151,30 @@ class Chain:
         """The operator's mined transaction count (nonces below it are used up)."""
         return int(self.w3.eth.get_transaction_count(self.operator, "latest"))
 
+    @rpc
+    def fees(self) -> Fees:
+        """EIP-1559 fees from eth_feeHistory (2 × next base fee + median tip), capped."""
+        history = dict(self.w3.eth.fee_history(FEE_BLOCKS, "latest", [TIP_PERCENTILE]))
+        rewards = [r for r in history.get("reward") or [] if r and int(r[0])]
+        fallback = 0 if rewards else int(self.w3.eth.max_priority_fee)
+        return network_fees(history, fallback, self.fee_cap_wei)
+
     def _fees(self) -> dict[str, int]:
-        """EIP-1559 fee caps from the node: 2 × base fee + the suggested tip."""
-        base = int(self.w3.eth.get_block("latest")["baseFeePerGas"])
-        tip = int(self.w3.eth.max_priority_fee)
-        return {"maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip}
+        return self.fees().fields()
+
+    @rpc
+    def replacement(self, raw: str) -> SignedTx | None:
+        """The operator's tx re-signed (same nonce, higher fees) if it is priced below the next
+        block's base fee (a fee spike); None if it can still be mined or the cap forbids more."""
+        fields = fee_fields(raw)
+        old = Fees(int(fields["maxFeePerGas"]), int(fields["maxPriorityFeePerGas"]))
+        fresh = self.fees()
+        if old.max_fee >= fresh.base:
+            return None
+        new = bumped(old, fresh, self.fee_cap_wei)
+        if new is None:
+            return None
+        return self._sign({**fields, **new.fields()}, int(fields["nonce"]))
 
     @rpc
     def build_and_sign(
@@ -202,11 +241,12 @@ class Chain:
 
     @rpc
     def wait_receipt(self, tx_hash: str, timeout_s: float | None = None) -> dict[str, Any]:
-        """Wait for a receipt; LedgerTimeout if not mined in time, LedgerReverted if status 0."""
-        timeout = self.timeout_s if timeout_s is None else timeout_s
+        """Wait for a receipt (tx_wait_s unless given); LedgerTimeout if not mined in time,
+        LedgerReverted if status 0."""
+        timeout = self.tx_wait_s if timeout_s is None else timeout_s
         try:
             receipt = dict(
-                self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout, poll_latency=0.05)
+                self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout, poll_latency=0.1)
             )
         except TimeExhausted as exc:
             raise LedgerTimeout(f"transaction {tx_hash} not mined within {timeout}s") from exc

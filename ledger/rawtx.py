@@ -48,6 +48,21 @@ def _fields(raw: HexBytes) -> dict:
     }
 
 
+RESIGNED = ("to", "data", "value", "nonce", "gas", "chainId")
+RESIGNED += ("maxFeePerGas", "maxPriorityFeePerGas")
+
+
+def fee_fields(raw_signed_tx: str) -> dict:
+    """The unsigned fields of a typed (EIP-1559) transaction, to re-sign it with other fees."""
+    tx = TypedTransaction.from_bytes(HexBytes(raw_signed_tx)).as_dict()
+    fields = {k: tx[k] for k in RESIGNED if k in tx}
+    if fields.get("to"):
+        fields["to"] = to_checksum_address(fields["to"])
+    else:
+        fields.pop("to", None)
+    return fields
+
+
 def decode_raw_tx(raw_signed_tx: str | bytes) -> DecodedTx:
     """Decode a signed transaction and recover its sender; LedgerError if it is malformed."""
     raw = HexBytes(raw_signed_tx)

@@ -66,6 +66,8 @@ class Container:
                         self.config["LEDGER_URL"],
                         self.config["OPERATOR_KEY"],
                         float(self.config["STORE_TIMEOUT_S"]),
+                        tx_wait_s=float(self.config["TX_WAIT_S"]),
+                        fee_cap_wei=int(self.config["FEE_CAP_WEI"]),
                     )
         return self._chain
 

@@ -24,12 +24,8 @@ from api.settlement.schemas import (
 from api.smorest import PAGE_HEADERS, Blueprint, page_headers
 from models.services import registry
 from models.services.settlement_jobs import start_settlement
-from models.services.settlement_views import (
-    payment_instructions,
-    prosumer_statement,
-    run_status,
-    submit_payment,
-)
+from models.services.settlement_payments import submit_payment
+from models.services.settlement_views import payment_instructions, prosumer_statement, run_status
 
 blp = Blueprint(
     "settlement", __name__, url_prefix="/api/v1", description="Monthly settlement on chain."
@@ -102,15 +98,26 @@ class StatementPayment(MethodView):
     @blp.response(200, PaymentSchema)
     @blp.problems(400, 404, 409)
     def get(self, prosumer_id: Any, month: str) -> Any:
-        """Exact instructions to pay a debit: contract, call data, value in wei, chain id."""
+        """A debit's payment: exact call to sign, and its status (due, pending or paid)."""
         prosumer, grid = _prosumer_and_grid(str(prosumer_id))
         return payment_instructions(container(), prosumer, grid, check_month(month))
 
     @access("admin", "operator", "prosumer")
     @blp.arguments(SignedTxSchema, example={"signed_tx": "0x02f8b1…"})
-    @blp.response(200, PaidSchema)
+    @blp.response(200, PaidSchema, description="Mined: the debit is paid.")
+    @blp.alt_response(
+        202,
+        schema=PaidSchema,
+        headers=LOCATION,
+        description="Broadcast, receipt not there within PAYMENT_WAIT_S: status `pending`; "
+        "GET the Location (this resource) until its status is `paid`.",
+    )
     @blp.problems(404, 409, 422, 503)
     def post(self, body: dict[str, Any], prosumer_id: Any, month: str) -> Any:
-        """Check a prosumer-signed debit payment, broadcast it and await its receipt."""
+        """Check a prosumer-signed debit payment, broadcast it, answer once mined or 202."""
         prosumer, grid = _prosumer_and_grid(str(prosumer_id))
-        return submit_payment(container(), prosumer, grid, check_month(month), body["signed_tx"])
+        paid = submit_payment(container(), prosumer, grid, check_month(month), body["signed_tx"])
+        url = url_for("settlement.StatementPayment", prosumer_id=prosumer_id, month=month)
+        if paid["status"] == "pending":
+            return {**paid, "status_url": url}, 202, {"Location": url}
+        return {**paid, "status_url": url}

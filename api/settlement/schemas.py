@@ -12,12 +12,14 @@ MONTH = ma.validate.Regexp(
 )
 
 
-ITEM_STATUSES = ("planned", "sent", "confirmed", "deferred", "due", "paid")
+ITEM_STATUSES = ("planned", "sent", "confirmed", "deferred", "due", "pending", "paid")
 ITEM_STATUS_TEXT = (
     "A credit is planned, sent, then confirmed (paid to the wallet) or deferred (the wallet "
     "refused the transfer: the contract holds the amount for that account, which takes it "
-    "with claim_owed(to)); a debit is due, then paid; a zero line is confirmed."
+    "with claim_owed(to)); a debit is due, pending (a signed payment was broadcast, its receipt "
+    "not seen yet), then paid; a zero line is confirmed."
 )
+PAYMENT_STATUSES = ("due", "pending", "paid")
 
 
 class SettleSchema(StrictSchema):
@@ -55,7 +57,11 @@ class RunSchema(ma.Schema):
     grid_id = ma.fields.String()
     month = ma.fields.String()
     status = ma.fields.String(
-        metadata={"description": "planned, posting, paying, settled, failed or unverifiable."}
+        metadata={
+            "description": "planned, posting, paying, confirming (waiting until its transactions "
+            "are CONFIRMATIONS blocks deep; a reorged one is resolved again), settled, failed "
+            "or unverifiable."
+        }
     )
     verifiable = ma.fields.Boolean()
     root = ma.fields.String()
@@ -73,7 +79,8 @@ class RunSchema(ma.Schema):
         keys=ma.fields.String(),
         values=ma.fields.Integer(),
         metadata={
-            "description": "Line counts: credits_paid, credits_deferred, debits_due, debits_paid."
+            "description": "Line counts: credits_paid, credits_deferred, debits_due, "
+            "debits_pending, debits_paid."
         },
     )
     deferred_wei = ma.fields.String(
@@ -137,6 +144,15 @@ class PaymentSchema(ma.Schema):
     function = ma.fields.String(metadata={"example": "pay_debit"})
     args = ma.fields.Dict()
     sender = ma.fields.String(attribute="from", data_key="from")
+    status = ma.fields.String(
+        validate=ma.validate.OneOf(PAYMENT_STATUSES),
+        metadata={
+            "example": "due",
+            "description": "due (sign and POST the call), pending (a payment was broadcast; "
+            "see tx_hash) or paid (the contract marks the debit settled).",
+        },
+    )
+    tx_hash = ma.fields.String(allow_none=True, metadata={"description": "Pending or paid tx."})
 
 
 class SignedTxSchema(StrictSchema):
@@ -149,8 +165,16 @@ class SignedTxSchema(StrictSchema):
 
 class PaidSchema(ma.Schema):
     tx_hash = ma.fields.String()
-    status = ma.fields.String(metadata={"example": "paid"})
+    status = ma.fields.String(
+        validate=ma.validate.OneOf(("pending", "paid")), metadata={"example": "paid"}
+    )
     value = ma.fields.String()
+    status_url = ma.fields.String(
+        metadata={
+            "description": "The payment resource: its GET shows pending, then paid.",
+            "example": "/api/v1/prosumers/…/statements/2026-10/payment",
+        }
+    )
 
 
 class LinesArgs(PageArgs):

@@ -14,6 +14,7 @@ from typing import Any
 from ledger.errors import LedgerError, LedgerReverted
 from models.services.errors import Conflict, Unavailable, Unprocessable
 from models.services.ledger_status import recorded_contract, require_contract
+from models.services.settlement_depth import deep_enough
 from models.services.settlement_lease import claim, release
 from models.services.settlement_plan import Plan, as_recorded, plan_month
 from models.services.settlement_run import (
@@ -128,12 +129,17 @@ def resume_run(run: Run) -> Summary:
 
 
 def _phases(run: Run) -> None:
-    """Post the root, pay the credits, record the outcome."""
+    """Post the root, pay the credits, wait for confirmations (again after a reorg), record."""
     try:
-        run.set_run(status="posting", error=None)
-        post_root(run)
-        run.set_run(status="paying")
-        pay_credits(run)
+        run.set_run(error=None)
+        while True:
+            run.set_run(status="posting")
+            post_root(run)
+            run.set_run(status="paying")
+            pay_credits(run)
+            run.set_run(status="confirming")
+            if deep_enough(run):
+                break
         run.set_run(status="settled", finished_at=now_text())
     except LedgerReverted as exc:
         message = f"settlement {run.id} stopped: {exc}"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
+from models.services.errors import Unavailable
 from models.services.settlement import DEFAULT_BATCH, open_run, resume_run
 from models.services.settlement_lease import busy
 from models.services.settlement_plan import plan_month
@@ -14,6 +16,7 @@ from models.services.settlement_views import verifiable
 
 log = logging.getLogger("minigrid.settlement")
 _running: set[str] = set()
+RETRIES, RETRY_S = 5, 5.0
 _lock = threading.Lock()
 
 
@@ -40,9 +43,17 @@ def start_settlement(container: Any, grid_id: str, month: str) -> tuple[str, boo
 
 
 def _work(run: Any, key: str) -> None:
-    """Resume the run; failures are recorded on the run document by the service."""
+    """Resume the run, again after a chain outage or timeout; failures are recorded on the run."""
     try:
-        resume_run(run)
+        for attempt in range(1, RETRIES + 1):
+            try:
+                if attempt > 1:  # re-read the recorded state
+                    run = open_run(run.container, run.plan, run.batch_size)
+                resume_run(run)
+                return
+            except Unavailable as exc:  # node down or tx not mined in time: re-check on resume
+                log.warning("settlement %s paused (%d/%d): %s", key, attempt, RETRIES, exc.detail)
+                time.sleep(RETRY_S)
     except Exception:  # recorded on the run; the thread must not die loudly
         log.exception("settlement %s stopped", key)
     finally:

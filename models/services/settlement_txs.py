@@ -4,15 +4,20 @@ Every transaction is signed locally with an explicit nonce, recorded as `sent` w
 bytes, hash and nonce, then broadcast, then awaited. A recorded `sent` tx is resolved before
 anything new is signed: mined -> confirmed (or failed if reverted; a credit the contract could
 not push is `deferred`: owed on chain, claimable by its account); unmined with its nonce still
-free -> the same raw tx is rebroadcast; nonce used by another tx -> the contract's bitmap decides.
+free -> the same raw tx is rebroadcast, or, if a fee spike prices it out, replaced by the same
+call and nonce with higher fees (recorded first; every version's hash is kept and checked);
+nonce used by another tx -> the contract's bitmap decides.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
-from ledger.errors import LedgerReverted
+from web3 import Web3
+
+from ledger.errors import LedgerError, LedgerReverted, LedgerTimeout
 from models.services.crashpoints import crash_point
 from models.services.errors import Conflict
 from models.services.settlement_lease import renew
@@ -59,6 +64,8 @@ def _confirm(run: Run, tx_id: str, tx: dict[str, Any], receipt: dict[str, Any]) 
     changes = {
         "status": "confirmed",
         "gas_used": int(receipt["gasUsed"]),
+        "block_number": int(receipt["blockNumber"]),
+        "block_hash": Web3.to_hex(receipt["blockHash"]),
         "confirmed_at": now_text(),
     }
     _txs(run).update(tx_id, changes)
@@ -66,31 +73,91 @@ def _confirm(run: Run, tx_id: str, tx: dict[str, Any], receipt: dict[str, Any]) 
     run.report()
 
 
-def _await(run: Run, tx_id: str, tx: dict[str, Any]) -> None:
-    """Wait for a broadcast tx's receipt (timeout from the chain client) and confirm it."""
-    try:
-        receipt = run.chain.wait_receipt(tx["tx_hash"])
-    except LedgerReverted as exc:
-        raise _fail(run, tx_id, tx["indices"], exc) from exc
-    _confirm(run, tx_id, tx, receipt)
+RECHECK_S = 5.0  # while waiting: how often to rebroadcast, and replace an underpriced tx
+
+
+def _receipt_any(run: Run, tx: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """(hash, receipt) of whichever of the tx's versions (it and those it replaced) was mined."""
+    for tx_hash in [tx["tx_hash"], *tx.get("replaced", [])]:
+        receipt = run.chain.receipt_or_none(tx_hash)
+        if receipt is not None:
+            return tx_hash, receipt
+    return None
+
+
+def _adopt(run: Run, tx_id: str, tx: dict[str, Any], tx_hash: str) -> dict[str, Any]:
+    """Make the mined version of a replaced tx its recorded hash."""
+    if tx_hash == tx["tx_hash"]:
+        return tx
+    _txs(run).update(tx_id, {"tx_hash": tx_hash})
+    run.set_items(tx["indices"], tx_hash=tx_hash)
+    return {**tx, "tx_hash": tx_hash}
+
+
+def _rebroadcast(run: Run, tx_id: str, tx: dict[str, Any]) -> dict[str, Any]:
+    """Broadcast a sent tx again; if a fee spike prices it out, replace it first (same nonce,
+    higher fees), recorded before it is broadcast like every tx."""
+    signed = run.chain.replacement(tx["raw"])
+    if signed is not None:
+        changes = {
+            "raw": signed.raw,
+            "tx_hash": signed.tx_hash,
+            "replaced": [*tx.get("replaced", []), tx["tx_hash"]],
+        }
+        _txs(run).update(tx_id, changes)
+        run.set_items(tx["indices"], tx_hash=signed.tx_hash)
+        tx = {**tx, **changes}
+        crash_point("after_record_replacement")
+    run.chain.send_raw(tx["raw"])
+    return tx
+
+
+def _await(run: Run, tx_id: str, tx: dict[str, Any]) -> bool:
+    """Wait (TX_WAIT_S) for the tx to be mined and confirm it, rebroadcasting it (replaced when
+    underpriced) every RECHECK_S; False if its nonce went to another transaction."""
+    chain = run.chain
+    deadline = time.monotonic() + chain.tx_wait_s
+    while True:
+        try:
+            left = max(deadline - time.monotonic(), 0.01)
+            receipt = chain.wait_receipt(tx["tx_hash"], min(RECHECK_S, left))
+        except LedgerReverted as exc:
+            raise _fail(run, tx_id, tx["indices"], exc) from exc
+        except LedgerTimeout:
+            nonce_used = chain.operator_nonce_latest() > tx["nonce"]
+            found = _receipt_any(run, tx)
+            if found is not None:
+                tx = _adopt(run, tx_id, tx, found[0])
+                continue
+            if nonce_used:
+                return False
+            if time.monotonic() >= deadline:
+                raise
+            renew(run.collection(SETTLEMENTS), run.id, run.holder)
+            tx = _rebroadcast(run, tx_id, tx)
+            continue
+        _confirm(run, tx_id, tx, receipt)
+        return True
+
+
+def _nonce_lost(run: Run, tx_id: str) -> bool:
+    _txs(run).update(tx_id, {"status": "failed", "error": "nonce used by another transaction"})
+    return False
 
 
 def resolve_sent(run: Run, tx_id: str, tx: dict[str, Any]) -> bool:
     """Finish a recorded `sent` tx; False if its nonce went to another tx (outcome: the chain's)."""
     chain = run.chain
-    receipt = chain.receipt_or_none(tx["tx_hash"])
-    if receipt is not None:
-        if int(receipt["status"]) == 1:
-            _confirm(run, tx_id, tx, receipt)
-            return True
-        _await(run, tx_id, tx)  # raises SettlementFailed with the revert reason
-    if chain.operator_nonce_latest() <= tx["nonce"]:
-        chain.send_raw(tx["raw"])
+    nonce_used = chain.operator_nonce_latest() > tx["nonce"]
+    found = _receipt_any(run, tx)
+    if found is not None:
+        tx = _adopt(run, tx_id, tx, found[0])
+    elif nonce_used:
+        return _nonce_lost(run, tx_id)
+    else:
+        tx = _rebroadcast(run, tx_id, tx)
         crash_point("after_broadcast")
-        _await(run, tx_id, tx)
-        return True
-    _txs(run).update(tx_id, {"status": "failed", "error": "nonce used by another transaction"})
-    return False
+    return _await(run, tx_id, tx) or _nonce_lost(run, tx_id)
 
 
 def send_new(
@@ -119,7 +186,8 @@ def send_new(
     crash_point("after_record_sent")
     run.chain.send_raw(signed.raw)
     crash_point("after_broadcast")
-    _await(run, tx_id, tx)
+    if not _await(run, tx_id, tx):
+        raise LedgerError(f"the nonce of {tx_id} went to another transaction; resume reconciles")
 
 
 def post_root(run: Run) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.errors import LedgerError, LedgerReverted
+from ledger.errors import LedgerError
 from models.domain.merkle import merkle_proofs, verify_proof
 from models.domain.statements import (
     Statement,
@@ -14,10 +14,10 @@ from models.domain.statements import (
     period_number,
 )
 from models.domain.timeframes import format_instant
-from models.services.errors import Conflict, NotFound, Unavailable, Unprocessable
+from models.services.errors import Conflict, NotFound
 from models.services.ledger_status import recorded_contract
 from models.services.settlement_plan import month_range
-from models.services.settlement_run import ITEMS, SETTLEMENTS, TXS, item_key, run_key
+from models.services.settlement_run import ITEMS, SETTLEMENTS, TXS, run_key
 
 
 def _run(container: Any, grid_id: str, month: str) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def verifiable(container: Any, doc: dict[str, Any]) -> bool:
 
 def _reconcile_debits(container: Any, doc: dict[str, Any], items: list[dict[str, Any]]) -> None:
     """Debits the contract marks settled become `paid` in the store."""
-    due = [i for i in items if i["kind"] == "debit" and i["status"] == "due"]
+    due = [i for i in items if i["kind"] == "debit" and i["status"] in ("due", "pending")]
     if not due:
         return
     bits = container.chain.settled_bits(
@@ -70,6 +70,7 @@ def run_status(container: Any, grid_id: str, month: str, skip: int, limit: int) 
         ),
         "credits_deferred": len(deferred),
         "debits_due": sum(1 for i in items if i["status"] == "due"),
+        "debits_pending": sum(1 for i in items if i["status"] == "pending"),
         "debits_paid": sum(1 for i in items if i["status"] == "paid"),
     }
     return {
@@ -153,7 +154,11 @@ def root_pid(doc: dict[str, Any]) -> bytes:
 
 
 def payment_instructions(container: Any, prosumer: Any, grid: Any, month: str) -> dict[str, Any]:
-    """The exact pay_debit call a prosumer signs: {to, data, value, chain_id, function, args}."""
+    """The exact pay_debit call a prosumer signs, with its status: due, pending or paid.
+
+    Read only: `paid` comes from the contract's bitmap (the chain decides), `pending` and its
+    tx_hash from the store (a signed payment was accepted; its receipt was not there yet).
+    """
     doc, item, st, _, proof = _statement_of(container, grid.id, month, prosumer.id)
     if item["kind"] != "debit":
         raise Conflict(f"the {month} statement is a {item['kind']}, not a debit: nothing to pay")
@@ -162,8 +167,7 @@ def payment_instructions(container: Any, prosumer: Any, grid: Any, month: str) -
     chain = container.chain
     if not chain.period_state(doc["contract"], root_pid(doc))["posted"]:
         raise Conflict(f"the {month} root is not on chain yet")
-    if chain.settled_bits(doc["contract"], root_pid(doc), [item["index"]])[item["index"]]:
-        raise Conflict(f"the {month} debit is already paid")
+    paid = chain.settled_bits(doc["contract"], root_pid(doc), [item["index"]])[item["index"]]
     wei = int(doc["wei_per_minor"])
     call = chain.debit_call(
         doc["contract"],
@@ -183,26 +187,12 @@ def payment_instructions(container: Any, prosumer: Any, grid: Any, month: str) -
         "wei_per_minor": str(wei),
         "proof": ["0x" + p.hex() for p in proof],
     }
-    return {**call, "value": str(call["value"]), "function": "pay_debit", "args": args}
-
-
-def submit_payment(
-    container: Any, prosumer: Any, grid: Any, month: str, signed_tx: str
-) -> dict[str, Any]:
-    """Check a prosumer-signed pay_debit against the instructions, broadcast it, await it."""
-    expected = payment_instructions(container, prosumer, grid, month)
-    chain = container.chain
-    try:
-        decoded = chain.check_debit_tx(signed_tx, expected)
-    except LedgerError as exc:
-        raise Unprocessable(str(exc)) from exc
-    try:
-        tx_hash = chain.send_raw(decoded.raw)
-        chain.wait_receipt(tx_hash)
-    except LedgerReverted as exc:
-        raise Conflict(f"the payment reverted: {exc.reason}") from exc
-    except LedgerError as exc:
-        raise Unavailable(f"the payment could not be confirmed: {exc}") from exc
-    key = item_key(run_key(grid.id, month), expected["args"]["index"])
-    container.documents.collection(ITEMS).update(key, {"status": "paid", "tx_hash": tx_hash})
-    return {"tx_hash": tx_hash, "status": "paid", "value": expected["value"]}
+    status = "paid" if paid else "pending" if item["status"] == "pending" else "due"
+    return {
+        **call,
+        "value": str(call["value"]),
+        "function": "pay_debit",
+        "args": args,
+        "status": status,
+        "tx_hash": item.get("tx_hash") if status != "due" else None,
+    }

@@ -32,6 +32,11 @@ def test_environment_overrides_settings_file(
         ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
         ("MONGO_URL", "redis://x", "MONGO_URL"),
         ("STORE_TIMEOUT_S", "soon", "STORE_TIMEOUT_S"),
+        ("TX_WAIT_S", "0", "TX_WAIT_S must be a positive"),
+        ("PAYMENT_WAIT_S", "-1", "PAYMENT_WAIT_S must be a positive"),
+        ("FEE_CAP_WEI", "0", "FEE_CAP_WEI must be a positive"),
+        ("FEE_CAP_WEI", "1.5", "FEE_CAP_WEI"),
+        ("CONFIRMATIONS", "-1", "CONFIRMATIONS must be"),
         ("OPERATOR_KEY", "0x12", "OPERATOR_KEY"),
     ],
 )

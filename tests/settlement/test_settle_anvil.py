@@ -1,9 +1,9 @@
-"""On anvil: `flask settle` SIGKILLed at several points, then re-run, pays each credit once."""
+"""On anvil (instant and 2 s blocks): `flask settle` SIGKILLed at several points, then re-run,
+pays each credit once."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,32 +12,13 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from ledger.anvil import ANVIL_BIN, start_anvil, stop_anvil
-from models.services.ledger_status import deploy_contract
 from models.services.settlement_run import ITEMS
-from tests.conftest import make_test_app
 from tests.ledger.refuser import claim_through
+from tests.settlement.conftest import anvil_stores
 from tests.settlement.world import MONTH, add_readings, build_grid, close_month, refusing_world
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.anvil
-
-
-@pytest.fixture(scope="module")
-def anvil_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """An anvil node for this module (skips without anvil, except under CI)."""
-    if not ANVIL_BIN.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"anvil not installed at {ANVIL_BIN} (CI must not skip this)")
-        pytest.skip(f"anvil not installed at {ANVIL_BIN}")
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = start_anvil(port, None)
-    yield f"http://127.0.0.1:{port}"
-    stop_anvil(proc)
 
 
 def settle_cli(env: dict[str, str], world: Any, crash: str | None) -> subprocess.CompletedProcess:
@@ -48,26 +29,11 @@ def settle_cli(env: dict[str, str], world: Any, crash: str | None) -> subprocess
     return subprocess.run(args, env=run_env, cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
-def cli_env(anvil_url: str, sqlite_template: Path, tmp_path: Path) -> tuple[dict[str, str], Any]:
-    """Env for `flask settle` and a container on the same stores with a fresh contract."""
-    db = tmp_path / "registry.db"
-    shutil.copy(sqlite_template, db)
-    env = {
-        "DATABASE_URL": f"sqlite:///{db}",
-        "MONGO_URL": f"sqlite:///{tmp_path / 'documents.db'}",
-        "LEDGER_URL": anvil_url,
-        "LOG_LEVEL": "WARNING",
-    }
-    app = make_test_app(env["DATABASE_URL"], tmp_path, LEDGER_URL=anvil_url)
-    container = app.extensions["minigrid"]
-    deploy_contract(container)
-    return env, container
-
-
+@pytest.mark.parametrize("anvil_url", ["instant", "block-time-2"], indirect=True)
 def test_sigkill_at_any_point_then_rerun_pays_each_credit_once(
     anvil_url: str, sqlite_template: Path, tmp_path: Path
 ) -> None:
-    env, container = cli_env(anvil_url, sqlite_template, tmp_path)
+    env, container = anvil_stores(anvil_url, sqlite_template, tmp_path)
     accounts = [Account.create() for _ in range(10)]
     world = build_grid(container, [a.address for a in accounts])
     add_readings(container, world)
@@ -107,7 +73,7 @@ def _contract(container: Any) -> str:
 def test_a_refused_credit_is_deferred_across_a_sigkill(
     anvil_url: str, sqlite_template: Path, tmp_path: Path
 ) -> None:
-    env, container = cli_env(anvil_url, sqlite_template, tmp_path)
+    env, container = anvil_stores(anvil_url, sqlite_template, tmp_path)
     accounts = [Account.create() for _ in range(5)]
     world, refuser = refusing_world(container, accounts)
     killed = settle_cli(env, world, "after_broadcast:3")  # root, batch 0, then batch 1

@@ -53,6 +53,7 @@ def test_settle_over_http_then_pay_a_debit_once(app, client, admin, container, w
     assert int.from_bytes(words[1], "big") == statement["encoding"]["period_number"]
     assert int.from_bytes(words[4], "big", signed=True) == debit["amount_minor"]
     call = client.get(base + "/payment", headers=owner).json
+    assert call["status"] == "due" and call["tx_hash"] is None
     assert int(call["value"]) == -debit["amount_minor"] * 10**13
     chain = container.chain
     account = accounts[[a.address for a in accounts].index(debit["account"])]
@@ -64,7 +65,11 @@ def test_settle_over_http_then_pay_a_debit_once(app, client, admin, container, w
     raw = signed_payment(chain, account, call)
     paid = client.post(base + "/payment", json={"signed_tx": raw}, headers=owner)
     assert paid.status_code == 200, paid.json
-    assert client.get(base + "/payment", headers=owner).status_code == 409  # paid once
+    assert paid.json["status"] == "paid" and paid.json["status_url"] == base + "/payment"
+    after = client.get(base + "/payment", headers=owner).json
+    assert after["status"] == "paid" and after["tx_hash"] == paid.json["tx_hash"]
+    again = client.post(base + "/payment", json={"signed_tx": raw}, headers=owner)
+    assert again.status_code == 409 and "already paid" in again.json["detail"]  # paid once
     status = client.get(started.headers["Location"], headers=admin).json
     assert status["lines"][index]["status"] == "paid" and status["totals"]["debits_paid"] == 1
 
