@@ -74,9 +74,9 @@ def validate_timezone(name: str) -> None:
         raise ma.ValidationError(f"{name!r} is not an IANA time zone name.") from None
 
 
-def validate_currency(code: str) -> None:
-    if code not in MINOR_UNITS:
-        raise ma.ValidationError(f"{code!r} is not an ISO 4217 currency code.")
+validate_currency = ma.validate.OneOf(
+    sorted(MINOR_UNITS), error="{input!r} is not an ISO 4217 currency code."
+)  # stated in the schema as an enum
 
 
 MONTH_PATTERN = r"^(19[7-9]\d|[2-8]\d{3})-(0[1-9]|1[0-2])$"  # YYYY-MM, 1970-01..8999-12

@@ -110,12 +110,25 @@ class SchemaRules(BasePlugin):
         return getattr(schema, "JSON_SCHEMA", None)
 
 
+NO_NUL = "^[^\\x00]*$"
+
+
+def no_nul_text(converter: Any, field: ma.fields.Field, ret: dict[str, Any], **_: Any) -> dict:
+    """State StrictSchema's rule in the document: input text carries no NUL character."""
+    kind = ret.get("type")
+    text = kind == "string" or (isinstance(kind, list) and "string" in kind)
+    if not text or field.dump_only or {"pattern", "format", "enum"} & set(ret):
+        return {}
+    return {"pattern": NO_NUL}
+
+
 class Api(BaseApi):
     ERROR_SCHEMA = ProblemSchema
 
     def __init__(self, app: Any) -> None:
         plugins = [PathExamples(), SchemaRules()]
         super().__init__(app, spec_kwargs={"extra_plugins": plugins})
+        self.ma_plugin.converter.add_attribute_function(no_nul_text)
 
     DEFAULT_ERROR_RESPONSE_NAME = None  # every status an operation gives is documented by name
 

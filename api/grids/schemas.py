@@ -25,7 +25,13 @@ class GridSchema(StrictSchema):
         required=True, validate=ma.validate.Length(1, 200), metadata={"example": "Lulea East"}
     )
     timezone = ma.fields.String(
-        required=True, validate=validate_timezone, metadata={"example": "Europe/Stockholm"}
+        required=True,
+        validate=validate_timezone,
+        metadata={
+            "description": "An IANA time zone name (the tz database's list, which changes with "
+            "its releases, so not an enum here).",
+            "example": "Europe/Stockholm",
+        },
     )
     timeframe_minutes = WholeNumber(
         required=True,

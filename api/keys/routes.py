@@ -48,9 +48,7 @@ class Keys(MethodView):
         return page(items, total, args)
 
     @access("admin", "operator")
-    @blp.arguments(
-        KeyCreateSchema, example={"role": "meter", "prosumer_id": str(uuid.UUID(int=1))}
-    )
+    @blp.arguments(KeyCreateSchema, example={"role": "meter", "prosumer_id": str(uuid.UUID(int=1))})
     @blp.response(201, NewKeySchema)
     @blp.problems(422)
     def post(self, data: dict[str, Any]) -> Any:
