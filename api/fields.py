@@ -145,9 +145,9 @@ def exact_integer(value: Any) -> int | None:
     """
     if type(value) is int:
         return value
-    if isinstance(value, Decimal) and value.is_finite():
-        if value.adjusted() < MAX_INTEGER_DIGITS and value == value.to_integral_value():
-            return int(value)
+    exact = isinstance(value, Decimal) and value.is_finite()
+    if exact and value.adjusted() < MAX_INTEGER_DIGITS and value == value.to_integral_value():
+        return int(value)
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     return None
@@ -164,14 +164,15 @@ class WholeNumber(ma.fields.Integer):
 
 
 class StrictBoolean(ma.fields.Boolean):
-    """JSON true or false only (in a query string: the words true and false)."""
+    """JSON true or false only; with `words` (a query string) the words true and false only."""
 
-    truthy = {True, "true"}
-    falsy = {False, "false"}
+    def __init__(self, *, words: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.accepted = {"true": True, "false": False} if words else {}
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
-        if value is True or value == "true":
-            return True
-        if value is False or value == "false":
-            return False
+        if value is True or value is False:
+            return value
+        if isinstance(value, str) and value in self.accepted:
+            return self.accepted[value]
         raise self.make_error("invalid", input=value)

@@ -90,7 +90,9 @@ class RangeArgs(TimeRange, PageArgs):
 
 class CloseArgs(StrictSchema):
     force = StrictBoolean(
-        load_default=False, metadata={"description": "Close before the timeframe has ended."}
+        words=True,
+        load_default=False,
+        metadata={"description": "Close before the timeframe has ended."},
     )
 
 

@@ -39,7 +39,7 @@ class ProsumerPatchSchema(ProsumerSchema):
 
 class ProsumerQuerySchema(PageArgs):
     kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
-    active = StrictBoolean()
+    active = StrictBoolean(words=True)
     name = ma.fields.String(
         validate=ma.validate.Length(1, 200), metadata={"description": "Name prefix."}
     )
