@@ -97,7 +97,7 @@ def checked_instant(text: str) -> datetime:
     """An RFC 3339 instant from 1970 up to 9000 (aware, UTC); ValueError otherwise."""
     if not _INSTANT_RE.match(text):
         raise ValueError("must be an " + INSTANT_RULE)
-    instant = parse_instant(text)
+    instant = parse_instant(text.upper())  # RFC 3339 allows a lowercase t and z
     if not EARLIEST <= instant < LATEST:
         raise ValueError("must lie between 1970-01-01T00:00:00Z and 9000-01-01T00:00:00Z")
     return instant

@@ -145,3 +145,10 @@ def test_a_key_cannot_revoke_itself(client: Any, admin: dict) -> None:
     own = client.get("/api/v1/keys", headers=admin).json[-1]["id"]
     assert client.delete(f"/api/v1/keys/{own}", headers=admin).status_code == 409
     assert client.get("/api/v1/grids", headers=admin).status_code == 200
+
+
+def test_rfc3339_allows_a_lowercase_t_and_z(client: Any, admin: dict, grid: dict) -> None:
+    url = f"/api/v1/grids/{grid['id']}/timeframes/2026-10-01"
+    client.post(url + "T00:15:00Z/close?force=true", headers=admin)
+    response = client.get(url + "t00:15:00z", headers=admin)
+    assert response.status_code == 200 and response.json["start"] == "2026-10-01T00:15:00Z"

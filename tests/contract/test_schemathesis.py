@@ -61,7 +61,7 @@ CHECKS = [
     only_listed_refusals,
 ]
 EXAMPLES = 25  # per operation (38 operations), on SQLite and PostgreSQL
-STATEFUL_SCENARIOS, STATEFUL_STEPS = 30, 8
+STATEFUL_SCENARIOS, STATEFUL_STEPS = 20, 8
 T0 = "2026-10-01T00:00:00Z"
 RANGE = {"from": T0, "to": "2026-10-02T00:00:00Z"}
 GRID = {
