@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -73,19 +74,30 @@ def validate_timezone(name: str) -> None:
         raise ma.ValidationError(f"{name!r} is not an IANA time zone name.") from None
 
 
-def validate_currency(code: str) -> None:
-    if code not in MINOR_UNITS:
-        raise ma.ValidationError(f"{code!r} is not an ISO 4217 currency code.")
+validate_currency = ma.validate.OneOf(
+    sorted(MINOR_UNITS), error="{input!r} is not an ISO 4217 currency code."
+)  # stated in the schema as an enum
 
 
 MONTH_PATTERN = r"^(19[7-9]\d|[2-8]\d{3})-(0[1-9]|1[0-2])$"  # YYYY-MM, 1970-01..8999-12
+# RFC 3339 date-time with seconds and Z or an offset, years 1970..8999 as written.
+INSTANT_PATTERN = (
+    r"^(19[7-9]\d|[2-8]\d{3})-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+INSTANT_RULE = (
+    "RFC 3339 date-time (seconds, Z or an offset) from 1970-01-01T00:00:00Z "
+    "up to, not including, 9000-01-01T00:00:00Z."
+)
+_INSTANT_RE = re.compile(INSTANT_PATTERN)
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def checked_instant(text: str) -> datetime:
-    """An ISO 8601 instant between 1970 and 9000 (aware, UTC); ValueError otherwise."""
-    instant = parse_instant(text)
+    """An RFC 3339 instant from 1970 up to 9000 (aware, UTC); ValueError otherwise."""
+    if not _INSTANT_RE.match(text):
+        raise ValueError("must be an " + INSTANT_RULE)
+    instant = parse_instant(text.upper())  # RFC 3339 allows a lowercase t and z
     if not EARLIEST <= instant < LATEST:
         raise ValueError("must lie between 1970-01-01T00:00:00Z and 9000-01-01T00:00:00Z")
     return instant
@@ -99,6 +111,8 @@ class Instant(ma.fields.Field):
         kwargs["metadata"] = {
             "type": "string",
             "format": "date-time",
+            "pattern": INSTANT_PATTERN,
+            "description": INSTANT_RULE,
             "example": "2026-10-01T00:15:00Z",
             **kwargs["metadata"],
         }
@@ -118,3 +132,47 @@ class Instant(ma.fields.Field):
             return checked_instant(value)
         except ValueError as exc:
             raise ma.ValidationError(str(exc)) from None
+
+
+MAX_INTEGER_DIGITS = 30  # larger magnitudes are refused before turning them into int
+
+
+def exact_integer(value: Any) -> int | None:
+    """The integer a JSON number equals (599417.0 and 5.99417e5 included), else None.
+
+    The request parser reads JSON fractions as Decimal, so the test is exact; booleans and
+    strings are not numbers.
+    """
+    if type(value) is int:
+        return value
+    exact = isinstance(value, Decimal) and value.is_finite()
+    if exact and value.adjusted() < MAX_INTEGER_DIGITS and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return None
+
+
+class WholeNumber(ma.fields.Integer):
+    """A JSON integer; 599417.0 counts as 599417, as in JSON Schema. Never a bool or string."""
+
+    def _validated(self, value: Any) -> int:
+        number = exact_integer(value)
+        if number is None:
+            raise self.make_error("invalid")
+        return number
+
+
+class StrictBoolean(ma.fields.Boolean):
+    """JSON true or false only; with `words` (a query string) the words true and false only."""
+
+    def __init__(self, *, words: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.accepted = {"true": True, "false": False} if words else {}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if value is True or value is False:
+            return value
+        if isinstance(value, str) and value in self.accepted:
+            return self.accepted[value]
+        raise self.make_error("invalid", input=value)

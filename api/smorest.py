@@ -8,24 +8,59 @@ from typing import Any
 
 import marshmallow as ma
 from apispec import BasePlugin
-from flask import request
+from flask import current_app, request
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
 from flask_smorest.spec import prepare_response
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import UnsupportedMediaType
 
-from api.errors import PROBLEM, ProblemSchema, handle_http_exception
-from api.fields import MONTH_PATTERN
+from api import jsonbody
+from api.errors import PROBLEM, ProblemSchema, handle_http_exception, problem
+from api.fields import INSTANT_PATTERN, MONTH_PATTERN
 
 
 class Parser(FlaskParser):
-    """Validation errors are 400, as ASP.NET's ValidationProblemDetails."""
+    """Validation errors are 400; a body is JSON (else 415), bounded, its fractions Decimal."""
 
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req: Any) -> Any:
+        data = req.get_data(cache=True)
+        if not data:
+            return core.missing
+        if not is_json_request(req):
+            raise UnsupportedMediaType(
+                f"Send the body as application/json, not {req.mimetype or 'without a type'}."
+            )
+        return jsonbody.loads(data)
+
+
+BODY_PROBLEMS = {
+    413: http.HTTPStatus(413).name,  # larger than MAX_CONTENT_LENGTH, or too many items
+    415: http.HTTPStatus(415).name,
+}
 
 
 class Blueprint(BaseBlueprint):
     ARGUMENTS_PARSER = Parser()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.before_request(refuse_unknown_query)
+
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
+        """As flask-smorest's, and a JSON body documents its 413 and 415 problems."""
+        decorate = super().arguments(schema, location=location, **kwargs)
+
+        def decorator(func: Any) -> Any:
+            wrapped = decorate(func)
+            if location == "json":
+                wrapped._apidoc["arguments"]["responses"].update(BODY_PROBLEMS)
+            return wrapped
+
+        return decorator
 
     def problems(self, *codes: int) -> Any:
         """Document the problem responses an operation can give."""
@@ -43,7 +78,7 @@ PATH_PARAMETERS = {
     "month": ("Settlement period: a calendar month in the grid's time zone.", "2026-10"),
 }
 PATH_SCHEMAS = {
-    "start": {"type": "string", "format": "date-time"},
+    "start": {"type": "string", "format": "date-time", "pattern": INSTANT_PATTERN},
     "month": {"type": "string", "pattern": MONTH_PATTERN},
 }
 UUID_EXAMPLE = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
@@ -67,11 +102,33 @@ class PathExamples(BasePlugin):
                 param["schema"] = dict(PATH_SCHEMAS[name])
 
 
+class SchemaRules(BasePlugin):
+    """Add a schema class's JSON_SCHEMA (rules across fields, e.g. oneOf) to its component."""
+
+    def schema_helper(self, name: str, definition: Any, **kwargs: Any) -> dict[str, Any] | None:
+        schema = kwargs.get("schema")
+        return getattr(schema, "JSON_SCHEMA", None)
+
+
+NO_NUL = "^[^\\x00]*$"
+
+
+def no_nul_text(converter: Any, field: ma.fields.Field, ret: dict[str, Any], **_: Any) -> dict:
+    """State StrictSchema's rule in the document: input text carries no NUL character."""
+    kind = ret.get("type")
+    text = kind == "string" or (isinstance(kind, list) and "string" in kind)
+    if not text or field.dump_only or {"pattern", "format", "enum"} & set(ret):
+        return {}
+    return {"pattern": NO_NUL}
+
+
 class Api(BaseApi):
     ERROR_SCHEMA = ProblemSchema
 
     def __init__(self, app: Any) -> None:
-        super().__init__(app, spec_kwargs={"extra_plugins": [PathExamples()]})
+        plugins = [PathExamples(), SchemaRules()]
+        super().__init__(app, spec_kwargs={"extra_plugins": plugins})
+        self.ma_plugin.converter.add_attribute_function(no_nul_text)
 
     DEFAULT_ERROR_RESPONSE_NAME = None  # every status an operation gives is documented by name
 
@@ -112,6 +169,40 @@ class StrictSchema(ma.Schema):
             if bad:
                 raise ma.ValidationError({k: ["Must not contain NUL characters."] for k in bad})
         return data
+
+
+_QUERY_NAMES: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def refuse_unknown_query() -> Any:
+    """400 naming each query parameter the operation does not take, as for body fields."""
+    if not request.query_string:
+        return None
+    key = (request.endpoint or "", request.method)
+    allowed = _QUERY_NAMES.get(key)
+    if allowed is None:
+        allowed = _QUERY_NAMES[key] = _query_names(*key)
+    unknown = sorted(set(request.args) - allowed)
+    if not unknown:
+        return None
+    errors = {f"query.{name}": ["Unknown field."] for name in unknown}
+    detail = "; ".join(f"{name}: Unknown field." for name in errors)
+    return problem(400, "Validation failed", detail, "validation", errors=errors)
+
+
+def _query_names(endpoint: str, method: str) -> frozenset[str]:
+    """The query parameters an operation documents (none when it takes no query arguments)."""
+    view = current_app.view_functions.get(endpoint)
+    view_class = getattr(view, "view_class", None)
+    name = "get" if method == "HEAD" else method.lower()
+    func = getattr(view_class, name, None) if view_class else view
+    names: set[str] = set()
+    for param in getattr(func, "_apidoc", {}).get("arguments", {}).get("parameters", []):
+        if param["in"] == "query":
+            schema = param["schema"]
+            schema = schema() if isinstance(schema, type) else schema
+            names.update(f.data_key or n for n, f in schema.fields.items() if not f.dump_only)
+    return frozenset(names)
 
 
 MAX_PAGE = 10**9  # keeps the SQL OFFSET inside a 64-bit integer

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from api.fields import DecimalString, Instant, validate_currency, validate_timezone
+from api.fields import (
+    DecimalString,
+    Instant,
+    WholeNumber,
+    validate_currency,
+    validate_timezone,
+)
 from api.smorest import PageArgs, StrictSchema
 
 MECHANISMS = ("mid_market", "bill_sharing", "auction")
 
 
-def _divides_day(minutes: int) -> None:
-    if minutes <= 0 or 1440 % minutes:
-        raise ma.ValidationError("Must divide 1440 (minutes in a day), e.g. 5, 15, 60.")
+DAY_DIVISORS = [n for n in range(1, 1441) if 1440 % n == 0]
 
 
 class GridSchema(StrictSchema):
@@ -21,10 +25,20 @@ class GridSchema(StrictSchema):
         required=True, validate=ma.validate.Length(1, 200), metadata={"example": "Lulea East"}
     )
     timezone = ma.fields.String(
-        required=True, validate=validate_timezone, metadata={"example": "Europe/Stockholm"}
+        required=True,
+        validate=validate_timezone,
+        metadata={
+            "description": "An IANA time zone name (the tz database's list, which changes with "
+            "its releases, so not an enum here).",
+            "example": "Europe/Stockholm",
+        },
     )
-    timeframe_minutes = ma.fields.Integer(
-        required=True, strict=True, validate=_divides_day, metadata={"example": 15}
+    timeframe_minutes = WholeNumber(
+        required=True,
+        validate=ma.validate.OneOf(
+            DAY_DIVISORS, error="Must divide 1440 (minutes in a day), e.g. 5, 15, 60."
+        ),
+        metadata={"description": "A divisor of 1440 (minutes in a day).", "example": 15},
     )
     currency = ma.fields.String(
         required=True, validate=validate_currency, metadata={"example": "EUR"}
@@ -41,9 +55,8 @@ class GridSchema(StrictSchema):
         validate=ma.validate.OneOf(MECHANISMS),
         metadata={"description": "Clearing mechanism.", "example": "mid_market"},
     )
-    wei_per_minor_unit = ma.fields.Integer(
+    wei_per_minor_unit = WholeNumber(
         load_default=10**13,
-        strict=True,
         validate=ma.validate.Range(min=1, max=10**24),
         metadata={
             "description": "Settlement rate: wei per minor currency unit.",

@@ -10,11 +10,19 @@ from flask.views import MethodView
 
 from api.auth.policy import access, grid_scope, principal, see_grid
 from api.context import container
-from api.keys.schemas import KeyQuerySchema, KeySchema, NewKeySchema, PartnerSchema, TopUpSchema
+from api.keys.schemas import (
+    MAX_DATAPOINTS,
+    KeyCreateSchema,
+    KeyQuerySchema,
+    KeySchema,
+    NewKeySchema,
+    PartnerSchema,
+    TopUpSchema,
+)
 from api.smorest import PAGE_HEADERS, Blueprint, page
 from models.services import keys, registry
 from models.services.clock import naive_utc, utcnow
-from models.services.errors import Forbidden, NotFound
+from models.services.errors import Conflict, Forbidden, NotFound
 from models.sql.tables import Partner
 
 blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys and partners.")
@@ -40,7 +48,7 @@ class Keys(MethodView):
         return page(items, total, args)
 
     @access("admin", "operator")
-    @blp.arguments(KeySchema, example={"role": "meter", "prosumer_id": str(uuid.UUID(int=1))})
+    @blp.arguments(KeyCreateSchema, example={"role": "meter", "prosumer_id": str(uuid.UUID(int=1))})
     @blp.response(201, NewKeySchema)
     @blp.problems(422)
     def post(self, data: dict[str, Any]) -> Any:
@@ -70,9 +78,11 @@ class KeyById(MethodView):
 
     @access("admin", "operator")
     @blp.response(200, KeySchema)
-    @blp.problems(404)
+    @blp.problems(404, 409)
     def delete(self, key_id: Any) -> Any:
-        """Revoke an API key (idempotent)."""
+        """Revoke an API key (idempotent); not the key making the request."""
+        if str(key_id) == principal().key_id:
+            raise Conflict("a key cannot revoke itself; revoke it with another key")
         with container().uow() as uow:
             return keys.revoke_key(uow, _visible_key(uow, str(key_id)))
 
@@ -114,15 +124,19 @@ class PartnerTopUp(MethodView):
     @access("admin", "operator")
     @blp.arguments(TopUpSchema, example={"datapoints": 500})
     @blp.response(200, PartnerSchema)
-    @blp.problems(404)
+    @blp.problems(404, 409)
     def post(self, data: dict[str, Any], partner_id: Any) -> Any:
-        """Top up a partner's datapoints."""
+        """Top up a partner's datapoints, up to the maximum balance."""
         with container().uow() as uow:
             partner = uow.registry.partner(str(partner_id))
             if partner is None:
                 raise NotFound(f"partner {partner_id} does not exist")
             see_grid(partner.grid_id)
-            partner.datapoints += data["datapoints"]
-            partner.updated_at = utcnow()
+            amount = data["datapoints"]
+            if not uow.registry.credit_datapoints(partner.id, amount, MAX_DATAPOINTS, utcnow()):
+                raise Conflict(
+                    f"the balance may not exceed {MAX_DATAPOINTS} datapoints",
+                    errors={"datapoints": [f"at most {MAX_DATAPOINTS} - the current balance"]},
+                )
             uow.commit()
         return partner

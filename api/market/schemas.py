@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from api.fields import DecimalString, Instant
+from api.fields import DecimalString, Instant, WholeNumber
 from api.metering.schemas import RangeArgs, TimeRange
 from api.smorest import StrictSchema
 
@@ -16,9 +16,8 @@ class OrderSchema(StrictSchema):
     side = ma.fields.String(
         required=True, validate=ma.validate.OneOf(("buy", "sell")), metadata={"example": "sell"}
     )
-    energy_wh = ma.fields.Integer(
+    energy_wh = WholeNumber(
         required=True,
-        strict=True,
         validate=ma.validate.Range(1, 10**12),
         metadata={"example": 1500},
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from api.fields import Instant
+from api.fields import Instant, StrictBoolean, exact_integer
 from api.smorest import PageArgs, StrictSchema
 
 MAX_LINES = 50_000
@@ -23,6 +23,12 @@ class EnergyWh(ma.fields.Field):
             metadata={"type": "integer", "minimum": 0, "maximum": 10**12, "example": 1250},
             **kwargs,
         )
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if type(value) is int:
+            return value
+        number = exact_integer(value)  # 1250.0 is 1250, as in JSON Schema
+        return value if number is None else number  # the use case refuses a non-integer
 
 
 class ReadingLineSchema(StrictSchema):
@@ -83,8 +89,10 @@ class RangeArgs(TimeRange, PageArgs):
 
 
 class CloseArgs(StrictSchema):
-    force = ma.fields.Boolean(
-        load_default=False, metadata={"description": "Close before the timeframe has ended."}
+    force = StrictBoolean(
+        words=True,
+        load_default=False,
+        metadata={"description": "Close before the timeframe has ended."},
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from api.fields import Instant, Wallet
+from api.fields import Instant, StrictBoolean, Wallet
 from api.smorest import PageArgs, StrictSchema
 
 KINDS = ("household", "business", "public", "producer")
@@ -25,7 +25,7 @@ class ProsumerSchema(StrictSchema):
         required=True, validate=ma.validate.OneOf(KINDS), metadata={"example": "household"}
     )
     wallet = Wallet(required=True)
-    active = ma.fields.Boolean(load_default=True, metadata={"example": True})
+    active = StrictBoolean(load_default=True, metadata={"example": True})
     created_at = Instant(dump_only=True)
     updated_at = Instant(dump_only=True)
 
@@ -39,7 +39,7 @@ class ProsumerPatchSchema(ProsumerSchema):
 
 class ProsumerQuerySchema(PageArgs):
     kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
-    active = ma.fields.Boolean()
+    active = StrictBoolean(words=True)
     name = ma.fields.String(
         validate=ma.validate.Length(1, 200), metadata={"description": "Name prefix."}
     )

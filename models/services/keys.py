@@ -78,6 +78,10 @@ def _check_binding(uow: Any, role: str, data: dict[str, Any]) -> None:
         data["grid_id"] = partner.grid_id
     elif uow.registry.grid(data.get("grid_id") or "") is None:
         raise Unprocessable("an operator key needs the grid_id of an existing grid")
+    own = "partner_id" if role == "partner" else "prosumer_id" if role != "operator" else None
+    for name in ("prosumer_id", "partner_id"):  # a key is bound by its role's id only
+        if name != own:
+            data[name] = None
 
 
 def authenticate(uow: Any, token: str) -> tuple[Principal | None, bool]:

@@ -66,7 +66,10 @@ def update_grid(uow: Any, grid: Grid, changes: dict[str, Any]) -> Grid:
 
 def delete_grid(uow: Any, grid: Grid) -> None:
     if uow.registry.grid_has_dependents(grid.id):
-        raise Conflict(f"grid {grid.id} still has prosumers; delete or move them first")
+        raise Conflict(
+            f"grid {grid.id} has prosumers or closed timeframes; only an unused grid is deleted"
+        )
+    uow.registry.delete_partners_and_keys(grid.id)
     uow.registry.delete(grid)
     uow.commit()
 

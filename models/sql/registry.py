@@ -60,8 +60,17 @@ class SqlRegistry:
         return self.session.scalar(select(Grid).where(Grid.id == grid_id).with_for_update())
 
     def grid_has_dependents(self, grid_id: str) -> bool:
-        stmt = select(Prosumer.id).where(Prosumer.grid_id == grid_id).limit(1)
-        return self.session.scalar(stmt) is not None
+        """True while the grid has prosumers or closed (or closing) timeframes."""
+        prosumer = select(Prosumer.id).where(Prosumer.grid_id == grid_id).limit(1)
+        timeframe = select(Timeframe.start).where(Timeframe.grid_id == grid_id).limit(1)
+        return any(self.session.scalar(stmt) is not None for stmt in (prosumer, timeframe))
+
+    def delete_partners_and_keys(self, grid_id: str) -> None:
+        """Remove a grid's keys (operator and partner) and its partners."""
+        self.session.execute(delete(ApiKey).where(ApiKey.grid_id == grid_id))
+        partners = select(Partner.id).where(Partner.grid_id == grid_id)
+        self.session.execute(delete(ApiKey).where(ApiKey.partner_id.in_(partners)))
+        self.session.execute(delete(Partner).where(Partner.grid_id == grid_id))
 
     # prosumers
     def prosumer(self, prosumer_id: str) -> Prosumer | None:
@@ -222,6 +231,15 @@ class SqlRegistry:
             update(Partner)
             .where(Partner.id == partner_id, Partner.datapoints >= cost)
             .values(datapoints=Partner.datapoints - cost)
+        )
+        return self.session.execute(stmt).rowcount == 1
+
+    def credit_datapoints(self, partner_id: str, amount: int, maximum: int, now: datetime) -> bool:
+        """Atomically add `amount` datapoints; False when the balance would exceed `maximum`."""
+        stmt = (
+            update(Partner)
+            .where(Partner.id == partner_id, Partner.datapoints <= maximum - amount)
+            .values(datapoints=Partner.datapoints + amount, updated_at=now)
         )
         return self.session.execute(stmt).rowcount == 1
 

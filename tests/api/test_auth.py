@@ -117,7 +117,9 @@ def _make_keys(world: World) -> None:
     keys["expired"] = make_key(app, role="admin", expires_at=utcnow() - timedelta(seconds=1))
     revoked = keys["revoked"] = make_key(app, role="admin")
     key_id = world.client.get("/api/v1/keys?page_size=1000", headers=revoked).json[-1]["id"]
-    assert world.client.delete(f"/api/v1/keys/{key_id}", headers=revoked).status_code == 200
+    assert world.client.delete(f"/api/v1/keys/{key_id}", headers=revoked).status_code == 409
+    assert world.client.delete(f"/api/v1/keys/{key_id}", headers=keys["op"]).status_code == 404
+    assert world.client.delete(f"/api/v1/keys/{key_id}", headers=keys["admin"]).status_code == 200
 
 
 Request = Callable[[World], tuple[str, Any, dict[str, str]]]

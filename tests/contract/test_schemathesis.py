@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -22,14 +25,43 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.conftest import add_prosumer, fresh_pg_database, make_key, make_test_app
 
+# Business rules a schema cannot state: the only refusals of schema-valid requests allowed,
+# each listed in README "Errors" (status, pattern of the problem's detail).
+REFUSALS = [
+    (412, r"precondition .* failed"),  # If-Match is not the current ETag
+    (400, r"to: (must be after from|range is limited to 400 days)"),
+    (400, r"is not an IANA time zone name"),  # the tz list changes with tzdata releases
+    (422, r"feed_in_price .* exceeds import_price"),
+    (422, r"not on a \d+-minute timeframe boundary"),
+    (422, r"needs the \w+ of an existing|no such prosumer"),  # referenced ids must exist
+    (422, r"belongs to another grid|is inactive"),
+    (422, r"expires_at must be in the future"),
+]
+
+
+def only_listed_refusals(ctx: Any, response: Any, case: Any) -> None:
+    """A schema-valid request may be refused only for a rule in REFUSALS."""
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return
+    if response.status_code not in {400, 412, 422}:
+        return
+    detail = json.loads(response.content or b"{}").get("detail", "")
+    allowed = [pattern for status, pattern in REFUSALS if status == response.status_code]
+    if not any(re.search(pattern, detail, re.IGNORECASE) for pattern in allowed):
+        raise AssertionError(f"schema-valid request refused: {response.status_code} {detail}")
+
+
 CHECKS = [
     schemathesis.checks.not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
     response_headers_conformance,
+    negative_data_rejection,  # no invalid input accepted
+    only_listed_refusals,
 ]
-EXAMPLES = 25
+EXAMPLES = 25  # per operation (38 operations), on SQLite and PostgreSQL
+STATEFUL_SCENARIOS, STATEFUL_STEPS = 20, 8
 T0 = "2026-10-01T00:00:00Z"
 RANGE = {"from": T0, "to": "2026-10-02T00:00:00Z"}
 GRID = {
@@ -165,3 +197,28 @@ def test_api_conforms_to_its_document(
     assert not failures, "\n\n".join(f"{k}\n{v}" for k, v in failures.items())
     unreached = [label for label, seen in statuses.items() if not any(c < 300 for c in seen)]
     assert len(unreached) <= len(operations) // 3, f"too few successes: {unreached}"
+
+
+def test_stateful_sequences_conform(
+    api_schema: Any, contract_app: tuple[Any, dict[str, str], dict[str, str]]
+) -> None:
+    """Schemathesis's stateful phase: chains of calls that reuse the ids earlier answers gave."""
+    headers = contract_app[1]
+
+    class Machine(api_schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": headers}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            case.validate_response(response, checks=CHECKS)
+
+    Machine.run(
+        settings=settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=STATEFUL_STEPS,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
