@@ -13,11 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from statistics import median
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -27,6 +29,8 @@ from tests.soak import report  # noqa: E402
 from tests.soak.load import Meter, Plan, closer, reader, timeframes, writer  # noqa: E402
 from tests.soak.scenario import FIRST, GRID, LAST, NEXT_MONTH, Soak  # noqa: E402
 from tests.soak.verify import verify  # noqa: E402
+
+BUDGET_S = 290  # `make soak` stops itself within 5 minutes
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -75,6 +79,8 @@ def month_end(soak: Soak, plan: Plan) -> None:
 
 def direct(soak: Soak, plan: Plan) -> None:
     """The fault schedule, in the main thread, while the clients run."""
+    at(soak, 0.04)
+    soak.baseline()
     at(soak, 0.12)
     soak.kill_worker("under load")
     at(soak, 0.3)
@@ -92,9 +98,20 @@ def keep_logs(tmp: Path) -> None:
             shutil.copy(log, out / log.name)
 
 
+class OverTime(Exception):
+    """The soak ran past its time budget."""
+
+
+def over_time(signum: int, frame: object) -> None:
+    raise OverTime(f"the soak ran past its {BUDGET_S} s budget")
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the soak; 0 when every acknowledged write is there and no 5xx was undocumented."""
     args = parse(argv)
     began = time.monotonic()
+    signal.signal(signal.SIGALRM, over_time)
+    signal.alarm(BUDGET_S)  # the finally blocks stop every process we started
     with tempfile.TemporaryDirectory(prefix="minigrid-soak-") as name:
         os.chmod(name, 0o755)
         soak = Soak(Path(name), args)
@@ -117,9 +134,12 @@ def main(argv: list[str] | None = None) -> int:
                     thread.join(timeout=90)
             tallies, status = verify(soak)
         finally:
+            signal.alarm(0)
             soak.stop()
             keep_logs(Path(name))
     ok = report.show(tallies, soak.faults, soak.rec.errors, soak.rec.counts, soak.t0)
+    if soak.baseline_s:
+        print(f"  probe round trip under load, no fault: median {median(soak.baseline_s):.2f} s")
     for note in soak.notes:
         print(f"  note: {note}")
     ok = ok and status == "settled"

@@ -56,6 +56,7 @@ class Soak:
         self.faults: list[Fault] = []
         self.notes: list[str] = []
         self.probes = 0
+        self.baseline_s: list[float] = []
         self.t0 = time.monotonic()
 
     # -- start ---------------------------------------------------------------------------------
@@ -115,6 +116,14 @@ class Soak:
         status, _ = self.api.call("probe", "PUT", path, self.admin, PROBE_VALUE)
         self.rec.readings.record((self.probe.prosumer_id, start), PROBE_TUPLE, outcome_of(status))
         return outcome_of(status) == ACK
+
+    def baseline(self, samples: int = 5) -> None:
+        """Probe round trips under the same load without a fault, to read recovery times against."""
+        for _ in range(samples):
+            began = time.monotonic()
+            if self.probe_ok():
+                self.baseline_s.append(time.monotonic() - began)
+            time.sleep(0.5)
 
     def fault(self, name: str, hit: Callable[[], None], heal: Callable[[], None]) -> None:
         """Inject, heal, then wait until the service answers again; record the times."""
@@ -183,14 +192,19 @@ class Soak:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        phase = self.wait_for_transactions(proc)
+        try:
+            phase = self.wait_for_transactions(proc)
 
-        def hit() -> None:
-            self.chain.stop()
-            time.sleep(DOWN_S)
+            def hit() -> None:
+                self.chain.stop()
+                time.sleep(DOWN_S)
 
-        self.fault(f"chain stop/restart ({phase})", hit, self.chain.start)
-        proc.communicate(timeout=120)
+            self.fault(f"chain stop/restart ({phase})", hit, self.chain.start)
+            proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         self.notes.append(f"`flask settle` cut by the chain stop exited {proc.returncode}")
         self.settle_until_done()
 
