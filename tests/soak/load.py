@@ -40,11 +40,14 @@ class Recorder:
     debits: WriteLog = field(default_factory=WriteLog)
     errors: list[ServerError] = field(default_factory=list)
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    write_acks: list[float] = field(default_factory=list)  # when each reading PUT got its 2xx
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def saw(self, kind: str, status: int | None, problem: bool, what: str) -> None:
         with self.lock:
             self.counts[(kind, str(status))] += 1
+            if kind == "write reading" and status is not None and 200 <= status < 300:
+                self.write_acks.append(time.monotonic())
             if status is None or status >= 500:
                 self.errors.append(ServerError(time.monotonic(), status, problem, what))
 

@@ -26,15 +26,19 @@ def in_window(error: ServerError, fault: Fault, grace_s: float = 2.0) -> bool:
     return fault.began <= error.at <= fault.recovered + grace_s
 
 
-def fault_rows(faults: list[Fault], errors: list[ServerError], t0: float) -> list[list[object]]:
+def fault_rows(
+    faults: list[Fault], errors: list[ServerError], acks: list[float], t0: float
+) -> list[list[object]]:
     rows = []
     for f in faults:
         mine = [e for e in errors if in_window(e, f)]
+        first_ack = min((t for t in acks if t >= f.back), default=None)
         rows.append(
             [
                 f.name,
                 f"{f.began - t0:.1f}",
                 f"{f.back - f.began:.2f}",
+                "-" if first_ack is None else f"{first_ack - f.back:.2f}",
                 f"{f.recovered - f.back:.2f}",
                 sum(1 for e in mine if documented(e, [f])),
                 sum(1 for e in mine if e.status is not None and not documented(e, [f])),
@@ -59,6 +63,7 @@ def show(
     faults: list[Fault],
     errors: list[ServerError],
     counts: Counter[tuple[str, str]],
+    acks: list[float],
     t0: float,
 ) -> bool:
     """Print the tables; True when nothing was lost or duplicated and no 5xx is undocumented."""
@@ -68,9 +73,21 @@ def show(
     for t in tallies:
         for example in t.examples:
             print(f"  {t.kind}: {example}")
-    print("\n== Faults (s since load start; component back after; service recovered after)")
-    heads = ["fault", "at s", "down s", "recover s", "503 documented", "other 5xx", "no answer"]
-    print(table(heads, fault_rows(faults, errors, t0)))
+    print(
+        "\n== Faults: at (s into the load), down (until the component is back), then until the"
+        "\n   first client write is acknowledged and until ready 200 + a probe write succeed"
+    )
+    heads = [
+        "fault",
+        "at",
+        "down",
+        "1st write",
+        "ready+probe",
+        "503 (doc.)",
+        "other 5xx",
+        "no answer",
+    ]
+    print(table(heads, fault_rows(faults, errors, acks, t0)))
     print("\n== Requests by kind and status")
     kinds = sorted({kind for kind, _ in counts})
     statuses = sorted({status for _, status in counts})

@@ -137,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
             signal.alarm(0)
             soak.stop()
             keep_logs(Path(name))
-    ok = report.show(tallies, soak.faults, soak.rec.errors, soak.rec.counts, soak.t0)
+    ok = report.show(
+        tallies, soak.faults, soak.rec.errors, soak.rec.counts, soak.rec.write_acks, soak.t0
+    )
     if soak.baseline_s:
         print(f"  probe round trip under load, no fault: median {median(soak.baseline_s):.2f} s")
     for note in soak.notes:

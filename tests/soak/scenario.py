@@ -57,6 +57,7 @@ class Soak:
         self.notes: list[str] = []
         self.probes = 0
         self.baseline_s: list[float] = []
+        self.probe_failures: list[str] = []
         self.t0 = time.monotonic()
 
     # -- start ---------------------------------------------------------------------------------
@@ -106,8 +107,9 @@ class Soak:
     # -- faults --------------------------------------------------------------------------------
     def probe_ok(self) -> bool:
         """Ready answers 200 and a fresh probe reading is acknowledged."""
-        status, _ = self.api.call("probe", "GET", "/health/ready", self.admin)
+        status, body = self.api.call("probe", "GET", "/health/ready", self.admin)
         if status != 200:
+            self.probe_failures.append(f"ready {status} {(body or {}).get('detail', '')}"[:160])
             return False
         at = PROBE_FROM.timestamp() + self.probes * 3 * 3600
         self.probes += 1
@@ -115,6 +117,8 @@ class Soak:
         path = f"/api/v1/prosumers/{self.probe.prosumer_id}/readings/{start}"
         status, _ = self.api.call("probe", "PUT", path, self.admin, PROBE_VALUE)
         self.rec.readings.record((self.probe.prosumer_id, start), PROBE_TUPLE, outcome_of(status))
+        if outcome_of(status) != ACK:
+            self.probe_failures.append(f"probe write {status}")
         return outcome_of(status) == ACK
 
     def baseline(self, samples: int = 5) -> None:
@@ -131,11 +135,15 @@ class Soak:
         hit()
         heal()
         back = time.monotonic()
+        self.probe_failures = []
         while not self.probe_ok():
             if time.monotonic() - back > 60:
                 raise RuntimeError(f"no recovery within 60 s after {name}")
             time.sleep(0.05)
         self.faults.append(Fault(name, began, back, time.monotonic()))
+        if self.probe_failures:
+            failed = "; ".join(sorted(set(self.probe_failures)))
+            self.notes.append(f"{name}: {len(self.probe_failures)} failed probe(s): {failed}")
         print(f"  [{self.clock()}] {name}: recovered", flush=True)
 
     def kill_worker(self, when: str) -> None:
@@ -208,16 +216,18 @@ class Soak:
         self.notes.append(f"`flask settle` cut by the chain stop exited {proc.returncode}")
         self.settle_until_done()
 
-    def wait_for_transactions(self, proc: subprocess.Popen[bytes]) -> str:
-        """Poll the run until it records a transaction (or the CLI exits); describe the moment."""
+    def wait_for_transactions(self, proc: subprocess.Popen[bytes], mined: int = 3) -> str:
+        """Watch the chain until the run has `mined` transactions (or the CLI exits)."""
+        first = self.block()
         deadline = time.monotonic() + 60
         while proc.poll() is None and time.monotonic() < deadline:
-            run = self.run_status()
-            if run.get("transactions"):
-                confirmed = sum(1 for line in run["lines"] if line["status"] == "confirmed")
-                return f"during settle: {len(run['transactions'])} tx recorded, {confirmed} paid"
-            time.sleep(0.02)
+            if self.block() - first >= mined:
+                return f"during `flask settle`, {mined} of its tx mined"
+            time.sleep(0.01)
         return f"after `flask settle` exited {proc.poll()}"
+
+    def block(self) -> int:
+        return int(chainio.rpc(self.chain.url, "eth_blockNumber"), 16)
 
     def settle_until_done(self) -> None:
         for attempt in range(1, 7):
