@@ -35,7 +35,7 @@ BUDGET_S = 290  # `make soak` stops itself within 5 minutes
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.soak.run", description=__doc__)
-    parser.add_argument("--seconds", type=float, default=150.0, help="length of the load phase")
+    parser.add_argument("--seconds", type=float, default=120.0, help="length of the load phase")
     parser.add_argument("--meters", type=int, default=24, help="meters writing readings")
     parser.add_argument("--readers", type=int, default=3, help="clients listing")
     return parser.parse_args(argv)
