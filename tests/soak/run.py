@@ -61,8 +61,8 @@ def at(soak: Soak, fraction: float) -> None:
 
 
 def month_end(soak: Soak, plan: Plan) -> None:
-    """Writers leave October (done, or at 45 % of the time); close, settle and pay it."""
-    while plan.behind_all() < plan.cutoff and time.monotonic() < soak.t0 + 0.45 * soak.args.seconds:
+    """Writers leave October (done, or at 40 % of the time); close, settle and pay it."""
+    while plan.behind_all() < plan.cutoff and time.monotonic() < soak.t0 + 0.4 * soak.args.seconds:
         time.sleep(0.2)
     plan.month_over.set()
     while plan.behind_all() < plan.cutoff or not plan.closer_left.is_set():
@@ -132,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
                 plan.stop.set()
                 for thread in threads:
                     thread.join(timeout=90)
+            verify_began = time.monotonic()
             tallies, status = verify(soak)
+            verified_s = time.monotonic() - verify_began
         finally:
             signal.alarm(0)
             soak.stop()
@@ -144,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  probe round trip under load, no fault: median {median(soak.baseline_s):.2f} s")
     for note in soak.notes:
         print(f"  note: {note}")
+    print(f"  timings: {', '.join(soak.timings)}; verification {verified_s:.0f} s")
     ok = ok and status == "settled"
     print(
         f"\nsettlement run: {status}; soak took {time.monotonic() - began:.0f} s; "

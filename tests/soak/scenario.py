@@ -27,7 +27,7 @@ DOWN_S = 3.0  # how long PostgreSQL and the chain stay down
 GRID = {
     "name": "Soak",
     "timezone": "UTC",
-    "timeframe_minutes": 180,
+    "timeframe_minutes": 360,
     "currency": "EUR",
     "import_price": "0.30",
     "feed_in_price": "0.10",
@@ -58,6 +58,7 @@ class Soak:
         self.probes = 0
         self.baseline_s: list[float] = []
         self.probe_failures: list[str] = []
+        self.timings: list[str] = []
         self.t0 = time.monotonic()
 
     # -- start ---------------------------------------------------------------------------------
@@ -85,7 +86,9 @@ class Soak:
         self.probe = Meter(self.prosumer("Probe"), self.admin)
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        began = time.monotonic()
         done = flask(self.env, *args)
+        self.timings.append(f"flask {args[0]} {time.monotonic() - began:.1f} s")
         if check and done.returncode != 0:
             raise RuntimeError(f"flask {' '.join(args)}: {done.stderr[-800:]}")
         return done
@@ -111,7 +114,7 @@ class Soak:
         if status != 200:
             self.probe_failures.append(f"ready {status} {(body or {}).get('detail', '')}"[:160])
             return False
-        at = PROBE_FROM.timestamp() + self.probes * 3 * 3600
+        at = PROBE_FROM.timestamp() + self.probes * 6 * 3600
         self.probes += 1
         start = instant(datetime.fromtimestamp(at, UTC))
         path = f"/api/v1/prosumers/{self.probe.prosumer_id}/readings/{start}"
