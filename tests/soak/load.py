@@ -15,6 +15,7 @@ from typing import Any
 from tests.soak.checks import ACK, UNKNOWN, ServerError, WriteLog, outcome_of
 
 RETRY_S = 0.2
+THINK_S = 0.3  # a meter's pause between timeframes (24 meters offer at most ~80 writes/s)
 MAX_TRIES = 100  # ~20 s of retries of one write before it is abandoned (outcome stays unknown)
 
 
@@ -143,6 +144,7 @@ def writer(api: Api, rec: Recorder, plan: Plan, index: int, meter: Meter, seed: 
             value = (rng.randrange(high), rng.randrange(low))
             put_reading(api, rec, meter, plan.starts[i], value)
         i += 1
+        time.sleep(THINK_S)
     plan.set(index, len(plan.starts))
 
 

@@ -26,6 +26,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.soak import report  # noqa: E402
+from tests.soak.checks import Tally  # noqa: E402
 from tests.soak.load import Meter, Plan, closer, reader, timeframes, writer  # noqa: E402
 from tests.soak.scenario import FIRST, GRID, LAST, NEXT_MONTH, Soak  # noqa: E402
 from tests.soak.verify import verify  # noqa: E402
@@ -61,8 +62,8 @@ def at(soak: Soak, fraction: float) -> None:
 
 
 def month_end(soak: Soak, plan: Plan) -> None:
-    """Writers leave October (done, or at 40 % of the time); close, settle and pay it."""
-    while plan.behind_all() < plan.cutoff and time.monotonic() < soak.t0 + 0.4 * soak.args.seconds:
+    """Writers leave October (done, or at 35 % of the time); close, settle and pay it."""
+    while plan.behind_all() < plan.cutoff and time.monotonic() < soak.t0 + 0.35 * soak.args.seconds:
         time.sleep(0.2)
     plan.month_over.set()
     while plan.behind_all() < plan.cutoff or not plan.closer_left.is_set():
@@ -116,43 +117,55 @@ def main(argv: list[str] | None = None) -> int:
         os.chmod(name, 0o755)
         soak = Soak(Path(name), args)
         try:
-            soak.start()
-            starts = timeframes(FIRST, LAST, GRID["timeframe_minutes"])
-            plan = Plan(starts, starts.index(NEXT_MONTH))
-            print(
-                f"minigrid soak: {args.meters} meters, {args.readers} readers, "
-                f"{args.seconds:g} s of load; stores in {name}",
-                flush=True,
-            )
-            soak.t0 = time.monotonic()
-            threads = start_load(soak, plan)
-            try:
-                direct(soak, plan)
-            finally:
-                plan.stop.set()
-                for thread in threads:
-                    thread.join(timeout=90)
-            verify_began = time.monotonic()
-            tallies, status = verify(soak)
-            verified_s = time.monotonic() - verify_began
+            return run(soak, name, began)
+        except OverTime as exc:
+            print(f"\nFAIL: {exc}", flush=True)
+            return 1
         finally:
             signal.alarm(0)
             soak.stop()
             keep_logs(Path(name))
-    ok = report.show(
-        tallies, soak.faults, soak.rec.errors, soak.rec.counts, soak.rec.write_acks, soak.t0
+
+
+def run(soak: Soak, name: str, began: float) -> int:
+    """Start, load with faults, verify, print; the exit status."""
+    soak.start()
+    starts = timeframes(FIRST, LAST, GRID["timeframe_minutes"])
+    plan = Plan(starts, starts.index(NEXT_MONTH))
+    args = soak.args
+    print(
+        f"minigrid soak: {args.meters} meters, {args.readers} readers, "
+        f"{args.seconds:g} s of load; stores in {name}",
+        flush=True,
     )
+    soak.t0 = time.monotonic()
+    threads = start_load(soak, plan)
+    try:
+        direct(soak, plan)
+    finally:
+        plan.stop.set()
+        for thread in threads:
+            thread.join(timeout=90)
+    verify_began = time.monotonic()
+    tallies, status = verify(soak)
+    signal.alarm(0)
+    soak.timings.append(f"verification {time.monotonic() - verify_began:.1f} s")
+    ok = summarize(soak, tallies) and status == "settled"
+    took = time.monotonic() - began
+    print(f"\nsettlement run: {status}; soak took {took:.0f} s; {'PASS' if ok else 'FAIL'}")
+    return 0 if ok else 1
+
+
+def summarize(soak: Soak, tallies: list[Tally]) -> bool:
+    """The tables, the notes and the timings; True when the checks passed."""
+    rec = soak.rec
+    ok = report.show(tallies, soak.faults, rec.errors, rec.counts, rec.write_acks, soak.t0)
     if soak.baseline_s:
         print(f"  probe round trip under load, no fault: median {median(soak.baseline_s):.2f} s")
     for note in soak.notes:
         print(f"  note: {note}")
-    print(f"  timings: {', '.join(soak.timings)}; verification {verified_s:.0f} s")
-    ok = ok and status == "settled"
-    print(
-        f"\nsettlement run: {status}; soak took {time.monotonic() - began:.0f} s; "
-        f"{'PASS' if ok else 'FAIL'}"
-    )
-    return 0 if ok else 1
+    print(f"  timings: {', '.join(soak.timings)}")
+    return ok
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -89,6 +90,7 @@ class Soak:
         began = time.monotonic()
         done = flask(self.env, *args)
         self.timings.append(f"flask {args[0]} {time.monotonic() - began:.1f} s")
+        print(f"  [{self.clock()}] {self.timings[-1]}", flush=True)
         if check and done.returncode != 0:
             raise RuntimeError(f"flask {' '.join(args)}: {done.stderr[-800:]}")
         return done
@@ -243,10 +245,13 @@ class Soak:
         raise RuntimeError("the month never settled")
 
     def pay_debits(self) -> None:
-        """Each debtor fetches its payment, signs it with its wallet and POSTs it (retried)."""
-        for line in self.run_status().get("lines", []):
-            if line["kind"] == "debit":
-                self.pay_one(line)
+        """Each debtor, at once, fetches its payment, signs it with its wallet and POSTs it."""
+        debits = [line for line in self.run_status().get("lines", []) if line["kind"] == "debit"]
+        payers = [threading.Thread(target=self.pay_one, args=(line,)) for line in debits]
+        for payer in payers:
+            payer.start()
+        for payer in payers:
+            payer.join()
 
     def pay_one(self, line: dict[str, Any]) -> None:
         pid, token = line["prosumer_id"], self.tokens[line["prosumer_id"]]
