@@ -158,8 +158,8 @@ class Soak:
             os.kill(before[0], signal.SIGKILL)
 
         def heal() -> None:
-            while sorted(set(self.web.workers()) - {before[0]}).__len__() < len(before):
-                time.sleep(0.02)
+            while len(set(self.web.workers()) - {before[0]}) < len(before):
+                time.sleep(0.02)  # gunicorn has not forked the replacement yet
 
         self.fault(f"SIGKILL gunicorn worker ({when})", hit, heal)
 
