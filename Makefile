@@ -1,4 +1,4 @@
-# Minigrid: `make run` serves the API, `make test` runs the suite, `make bench` measures.
+# Minigrid: `make run` serves the API, `make test` runs the suite, `make bench` measures, `make soak` injects faults.
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench openapi lint clean
+.PHONY: install run test bench soak openapi lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ test: install
 
 bench: install
 	$(BIN)/python -m tests.bench.run
+
+soak: install
+	$(BIN)/python -m tests.soak.run
 
 openapi: $(STAMP)
 	$(BIN)/python -m api.openapi_doc write

@@ -9,6 +9,7 @@ import marshmallow as ma
 from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from models.bootstrap import SQL_UNAVAILABLE
 from models.services.errors import DomainError
 
 PROBLEM = "application/problem+json"
@@ -103,6 +104,13 @@ def handle_domain_error(error: DomainError) -> Response:
     return problem(error.status, error.title, error.detail, error.slug, headers, **error.extra)
 
 
+def handle_sql_unavailable(error: Exception) -> Response:
+    """The relational store is down or restarting: a fast 503 naming it, not a 500."""
+    log.warning("relational store unavailable: %s", str(error).splitlines()[0][:300])
+    detail = "the relational store did not answer (down or restarting); retry shortly"
+    return problem(503, "Dependency unavailable", detail, "unavailable", {"Retry-After": "1"})
+
+
 def handle_unexpected(error: Exception) -> Response:
     """Log the crash with its trace id, answer a plain 500 problem."""
     if isinstance(error, HTTPException):
@@ -115,4 +123,6 @@ def register(app: Flask) -> None:
     """Install the problem handlers."""
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
+    for error in SQL_UNAVAILABLE:
+        app.register_error_handler(error, handle_sql_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -6,10 +6,14 @@ import threading
 from typing import Any
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.sql.engine import make_engine
 from models.sql.uow import SqlUnitOfWork
+
+# The relational store did not answer (down, restarting, connection cut): the API answers 503.
+SQL_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
 
 
 class Container:

@@ -54,6 +54,15 @@ def principal() -> Principal:
     return g.principal
 
 
+# Every authenticated operation can give these (503: a store is down or restarting).
+COMMON_PROBLEMS = (
+    (401, "UNAUTHORIZED"),
+    (403, "FORBIDDEN"),
+    (429, "TOO_MANY_REQUESTS"),
+    (503, "SERVICE_UNAVAILABLE"),
+)
+
+
 def access(*roles: str, partner_cost: int | None = None, trust: int = 0) -> Callable[..., Any]:
     """Allow these roles (403 otherwise); document the bearer requirement and its problems.
 
@@ -79,7 +88,7 @@ def access(*roles: str, partner_cost: int | None = None, trust: int = 0) -> Call
             note += f" Partners: costs {partner_cost} datapoints, needs trust level {trust}."
         manual["description"] = note
         responses = doc.setdefault("response", {}).setdefault("responses", {})
-        for code, name in ((401, "UNAUTHORIZED"), (403, "FORBIDDEN"), (429, "TOO_MANY_REQUESTS")):
+        for code, name in COMMON_PROBLEMS:
             responses.setdefault(code, [name])
         if "partner" in roles:
             responses.setdefault(402, ["PAYMENT_REQUIRED"])

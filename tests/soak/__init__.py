@@ -1,0 +1,1 @@
+"""`make soak`: a bounded load with injected faults; every acknowledged write is checked."""
