@@ -13,7 +13,9 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import IO
 
 from ledger.errors import LedgerUnavailable
@@ -56,7 +58,7 @@ def rpc_chain_id(url: str, timeout_s: float = 1.0) -> int:
         return int(json.load(resp)["result"], 16)
 
 
-def _wait_ready(proc: subprocess.Popen, port: int, log: IO[bytes] | None, timeout_s: float) -> None:
+def _poll_ready(proc: subprocess.Popen, port: int, log: IO[bytes] | None, timeout_s: float) -> None:
     """Poll eth_chainId until it answers; raise with anvil's own output if it exits first."""
     deadline = time.monotonic() + timeout_s
     url = f"http://127.0.0.1:{port}"
@@ -72,8 +74,16 @@ def _wait_ready(proc: subprocess.Popen, port: int, log: IO[bytes] | None, timeou
             return
         except OSError:
             time.sleep(0.05)
-    stop_anvil(proc)
     raise LedgerUnavailable(f"anvil did not answer on {url} within {timeout_s}s")
+
+
+def _wait_ready(proc: subprocess.Popen, port: int, log: IO[bytes] | None, timeout_s: float) -> None:
+    """Wait until the node answers; on any failure (an interrupt included) stop it first."""
+    try:
+        _poll_ready(proc, port, log, timeout_s)
+    except BaseException:
+        stop_anvil(proc)
+        raise
 
 
 def start_anvil(
@@ -131,6 +141,17 @@ def stop_anvil(proc: subprocess.Popen, timeout_s: float = 15.0) -> None:
         proc.wait()
 
 
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    """SIGINT or SIGTERM: unwind through main's `finally`, which stops the node."""
+    raise KeyboardInterrupt
+
+
+def _on_stop_signals(handler: signal.Handlers | Callable[[int, FrameType | None], None]) -> None:
+    """Set the handler of SIGINT and SIGTERM."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run anvil in the foreground until interrupted: `python -m ledger.anvil --port 8545`."""
     parser = argparse.ArgumentParser(prog="python -m ledger.anvil", description=main.__doc__)
@@ -138,13 +159,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state", type=Path, default=None, help="state file kept across restarts")
     parser.add_argument("--chain-id", type=int, default=31337)
     args = parser.parse_args(argv)
-    proc = start_anvil(args.port, args.state, args.chain_id, quiet=False)
-    print(f"anvil ready on http://127.0.0.1:{args.port} (chain id {args.chain_id})", flush=True)
+    # Installed explicitly: a shell starts background jobs with SIGINT ignored, and Python keeps an
+    # inherited SIG_IGN; the default SIGTERM would exit without stopping the node (own session).
+    _on_stop_signals(_interrupted)
     try:
+        proc = start_anvil(args.port, args.state, args.chain_id, quiet=False)
+    except KeyboardInterrupt:  # interrupted while starting: start_anvil has stopped the node
+        return 130
+    try:
+        print(f"anvil ready on http://127.0.0.1:{args.port} (chain id {args.chain_id})", flush=True)
         return proc.wait()
     except KeyboardInterrupt:
         return 0
     finally:
+        _on_stop_signals(signal.SIG_IGN)  # a second Ctrl-C must not cut the stop short
         stop_anvil(proc)
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from api.config import TYPES
 from ledger.anvil import ANVIL_BIN
+from tests.procs import reaped_env
 
 ROOT = Path(__file__).resolve().parents[2]
 GRID = {
@@ -42,9 +43,15 @@ def require_anvil() -> None:
         pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
 
 
-def start(var: Path, port: int, ledger_port: int, log: Path) -> subprocess.Popen[bytes]:
-    """The devserver as `make run` starts it, with no store settings inherited from the tests."""
-    env = {k: v for k, v in os.environ.items() if k not in TYPES and k != "MINIGRID_SETTINGS"}
+def plain_env() -> dict[str, str]:
+    """The environment without the store settings the tests set (as a user's shell has it)."""
+    return {k: v for k, v in os.environ.items() if k not in TYPES and k != "MINIGRID_SETTINGS"}
+
+
+def start(
+    var: Path, port: int, ledger_port: int, log: Path, env: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    """The devserver as `make run` starts it, in `env` (see `plain_env`, `reaped_env`)."""
     args = [
         sys.executable,
         "-m",
@@ -91,9 +98,15 @@ def http(method: str, url: str, token: str, body: Any = None) -> Any:
 
 def test_devserver_restart_keeps_data(tmp_path: Path) -> None:
     require_anvil()
+    with reaped_env(plain_env()) as env:  # no anvil or gunicorn outlives a failure
+        restart_keeps_data(tmp_path, env)
+
+
+def restart_keeps_data(tmp_path: Path, env: dict[str, str]) -> None:
+    """Start, create a grid, stop with SIGINT, start again: the grid, key and contract are kept."""
     port, ledger_port = free_port(), free_port()
     base, log = f"http://127.0.0.1:{port}", tmp_path / "first.log"
-    proc = start(tmp_path / "var", port, ledger_port, log)
+    proc = start(tmp_path / "var", port, ledger_port, log, env)
     try:
         output = wait_line(proc, log, "ready: Swagger UI")
         assert "deployed Settlement" in output
@@ -102,7 +115,7 @@ def test_devserver_restart_keeps_data(tmp_path: Path) -> None:
         stop(proc, log)
         assert (tmp_path / "var" / "anvil-state.json").stat().st_size > 0
         log = tmp_path / "second.log"
-        proc = start(tmp_path / "var", port, ledger_port, log)
+        proc = start(tmp_path / "var", port, ledger_port, log, env)
         output = wait_line(proc, log, "ready: Swagger UI")
         assert "first admin key" not in output and "deployed" not in output
         assert "an admin key exists; another: .venv/bin/flask --app wsgi keys create" in output
@@ -110,6 +123,15 @@ def test_devserver_restart_keeps_data(tmp_path: Path) -> None:
         assert "chain" in http("GET", f"{base}/health/ready", token)["checks"]
         stop(proc, log)
     finally:
-        if proc.poll() is None:
-            proc.terminate()  # the devserver stops its children on SIGTERM
-            proc.wait(timeout=30)
+        halt(proc)
+
+
+def halt(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM a devserver still running (it stops its children); SIGKILL it after 30 s."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # its own session; anvil and gunicorn: reaped_env
+        proc.wait()

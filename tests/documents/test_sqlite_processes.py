@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from models.documents import open_document_stores
@@ -13,16 +14,27 @@ from tests.documents.workers import write_many
 COUNT = 400
 
 
+def reap(procs: list[BaseProcess]) -> None:
+    """Kill the workers still running (a failed or timed-out test leaves none behind)."""
+    for proc in procs:
+        if proc.pid is not None and proc.is_alive():
+            proc.kill()
+            proc.join()
+
+
 def test_two_spawned_processes_lose_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/shared/minigrid.db"
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(2)
     procs = [ctx.Process(target=write_many, args=(url, w, COUNT, barrier)) for w in range(2)]
-    for proc in procs:
-        proc.start()
-    for proc in procs:
-        proc.join(timeout=300)
-    assert [p.exitcode for p in procs] == [0, 0]
+    try:
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join(timeout=300)
+        assert [p.exitcode for p in procs] == [0, 0]
+    finally:
+        reap(procs)
     stores = open_document_stores(url)
     items = stores.collection("items")
     assert items.count({"worker": 0}) == items.count({"worker": 1}) == COUNT
@@ -61,9 +73,12 @@ def test_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
     assert isinstance(stores, SqliteStores)
     args = (stores, stores._db.conn)
     child = multiprocessing.get_context("fork").Process(target=_child_writes, args=args)
-    child.start()
-    child.join(timeout=30)
-    assert child.exitcode == 0
+    try:
+        child.start()
+        child.join(timeout=30)
+        assert child.exitcode == 0
+    finally:
+        reap([child])
     items.put("after", {"from": "parent"})
     assert [d["_id"] for d in items.find()] == ["after", "child", "parent"]
     stores.close()

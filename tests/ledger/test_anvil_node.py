@@ -14,6 +14,7 @@ from ledger import anvil
 from ledger.anvil import REPO_ROOT, start_anvil, stop_anvil
 from ledger.chain import Chain
 from ledger.errors import LedgerUnavailable
+from tests.procs import TAG, kill_tagged, reaped_env, tagged_pids
 
 pytestmark = pytest.mark.anvil
 
@@ -60,18 +61,35 @@ def test_a_busy_port_is_refused(anvil_url: str) -> None:
         start_anvil(int(anvil_url.rsplit(":", 1)[1]), None)
 
 
-def test_the_cli_runs_in_the_foreground_until_interrupted(state_file: Path) -> None:
-    require_anvil()
+def run_cli_until(state_file: Path, signum: int, env: dict[str, str]) -> int:
+    """Start `python -m ledger.anvil`, wait for its node, send `signum`; return the exit code."""
     port = free_port()
     cmd = [sys.executable, "-m", "ledger.anvil", "--port", str(port), "--state", str(state_file)]
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True)
     try:
+        assert proc.stdout is not None
         for line in proc.stdout:
             if "anvil ready" in line:
                 break
         assert Chain.connect(f"http://127.0.0.1:{port}").ping() == 0
-    finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         proc.communicate(timeout=20)
-    assert proc.returncode == 0
-    assert state_file.exists()
+        return proc.returncode
+    finally:
+        kill_tagged(env[TAG])  # the CLI and its node, which also holds the stdout pipe open
+        proc.communicate()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_the_cli_runs_in_the_foreground_until_interrupted(state_file: Path, signum: int) -> None:
+    """Even started with SIGINT ignored (a shell's background job), a signal stops the node."""
+    require_anvil()
+    with reaped_env() as env:
+        ignored = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the CLI
+        try:
+            code = run_cli_until(state_file, signum, env)
+        finally:
+            signal.signal(signal.SIGINT, ignored)
+        assert code == 0
+        assert state_file.exists()
+        assert tagged_pids(env[TAG]) == []  # the node is gone too, not only the CLI
