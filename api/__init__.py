@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, request
+from flask.sessions import NullSession, SessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -21,14 +22,35 @@ Authenticate with `Authorization: Bearer mg_…` (Authorize button). Errors are
 `application/problem+json` (RFC 9457)."""
 
 
+SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+
+
 def _limit_key() -> str:
     who = getattr(g, "principal", None)
     return f"key:{who.key_id}" if who else get_remote_address()
 
 
+def _safe_method() -> bool:
+    """Only writes are rate limited: the limiter skips reads before working out any limit."""
+    return request.method in SAFE_METHODS
+
+
+class NoCookieSession(SessionInterface):
+    """The API never uses Flask's cookie session: skip opening and saving it."""
+
+    null = NullSession()  # raises on any write, so one instance serves every request
+
+    def open_session(self, app: Flask, request: object) -> NullSession:  # type: ignore[override]
+        return self.null
+
+    def save_session(self, app: Flask, session: object, response: object) -> None:  # type: ignore[override]
+        return None
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app from defaults, the settings file, the environment and `config`."""
     app = Flask(__name__)
+    app.session_interface = NoCookieSession()
     settings = load_config(config)
     app.config.update(settings)
     app.config.update(
@@ -74,13 +96,11 @@ def _register_api(app: Flask) -> None:
     from api.settlement.routes import blp as settlement_blp
 
     limiter = Limiter(_limit_key, app=app, default_limits=[])
+    limiter.request_filter(_safe_method)
     api = Api(app)
     app.register_blueprint(docs_blp)
     api.register_blueprint(health_blp)
     for blp in (grids_blp, prosumers_blp, metering_blp, market_blp, keys_blp, settlement_blp):
-        limiter.limit(
-            app.config["WRITE_RATE_LIMIT"],
-            exempt_when=lambda: request.method in ("GET", "HEAD", "OPTIONS"),
-        )(blp)
+        limiter.limit(app.config["WRITE_RATE_LIMIT"], exempt_when=_safe_method)(blp)
         api.register_blueprint(blp)
     app.extensions["minigrid_api"] = api

@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "WRITE_RATE_LIMIT": "600/minute",
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOG_LEVEL": "INFO",
+    "KEY_CACHE_S": 2.0,
 }
 
 # Settings read from the environment, with the type each one must parse as.
@@ -45,6 +46,7 @@ TYPES: dict[str, type] = {
     "WRITE_RATE_LIMIT": str,
     "RATELIMIT_STORAGE_URI": str,
     "LOG_LEVEL": str,
+    "KEY_CACHE_S": float,
 }
 
 
@@ -93,6 +95,8 @@ def validate(config: dict[str, Any]) -> None:
         value = str(config.get(key, ""))
         if not value.startswith(allowed):
             raise ConfigError(f"{key}={value!r} must start with one of {', '.join(allowed)}")
+    if not 0 <= float(config["KEY_CACHE_S"]) <= 60:
+        raise ConfigError("KEY_CACHE_S must be between 0 and 60 seconds")
     if float(config["STORE_TIMEOUT_S"]) <= 0:
         raise ConfigError("STORE_TIMEOUT_S must be a positive number of seconds")
     key = str(config["OPERATOR_KEY"])

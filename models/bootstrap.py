@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.sql.engine import make_engine
@@ -24,8 +26,14 @@ class Container:
             if self.engine.dialect.name == "sqlite"
             else self.engine
         )
+        self.statement_engine: Engine = (
+            make_engine(config["DATABASE_URL"], timeout, writer=None)
+            if self.engine.dialect.name == "sqlite"
+            else self.engine
+        )
         self.write_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._bound = False
         self._documents: Any = None
         self._chain: Any = None
         self._lock = threading.Lock()
@@ -37,6 +45,21 @@ class Container:
     def bind_sessions(self, factory: sessionmaker[Session]) -> None:
         """Route every unit of work through one session factory (tests' rolled-back transaction)."""
         self.write_sessions = self.read_sessions = factory
+        self._bound = True
+
+    @contextlib.contextmanager
+    def reading(self, snapshot: bool = False) -> Iterator[Connection]:
+        """A connection for Core reads, without the ORM session's cost.
+
+        With `snapshot`, every statement sees the same snapshot (a transaction); without, each
+        statement reads its own (on SQLite no `BEGIN` at all: for one-statement reads).
+        """
+        if self._bound:
+            with self.read_sessions() as session:
+                yield session.connection()
+            return
+        with (self.read_engine if snapshot else self.statement_engine).connect() as conn:
+            yield conn
 
     @property
     def documents(self) -> Any:
@@ -76,6 +99,5 @@ class Container:
     def close(self) -> None:
         if self._documents is not None:
             self._documents.close()
-        self.engine.dispose()
-        if self.read_engine is not self.engine:
-            self.read_engine.dispose()
+        for engine in {self.engine, self.read_engine, self.statement_engine}:
+            engine.dispose()

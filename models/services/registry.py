@@ -9,6 +9,7 @@ from typing import Any
 
 from models.services.clock import utcnow
 from models.services.errors import Conflict, NotFound, Unprocessable
+from models.sql import reads
 from models.sql.tables import Grid, Prosumer
 
 GRID_DEFAULTS = {"mechanism": "mid_market", "wei_per_minor_unit": Decimal(10**13)}
@@ -19,6 +20,28 @@ def get_grid(uow: Any, grid_id: str) -> Grid:
     if grid is None:
         raise NotFound(f"grid {grid_id} does not exist")
     return grid
+
+
+def check_grid(conn: Any, grid_id: str) -> None:
+    """404 unless the grid exists (a Core read on `conn`)."""
+    if not reads.grid_exists(conn, grid_id):
+        raise NotFound(f"grid {grid_id} does not exist")
+
+
+def list_prosumers(
+    conn: Any, grid_id: str, page: int, size: int, **filters: Any
+) -> tuple[list[Any], int]:
+    """One page of a grid's prosumer rows and the total (Core reads on `conn`), or 404."""
+    check_grid(conn, grid_id)
+    return reads.prosumer_page(conn, grid_id, page, size, **filters)
+
+
+def read_prosumer(conn: Any, prosumer_id: str) -> Any:
+    """The prosumer's row (a Core read on `conn`), or 404."""
+    row = reads.prosumer(conn, prosumer_id)
+    if row is None:
+        raise NotFound(f"prosumer {prosumer_id} does not exist")
+    return row
 
 
 def create_grid(uow: Any, data: dict[str, Any]) -> Grid:
