@@ -9,9 +9,10 @@ from flask.sessions import NullSession, SessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from api import errors, requestlog
+from api import errors, representations, requestlog
 from api.auth import policy
 from api.config import load_config
+from api.representations import SAFE_METHODS
 from api.smorest import Api
 from models.bootstrap import Container
 
@@ -20,9 +21,6 @@ the grid nets and clears it, and settles each month on a blockchain.
 
 Authenticate with `Authorization: Bearer mg_…` (Authorize button). Errors are
 `application/problem+json` (RFC 9457)."""
-
-
-SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 
 
 def _limit_key() -> str:
@@ -77,6 +75,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["minigrid"] = Container(settings)
     requestlog.init_app(app)
     policy.init_app(app)
+    representations.init_app(app)
     _register_api(app)
     errors.register(app)
     from api import cli

@@ -7,12 +7,15 @@ the row (at least `updated_at`), so the next read misses and dumps again: nothin
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+import time
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, current_app
+from flask import Flask, Response, current_app, request
 from flask_smorest.etag import EtagMixin, _get_etag_ctx
+
+SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 
 
 class Representations:
@@ -75,3 +78,46 @@ def tagged(blp: EtagMixin, body: bytes, etag: str) -> Response:
     blp._check_not_modified(etag)
     _get_etag_ctx()["etag"] = etag
     return json_response(body)
+
+
+class RecentTotals:
+    """Row counts of list queries, kept `ttl_s` seconds: a page need not count every row again.
+
+    A count can lag a write made through another process by at most `ttl_s` seconds (the page's
+    rows are always read fresh); every write request through this process empties it.
+    """
+
+    def __init__(self, ttl_s: float, size: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.size = size
+        self._entries: dict[Hashable, tuple[float, int]] = {}
+
+    def get(self, key: Hashable, count: Callable[[], int]) -> int:
+        """The count under `key` if taken less than `ttl_s` ago, else `count()` (remembered)."""
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is not None and now - entry[0] < self.ttl_s:
+            return entry[1]
+        total = count()
+        if self.ttl_s > 0:
+            _remember(self._entries, key, (now, total), self.size)
+        return total
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def init_app(app: Flask) -> None:
+    """Keep the app's recent totals; forget them after every write request through this app."""
+    totals = app.extensions["minigrid_totals"] = RecentTotals(float(app.config["KEY_CACHE_S"]))
+
+    @app.after_request
+    def _forget_on_write(response: Response) -> Response:
+        if request.method not in SAFE_METHODS:
+            totals.clear()
+        return response
+
+
+def recent_total(key: Hashable, count: Callable[[], int]) -> int:
+    """`count()`, or the same count taken by this process within the last few seconds."""
+    return current_app.extensions["minigrid_totals"].get(key, count)  # type: ignore[no-any-return]

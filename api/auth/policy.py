@@ -11,6 +11,7 @@ from flask import Flask, Response, current_app, g, request
 
 from api.auth.keycache import VerifiedKeys
 from api.errors import problem
+from api.representations import SAFE_METHODS
 from models.services import keys
 from models.services.errors import Forbidden, NotFound, PaymentRequired
 from models.services.keys import Principal
@@ -18,9 +19,6 @@ from models.services.keys import Principal
 SCHEME = "bearerAuth"
 SECURITY = [{SCHEME: []}]
 CHALLENGE = 'Bearer realm="minigrid"'
-
-
-SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 
 
 def init_app(app: Flask) -> None:

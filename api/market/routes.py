@@ -20,7 +20,7 @@ from api.market.schemas import (
     TransactionPageSchema,
 )
 from api.metering.schemas import RangeArgs
-from api.representations import Representations, compact, json_response
+from api.representations import Representations, compact, json_response, recent_total
 from api.smorest import PAGE_HEADERS, Blueprint, PageArgs, page
 from models.services import market, registry
 
@@ -111,7 +111,12 @@ class GridTransactions(MethodView):
         with container().reading() as conn:
             registry.check_grid(conn, str(grid_id))
         body, total = market.list_transactions(
-            container(), str(grid_id), args, args.get("prosumer_id"), args.get("counterparty")
+            container(),
+            str(grid_id),
+            args,
+            args.get("prosumer_id"),
+            args.get("counterparty"),
+            recent_total,
         )
         return _transactions(body, total, args)
 
@@ -127,7 +132,7 @@ class ProsumerTransactions(MethodView):
         with container().uow(write=False) as uow:
             prosumer = _own_prosumer(uow, prosumer_id)
         body, total = market.list_transactions(
-            container(), prosumer.grid_id, args, prosumer.id, None
+            container(), prosumer.grid_id, args, prosumer.id, None, recent_total
         )
         return _transactions(body, total, args)
 

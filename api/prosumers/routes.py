@@ -10,7 +10,7 @@ from flask.views import MethodView
 from api.auth.policy import access, principal, see_grid, see_prosumer
 from api.context import container
 from api.prosumers.schemas import ProsumerPatchSchema, ProsumerQuerySchema, ProsumerSchema
-from api.representations import Representations, json_response, tagged
+from api.representations import Representations, json_response, recent_total, tagged
 from api.smorest import PAGE_HEADERS, Blueprint, page
 from models.services import registry
 from models.services.errors import Forbidden
@@ -41,6 +41,7 @@ class GridProsumers(MethodView):
                 str(grid_id),
                 args["page"],
                 args["page_size"],
+                recent_total,
                 kind=args.get("kind"),
                 active=args.get("active"),
                 name_prefix=args.get("name"),

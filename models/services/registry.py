@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from models.ports import Totals
 from models.services.clock import utcnow
 from models.services.errors import Conflict, NotFound, Unprocessable
 from models.sql import reads
@@ -29,11 +31,17 @@ def check_grid(conn: Any, grid_id: str) -> None:
 
 
 def list_prosumers(
-    conn: Any, grid_id: str, page: int, size: int, **filters: Any
+    conn: Any, grid_id: str, page: int, size: int, total: Totals = None, **filters: Any
 ) -> tuple[list[Any], int]:
-    """One page of a grid's prosumer rows and the total (Core reads on `conn`), or 404."""
+    """One page of a grid's prosumer rows and how many match (Core reads on `conn`), or 404.
+
+    `total(key, count)` may answer the count from a recent one under the same key.
+    """
     check_grid(conn, grid_id)
-    return reads.prosumer_page(conn, grid_id, page, size, **filters)
+    rows = reads.prosumer_page(conn, grid_id, page, size, **filters)
+    key = ("prosumers", grid_id, *sorted(filters.items()))
+    count = functools.partial(reads.count_prosumers, conn, grid_id, **filters)
+    return rows, total(key, count) if total else count()
 
 
 def read_prosumer(conn: Any, prosumer_id: str) -> Any:

@@ -38,11 +38,16 @@ def filter_prosumers(stmt: Select[Any], grid_id: str, **filters: Any) -> Select[
     return stmt
 
 
+def count_prosumers(conn: Connection, grid_id: str, **filters: Any) -> int:
+    """How many of a grid's prosumers match the filters."""
+    stmt = filter_prosumers(select(func.count()), grid_id, **filters)
+    return int(conn.execute(stmt).scalar_one())
+
+
 def prosumer_page(
     conn: Connection, grid_id: str, page: int, size: int, **filters: Any
-) -> tuple[list[Row[Any]], int]:
-    """One page of a grid's prosumers by name (then id), and how many match in all."""
-    total = conn.execute(filter_prosumers(select(func.count()), grid_id, **filters)).scalar_one()
+) -> list[Row[Any]]:
+    """One page of a grid's prosumers by name (then id)."""
     stmt = filter_prosumers(select(PROSUMERS), grid_id, **filters)
     stmt = stmt.order_by(PROSUMERS.c.name, PROSUMERS.c.id).limit(size).offset((page - 1) * size)
-    return list(conn.execute(stmt)), int(total)
+    return list(conn.execute(stmt))
