@@ -48,17 +48,17 @@ class Container:
         self._bound = True
 
     @contextlib.contextmanager
-    def reading(self, snapshot: bool = False) -> Iterator[Connection]:
+    def reading(self) -> Iterator[Connection]:
         """A connection for Core reads, without the ORM session's cost.
 
-        With `snapshot`, every statement sees the same snapshot (a transaction); without, each
-        statement reads its own (on SQLite no `BEGIN` at all: for one-statement reads).
+        Each statement reads its own snapshot (on SQLite no `BEGIN` at all): for reads whose
+        statements need not agree with each other.
         """
         if self._bound:
             with self.read_sessions() as session:
                 yield session.connection()
             return
-        with (self.read_engine if snapshot else self.statement_engine).connect() as conn:
+        with self.statement_engine.connect() as conn:
             yield conn
 
     @property

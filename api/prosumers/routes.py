@@ -35,7 +35,7 @@ class GridProsumers(MethodView):
     def get(self, args: dict[str, Any], grid_id: Any) -> Any:
         """List a grid's prosumers (filters: kind, active, name prefix)."""
         see_grid(str(grid_id))
-        with container().reading(snapshot=True) as conn:
+        with container().reading() as conn:
             rows, total = registry.list_prosumers(
                 conn,
                 str(grid_id),

@@ -1,53 +1,76 @@
-"""Hot reads as Core statements on a connection: rows, not ORM objects (no session, no identity)."""
+"""Hot reads as Core statements on a connection: rows, not ORM objects (no session, no identity).
+
+Statements are built once (bound parameters), so a request pays for executing, not for building.
+"""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, func, select
+from sqlalchemy import Connection, Row, Select, bindparam, func, select
 
 from models.sql.tables import ApiKey, Grid, Prosumer
 
 PROSUMERS = Prosumer.__table__
+_KEY = select(ApiKey.__table__).where(ApiKey.prefix == bindparam("prefix"))
+_PROSUMER = select(PROSUMERS).where(PROSUMERS.c.id == bindparam("id"))
+_GRID = select(Grid.id).where(Grid.id == bindparam("id"))
 
 
 def key_by_prefix(conn: Connection, prefix: str) -> Row[Any] | None:
     """The api_keys row with this lookup prefix."""
-    return conn.execute(select(ApiKey.__table__).where(ApiKey.prefix == prefix)).first()
+    return conn.execute(_KEY, {"prefix": prefix}).first()
 
 
 def prosumer(conn: Connection, prosumer_id: str) -> Row[Any] | None:
     """The prosumers row with this id."""
-    return conn.execute(select(PROSUMERS).where(PROSUMERS.c.id == prosumer_id)).first()
+    return conn.execute(_PROSUMER, {"id": prosumer_id}).first()
 
 
 def grid_exists(conn: Connection, grid_id: str) -> bool:
-    return conn.execute(select(Grid.id).where(Grid.id == grid_id)).first() is not None
+    return conn.execute(_GRID, {"id": grid_id}).first() is not None
 
 
-def filter_prosumers(stmt: Select[Any], grid_id: str, **filters: Any) -> Select[Any]:
-    """A grid's prosumers, narrowed by kind, active and a name prefix (LIKE wildcards escaped)."""
-    stmt = stmt.where(PROSUMERS.c.grid_id == grid_id)
-    if filters.get("kind") is not None:
-        stmt = stmt.where(PROSUMERS.c.kind == filters["kind"])
-    if filters.get("active") is not None:
-        stmt = stmt.where(PROSUMERS.c.active == filters["active"])
+def _filters(**filters: Any) -> dict[str, Any]:
+    """The bound values of the given filters (a name prefix as an escaped LIKE pattern)."""
+    values = {k: filters[k] for k in ("kind", "active") if filters.get(k) is not None}
     if filters.get("name_prefix"):
         prefix = filters["name_prefix"].replace("\\", "\\\\").replace("%", "\\%")
-        stmt = stmt.where(PROSUMERS.c.name.like(prefix.replace("_", "\\_") + "%", escape="\\"))
-    return stmt
+        values["pattern"] = prefix.replace("_", "\\_") + "%"
+    return values
+
+
+@functools.cache
+def _filtered(what: str, names: frozenset[str]) -> Select[Any]:
+    """A grid's prosumers narrowed by the named filters: a page by name (then id), or a count."""
+    columns = PROSUMERS.c
+    stmt = select(func.count()) if what == "count" else select(PROSUMERS)
+    stmt = stmt.where(columns.grid_id == bindparam("grid_id"))
+    if "kind" in names:
+        stmt = stmt.where(columns.kind == bindparam("kind"))
+    if "active" in names:
+        stmt = stmt.where(columns.active == bindparam("active"))
+    if "pattern" in names:
+        stmt = stmt.where(columns.name.like(bindparam("pattern"), escape="\\"))
+    if what == "count":
+        return stmt
+    order = stmt.order_by(columns.name, columns.id)
+    return order.limit(bindparam("limit")).offset(bindparam("offset"))
 
 
 def count_prosumers(conn: Connection, grid_id: str, **filters: Any) -> int:
-    """How many of a grid's prosumers match the filters."""
-    stmt = filter_prosumers(select(func.count()), grid_id, **filters)
-    return int(conn.execute(stmt).scalar_one())
+    """How many of a grid's prosumers match the filters (kind, active, name_prefix)."""
+    values = _filters(**filters)
+    stmt = _filtered("count", frozenset(values))
+    return int(conn.execute(stmt, {"grid_id": grid_id, **values}).scalar_one())
 
 
 def prosumer_page(
     conn: Connection, grid_id: str, page: int, size: int, **filters: Any
 ) -> list[Row[Any]]:
-    """One page of a grid's prosumers by name (then id)."""
-    stmt = filter_prosumers(select(PROSUMERS), grid_id, **filters)
-    stmt = stmt.order_by(PROSUMERS.c.name, PROSUMERS.c.id).limit(size).offset((page - 1) * size)
-    return list(conn.execute(stmt))
+    """One page of a grid's prosumers by name (then id) matching the filters."""
+    values = _filters(**filters)
+    stmt = _filtered("page", frozenset(values))
+    bound = {"grid_id": grid_id, "limit": size, "offset": (page - 1) * size, **values}
+    return list(conn.execute(stmt, bound))
