@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Flask, g, request
@@ -31,6 +32,27 @@ def _limit_key() -> str:
 def _safe_method() -> bool:
     """Only writes are rate limited: the limiter skips reads before working out any limit."""
     return request.method in SAFE_METHODS
+
+
+def _limit_writes_only(app: Flask, limiter: Limiter) -> None:
+    """Run the limiter's request hooks for writes only: a read skips even working out limits."""
+
+    def owned(hook: Any) -> bool:
+        bound = hook.args[0] if isinstance(hook, functools.partial) and hook.args else None
+        return getattr(hook, "__self__", bound) is limiter
+
+    def on_writes(hook: Any) -> Any:
+        @functools.wraps(hook)
+        def guarded(*args: Any) -> Any:
+            if request.method in SAFE_METHODS:
+                return args[0] if args else None  # after_request hooks return the response
+            return hook(*args)
+
+        return guarded
+
+    for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        chain = hooks.get(None, [])
+        chain[:] = [on_writes(h) if owned(h) else h for h in chain]  # type: ignore[index]
 
 
 class NoCookieSession(SessionInterface):
@@ -96,6 +118,7 @@ def _register_api(app: Flask) -> None:
 
     limiter = Limiter(_limit_key, app=app, default_limits=[])
     limiter.request_filter(_safe_method)
+    _limit_writes_only(app, limiter)
     api = Api(app)
     app.register_blueprint(docs_blp)
     api.register_blueprint(health_blp)

@@ -34,6 +34,7 @@ class Container:
         self.write_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         self._bound = False
+        self._held = threading.local()
         self._documents: Any = None
         self._chain: Any = None
         self._lock = threading.Lock()
@@ -58,8 +59,19 @@ class Container:
             with self.read_sessions() as session:
                 yield session.connection()
             return
-        with self.statement_engine.connect() as conn:
+        if self.statement_engine is self.engine:
+            with self.engine.connect() as conn:
+                yield conn
+            return
+        conn = self._held.__dict__.get("conn")  # SQLite: each thread keeps one open connection
+        if conn is None or conn.closed:
+            conn = self._held.conn = self.statement_engine.connect()
+        try:
             yield conn
+        except BaseException:
+            self._held.conn = None
+            conn.close()
+            raise
 
     @property
     def documents(self) -> Any:
@@ -97,6 +109,9 @@ class Container:
             conn.execute(text("SELECT 1"))
 
     def close(self) -> None:
+        held = self._held.__dict__.get("conn")
+        if held is not None:
+            held.close()
         if self._documents is not None:
             self._documents.close()
         for engine in {self.engine, self.read_engine, self.statement_engine}:

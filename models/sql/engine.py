@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 
 def normalize_url(url: str) -> str:
@@ -38,7 +39,9 @@ def make_engine(url: str, timeout_s: float = 2.0, *, writer: bool | None = True)
 def _sqlite_engine(url: str, database: str | None, timeout_s: float, writer: bool | None) -> Engine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": max(timeout_s, 5.0)})
+    # without transactions, connections are held one per thread (see Container.reading): no pool
+    pool = {"poolclass": NullPool} if writer is None else {}
+    engine = create_engine(url, connect_args={"timeout": max(timeout_s, 5.0)}, **pool)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
