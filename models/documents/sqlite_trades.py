@@ -66,6 +66,26 @@ def _trade_row(trade: Doc) -> tuple[Any, ...]:
     )
 
 
+_PARSED: dict[str, Doc] = {}
+_PARSED_MAX = 20_000
+
+
+def _parse(body: str) -> Doc:
+    """A stored trade body as a new dict; parsing remembered by the text (a pure function).
+
+    Trades are flat, so a shallow copy is a full copy; a nested one is parsed every time.
+    """
+    doc = _PARSED.get(body)
+    if doc is None:
+        doc = json.loads(body)
+        if any(isinstance(v, dict | list) for v in doc.values()):
+            return doc
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[body] = doc
+    return dict(doc)
+
+
 def _parties(party: str | None, counterparty: str | None) -> tuple[str, list[str]]:
     """SQL condition and parameters for the party/counterparty filter."""
     if party is not None and counterparty is not None:
@@ -188,7 +208,7 @@ class _Listing:
             " ORDER BY timeframe_start DESC, line ASC LIMIT ? OFFSET ?",
             [*self.params, limit if limit > 0 else -1, max(skip, 0)],
         ).fetchall()
-        return [json.loads(b) for (b,) in bodies]
+        return [_parse(b) for (b,) in bodies]
 
     def count(self, conn: Any) -> int:
         total = conn.execute(f"SELECT COUNT(*) FROM tx_trades WHERE {self.where}", self.params)
