@@ -21,9 +21,12 @@ SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 class Representations:
     """JSON bytes (and ETag) of rows dumped by `schema`, keyed by the rows' values."""
 
-    def __init__(self, schema: ma.Schema, size: int = 20_000) -> None:
+    def __init__(
+        self, schema: ma.Schema, size: int = 20_000, prepare: Callable[[Any], Any] | None = None
+    ) -> None:
         self.schema = schema
         self.size = size
+        self.prepare = prepare or (lambda row: row)  # what `schema` dumps, from a list row
         self._items: dict[Hashable, bytes] = {}
         self._ones: dict[Hashable, tuple[bytes, str]] = {}
 
@@ -54,7 +57,7 @@ class Representations:
         return b"[" + b",".join(self.item(row) for row in rows) + b"]"
 
     def _dump(self, row: Any) -> bytes:
-        return compact(self.schema.dump(row))
+        return compact(self.schema.dump(self.prepare(row)))
 
 
 def _remember(table: dict[Hashable, Any], key: Hashable, value: Any, size: int) -> None:

@@ -23,7 +23,7 @@ PROSUMER_EXAMPLE = {
     "wallet": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
 }
 OPERATOR_ONLY_FIELDS = ("wallet", "active")
-PROSUMER_JSON = Representations(ProsumerSchema())
+PROSUMER_JSON = Representations(ProsumerSchema(), prepare=registry.dumpable)
 
 
 @blp.route("/grids/<uuid:grid_id>/prosumers")

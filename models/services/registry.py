@@ -45,6 +45,11 @@ def list_prosumers(
     return rows, total(key, count) if total else count()
 
 
+def dumpable(row: Any) -> Any:
+    """A `list_prosumers` row as an object to serialize (instants as datetimes)."""
+    return reads.typed(row)
+
+
 def read_prosumer(conn: Any, prosumer_id: str) -> Any:
     """The prosumer's row (a Core read on `conn`), or 404."""
     row = reads.prosumer(conn, prosumer_id)

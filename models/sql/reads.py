@@ -6,9 +6,21 @@ Statements are built once (bound parameters), so a request pays for executing, n
 from __future__ import annotations
 
 import functools
+from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, bindparam, func, select
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Row,
+    Select,
+    String,
+    bindparam,
+    func,
+    select,
+    type_coerce,
+)
 
 from models.sql.tables import ApiKey, Grid, Prosumer
 
@@ -16,6 +28,11 @@ PROSUMERS = Prosumer.__table__
 _KEY = select(ApiKey.__table__).where(ApiKey.prefix == bindparam("prefix"))
 _PROSUMER = select(PROSUMERS).where(PROSUMERS.c.id == bindparam("id"))
 _GRID = select(Grid.id).where(Grid.id == bindparam("id"))
+_INSTANTS = frozenset(c.name for c in PROSUMERS.c if isinstance(c.type, DateTime))
+# a page's instants as stored (SQLite: text): parsed only for a row not serialized before
+_AS_STORED = [
+    type_coerce(c, String).label(c.name) if c.name in _INSTANTS else c for c in PROSUMERS.c
+]
 
 
 def key_by_prefix(conn: Connection, prefix: str) -> Row[Any] | None:
@@ -45,7 +62,7 @@ def _filters(**filters: Any) -> dict[str, Any]:
 def _filtered(what: str, names: frozenset[str]) -> Select[Any]:
     """A grid's prosumers narrowed by the named filters: a page by name (then id), or a count."""
     columns = PROSUMERS.c
-    stmt = select(func.count()) if what == "count" else select(PROSUMERS)
+    stmt = select(func.count()) if what == "count" else select(*_AS_STORED)
     stmt = stmt.where(columns.grid_id == bindparam("grid_id"))
     if "kind" in names:
         stmt = stmt.where(columns.kind == bindparam("kind"))
@@ -69,8 +86,17 @@ def count_prosumers(conn: Connection, grid_id: str, **filters: Any) -> int:
 def prosumer_page(
     conn: Connection, grid_id: str, page: int, size: int, **filters: Any
 ) -> list[Row[Any]]:
-    """One page of a grid's prosumers by name (then id) matching the filters."""
+    """One page of a grid's prosumers by name (then id) matching the filters (see `typed`)."""
     values = _filters(**filters)
     stmt = _filtered("page", frozenset(values))
     bound = {"grid_id": grid_id, "limit": size, "offset": (page - 1) * size, **values}
-    return list(conn.execute(stmt, bound))
+    return list(conn.execute(stmt, bound).all())
+
+
+def typed(row: Row[Any]) -> Any:
+    """A `prosumer_page` row with its instants as datetimes, for serializing."""
+    values = dict(row._mapping)
+    for name in _INSTANTS:
+        if isinstance(values[name], str):
+            values[name] = datetime.fromisoformat(values[name])
+    return SimpleNamespace(**values)
