@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Flask, g, request
+from flask.sessions import NullSession, SessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from api import errors, requestlog
+from api import errors, representations, requestlog
 from api.auth import policy
 from api.config import load_config
+from api.representations import SAFE_METHODS
 from api.smorest import Api
 from models.bootstrap import Container
 
@@ -26,9 +29,48 @@ def _limit_key() -> str:
     return f"key:{who.key_id}" if who else get_remote_address()
 
 
+def _safe_method() -> bool:
+    """Only writes are rate limited: the limiter skips reads before working out any limit."""
+    return request.method in SAFE_METHODS
+
+
+def _limit_writes_only(app: Flask, limiter: Limiter) -> None:
+    """Run the limiter's request hooks for writes only: a read skips even working out limits."""
+
+    def owned(hook: Any) -> bool:
+        bound = hook.args[0] if isinstance(hook, functools.partial) and hook.args else None
+        return getattr(hook, "__self__", bound) is limiter
+
+    def on_writes(hook: Any) -> Any:
+        @functools.wraps(hook)
+        def guarded(*args: Any) -> Any:
+            if request.method in SAFE_METHODS:
+                return args[0] if args else None  # after_request hooks return the response
+            return hook(*args)
+
+        return guarded
+
+    for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        chain = hooks.get(None, [])
+        chain[:] = [on_writes(h) if owned(h) else h for h in chain]  # type: ignore[index]
+
+
+class NoCookieSession(SessionInterface):
+    """The API never uses Flask's cookie session: skip opening and saving it."""
+
+    null = NullSession()  # raises on any write, so one instance serves every request
+
+    def open_session(self, app: Flask, request: object) -> NullSession:  # type: ignore[override]
+        return self.null
+
+    def save_session(self, app: Flask, session: object, response: object) -> None:  # type: ignore[override]
+        return None
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app from defaults, the settings file, the environment and `config`."""
     app = Flask(__name__)
+    app.session_interface = NoCookieSession()
     settings = load_config(config)
     app.config.update(settings)
     app.config.update(
@@ -55,6 +97,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["minigrid"] = Container(settings)
     requestlog.init_app(app)
     policy.init_app(app)
+    representations.init_app(app)
     _register_api(app)
     errors.register(app)
     from api import cli
@@ -74,13 +117,12 @@ def _register_api(app: Flask) -> None:
     from api.settlement.routes import blp as settlement_blp
 
     limiter = Limiter(_limit_key, app=app, default_limits=[])
+    limiter.request_filter(_safe_method)
+    _limit_writes_only(app, limiter)
     api = Api(app)
     app.register_blueprint(docs_blp)
     api.register_blueprint(health_blp)
     for blp in (grids_blp, prosumers_blp, metering_blp, market_blp, keys_blp, settlement_blp):
-        limiter.limit(
-            app.config["WRITE_RATE_LIMIT"],
-            exempt_when=lambda: request.method in ("GET", "HEAD", "OPTIONS"),
-        )(blp)
+        limiter.limit(app.config["WRITE_RATE_LIMIT"], exempt_when=_safe_method)(blp)
         api.register_blueprint(blp)
     app.extensions["minigrid_api"] = api

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "WRITE_RATE_LIMIT": "600/minute",
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOG_LEVEL": "INFO",
+    "KEY_CACHE_S": 2.0,
 }
 
 # Settings read from the environment, with the type each one must parse as.
@@ -53,6 +54,7 @@ TYPES: dict[str, type] = {
     "WRITE_RATE_LIMIT": str,
     "RATELIMIT_STORAGE_URI": str,
     "LOG_LEVEL": str,
+    "KEY_CACHE_S": float,
 }
 
 
@@ -108,6 +110,8 @@ def validate(config: dict[str, Any]) -> None:
         raise ConfigError("FEE_CAP_WEI must be a positive number of wei per gas")
     if int(config["CONFIRMATIONS"]) < 0:
         raise ConfigError("CONFIRMATIONS must be a number of blocks, 0 or more")
+    if not 0 <= float(config["KEY_CACHE_S"]) <= 60:
+        raise ConfigError("KEY_CACHE_S must be between 0 and 60 seconds")
     key = str(config["OPERATOR_KEY"])
     if not (key.startswith("0x") and len(key) == 66):
         raise ConfigError("OPERATOR_KEY must be a 0x-prefixed 32-byte hex private key")

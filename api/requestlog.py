@@ -38,14 +38,16 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _start() -> None:
-        given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if _VALID_ID.match(given) else uuid.uuid4().hex
+        given = request.headers.get("X-Request-ID")
+        g.request_id = given if given and _VALID_ID.match(given) else uuid.uuid4().hex
         g.started = time.perf_counter()
 
     @app.after_request
     def _finish(response: Response) -> Response:
         request_id = getattr(g, "request_id", "")
         response.headers["X-Request-ID"] = request_id
+        if not log.isEnabledFor(logging.INFO):  # the line would be dropped: don't build it
+            return response
         elapsed = (time.perf_counter() - getattr(g, "started", time.perf_counter())) * 1000
         fields = {
             "request_id": request_id,

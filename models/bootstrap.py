@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,8 +30,15 @@ class Container:
             if self.engine.dialect.name == "sqlite"
             else self.engine
         )
+        self.statement_engine: Engine = (
+            make_engine(config["DATABASE_URL"], timeout, writer=None)
+            if self.engine.dialect.name == "sqlite"
+            else self.engine
+        )
         self.write_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._bound = False
+        self._held = threading.local()
         self._documents: Any = None
         self._chain: Any = None
         self._lock = threading.Lock()
@@ -41,6 +50,32 @@ class Container:
     def bind_sessions(self, factory: sessionmaker[Session]) -> None:
         """Route every unit of work through one session factory (tests' rolled-back transaction)."""
         self.write_sessions = self.read_sessions = factory
+        self._bound = True
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for Core reads, without the ORM session's cost.
+
+        Each statement reads its own snapshot (on SQLite no `BEGIN` at all): for reads whose
+        statements need not agree with each other.
+        """
+        if self._bound:
+            with self.read_sessions() as session:
+                yield session.connection()
+            return
+        if self.statement_engine is self.engine:
+            with self.engine.connect() as conn:
+                yield conn
+            return
+        conn = self._held.__dict__.get("conn")  # SQLite: each thread keeps one open connection
+        if conn is None or conn.closed:
+            conn = self._held.conn = self.statement_engine.connect()
+        try:
+            yield conn
+        except BaseException:
+            self._held.conn = None
+            conn.close()
+            raise
 
     @property
     def documents(self) -> Any:
@@ -80,8 +115,10 @@ class Container:
             conn.execute(text("SELECT 1"))
 
     def close(self) -> None:
+        held = self._held.__dict__.get("conn")
+        if held is not None:
+            held.close()
         if self._documents is not None:
             self._documents.close()
-        self.engine.dispose()
-        if self.read_engine is not self.engine:
-            self.read_engine.dispose()
+        for engine in {self.engine, self.read_engine, self.statement_engine}:
+            engine.dispose()

@@ -7,10 +7,12 @@ Energy is integer Wh, money integer minor units; prices are decimal strings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, Protocol
 
 Doc = dict[str, Any]
+# total(key, count): count(), or a count taken recently under the same key (list endpoints)
+Totals = Callable[[Hashable, Callable[[], int]], int] | None
 
 
 class Collection(Protocol):
@@ -82,6 +84,28 @@ class TransactionStore(Protocol):
         limit: int,
     ) -> tuple[list[Doc], int]:
         """Trades in range, newest timeframe first then line; `party` is seller or buyer."""
+
+    def page(
+        self,
+        grid_id: str,
+        start_from: str,
+        start_to: str,
+        party: str | None,
+        counterparty: str | None,
+        skip: int,
+        limit: int,
+    ) -> list[Doc]:
+        """`list` without its count."""
+
+    def count(
+        self,
+        grid_id: str,
+        start_from: str,
+        start_to: str,
+        party: str | None,
+        counterparty: str | None,
+    ) -> int:
+        """How many trades `list` pages through."""
 
     def party_sums(self, grid_id: str, start_from: str, start_to: str, party: str) -> Doc:
         """{sold_wh, bought_wh, received_minor, paid_minor, trades} of one party over the range."""

@@ -9,7 +9,9 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
+from api.auth.keycache import VerifiedKeys
 from api.errors import problem
+from api.representations import SAFE_METHODS
 from models.services import keys
 from models.services.errors import Forbidden, NotFound, PaymentRequired
 from models.services.keys import Principal
@@ -21,28 +23,46 @@ CHALLENGE = 'Bearer realm="minigrid"'
 
 def init_app(app: Flask) -> None:
     """Reject /api requests without a valid key with 401 and a challenge."""
+    verified = VerifiedKeys(float(app.config["KEY_CACHE_S"]))
+    app.extensions["minigrid_keys"] = verified
 
     @app.before_request
     def _authenticate() -> Response | None:
-        if not request.path.startswith("/api/") or request.method == "OPTIONS":
+        if request.method == "OPTIONS" or not request.path.startswith("/api/"):
             return None
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             return _unauthorized("send an API key as `Authorization: Bearer mg_…`", CHALLENGE)
-        container = current_app.extensions["minigrid"]
-        with container.uow(write=False) as uow:
-            principal, stale = keys.authenticate(uow, token.strip())
-        if principal is None:
+        digest = keys.token_hash(token)
+        who = verified.get(digest) or _look_up(verified, token, digest)
+        if who is None:
             return _unauthorized(
                 "the API key is unknown, revoked or expired", CHALLENGE + ', error="invalid_token"'
             )
-        if stale:
-            with container.uow() as uow:
-                keys.touch_key(uow, principal.key_id)
-        g.principal = principal
-        g.key_prefix = principal.prefix
+        g.principal = who
+        g.key_prefix = who.prefix
         return None
+
+    @app.after_request
+    def _forget_on_write(response: Response) -> Response:
+        if request.method not in SAFE_METHODS:
+            verified.clear()  # a revocation through this process takes effect at once
+        return response
+
+
+def _look_up(verified: VerifiedKeys, token: str, digest: str) -> Principal | None:
+    """Check the token against the store; remember it; record its use once a minute."""
+    container = current_app.extensions["minigrid"]
+    with container.reading() as conn:
+        found = keys.verify(conn, token, digest)
+    if found is None:
+        return None
+    if found.stale:
+        with container.uow() as uow:
+            keys.touch_key(uow, found.principal.key_id)
+    verified.put(digest, found)
+    return found.principal
 
 
 def _unauthorized(detail: str, challenge: str) -> Response:

@@ -10,6 +10,7 @@ from flask.views import MethodView
 from api.auth.policy import access, principal, see_grid, see_prosumer
 from api.context import container
 from api.prosumers.schemas import ProsumerPatchSchema, ProsumerQuerySchema, ProsumerSchema
+from api.representations import Representations, json_response, recent_total, tagged
 from api.smorest import PAGE_HEADERS, Blueprint, page
 from models.services import registry
 from models.services.errors import Forbidden
@@ -22,6 +23,7 @@ PROSUMER_EXAMPLE = {
     "wallet": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
 }
 OPERATOR_ONLY_FIELDS = ("wallet", "active")
+PROSUMER_JSON = Representations(ProsumerSchema(), prepare=registry.dumpable)
 
 
 @blp.route("/grids/<uuid:grid_id>/prosumers")
@@ -33,17 +35,18 @@ class GridProsumers(MethodView):
     def get(self, args: dict[str, Any], grid_id: Any) -> Any:
         """List a grid's prosumers (filters: kind, active, name prefix)."""
         see_grid(str(grid_id))
-        with container().uow(write=False) as uow:
-            registry.get_grid(uow, str(grid_id))
-            items, total = uow.registry.prosumers(
+        with container().reading() as conn:
+            rows, total = registry.list_prosumers(
+                conn,
                 str(grid_id),
                 args["page"],
                 args["page_size"],
+                recent_total,
                 kind=args.get("kind"),
                 active=args.get("active"),
                 name_prefix=args.get("name"),
             )
-        return page(items, total, args)
+        return page(json_response(PROSUMER_JSON.array(rows) + b"\n"), total, args)
 
     @access("admin", "operator")
     @blp.arguments(ProsumerSchema, example=PROSUMER_EXAMPLE)
@@ -67,10 +70,10 @@ class ProsumerById(MethodView):
     @blp.problems(404)
     def get(self, prosumer_id: Any) -> Any:
         """Read a prosumer."""
-        with container().uow(write=False) as uow:
-            prosumer = registry.get_prosumer(uow, str(prosumer_id))
-        see_prosumer(prosumer)
-        return prosumer
+        with container().reading() as conn:
+            row = registry.read_prosumer(conn, str(prosumer_id))
+        see_prosumer(row)
+        return tagged(blp, *PROSUMER_JSON.one(row))
 
     @access("admin", "operator", "prosumer")
     @blp.etag

@@ -112,9 +112,37 @@ class MongoTransactionStore:
         limit: int,
     ) -> tuple[list[Doc], int]:
         """Trades in range, newest timeframe first then line, and their count."""
+        return (
+            self.page(grid_id, start_from, start_to, party, counterparty, skip, limit),
+            self.count(grid_id, start_from, start_to, party, counterparty),
+        )
+
+    def page(
+        self,
+        grid_id: str,
+        start_from: str,
+        start_to: str,
+        party: str | None,
+        counterparty: str | None,
+        skip: int,
+        limit: int,
+    ) -> list[Doc]:
+        """`list` without its count."""
         where = {**_range(grid_id, start_from, start_to), **_parties(party, counterparty)}
         cursor = self._coll.find(where).sort(_ORDER).skip(max(skip, 0)).limit(max(limit, 0))
-        return list(cursor), self._coll.count_documents(where)
+        return list(cursor)
+
+    def count(
+        self,
+        grid_id: str,
+        start_from: str,
+        start_to: str,
+        party: str | None,
+        counterparty: str | None,
+    ) -> int:
+        """How many trades `list` pages through."""
+        where = {**_range(grid_id, start_from, start_to), **_parties(party, counterparty)}
+        return int(self._coll.count_documents(where))
 
     def party_sums(self, grid_id: str, start_from: str, start_to: str, party: str) -> Doc:
         """Sold/bought energy, received/paid money and trade count of one party."""

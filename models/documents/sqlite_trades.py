@@ -66,6 +66,26 @@ def _trade_row(trade: Doc) -> tuple[Any, ...]:
     )
 
 
+_PARSED: dict[str, Doc] = {}
+_PARSED_MAX = 20_000
+
+
+def _parse(body: str) -> Doc:
+    """A stored trade body as a new dict; parsing remembered by the text (a pure function).
+
+    Trades are flat, so a shallow copy is a full copy; a nested one is parsed every time.
+    """
+    doc = _PARSED.get(body)
+    if doc is None:
+        doc = json.loads(body)
+        if any(isinstance(v, dict | list) for v in doc.values()):
+            return doc
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[body] = doc
+    return dict(doc)
+
+
 def _parties(party: str | None, counterparty: str | None) -> tuple[str, list[str]]:
     """SQL condition and parameters for the party/counterparty filter."""
     if party is not None and counterparty is not None:
@@ -102,20 +122,38 @@ class SqliteTransactionStore:
         skip: int,
         limit: int,
     ) -> tuple[list[Doc], int]:
-        """Trades in range, newest timeframe first then line, and their count."""
-        cond, extra = _parties(party, counterparty)
-        params: list[Any] = [grid_id, start_from, start_to, *extra]
-        where = f"{_RANGE}{cond}"
-
-        page: list[Any] = [limit if limit > 0 else -1, max(skip, 0)]
+        """Trades in range, newest timeframe first then line, and their count (one snapshot)."""
+        query = _Listing(grid_id, start_from, start_to, party, counterparty)
         with self._db.read() as conn:
-            bodies = conn.execute(
-                f"SELECT body FROM tx_trades WHERE {where}"
-                " ORDER BY timeframe_start DESC, line ASC LIMIT ? OFFSET ?",
-                params + page,
-            ).fetchall()
-            total = conn.execute(f"SELECT COUNT(*) FROM tx_trades WHERE {where}", params)
-            return [json.loads(b) for (b,) in bodies], int(total.fetchone()[0])
+            return query.page(conn, skip, limit), query.count(conn)
+
+    def page(
+        self,
+        grid_id: str,
+        start_from: str,
+        start_to: str,
+        party: str | None,
+        counterparty: str | None,
+        skip: int,
+        limit: int,
+    ) -> list[Doc]:
+        """`list` without its count."""
+        query = _Listing(grid_id, start_from, start_to, party, counterparty)
+        with self._db.read() as conn:
+            return query.page(conn, skip, limit)
+
+    def count(
+        self,
+        grid_id: str,
+        start_from: str,
+        start_to: str,
+        party: str | None,
+        counterparty: str | None,
+    ) -> int:
+        """How many trades `list` pages through."""
+        query = _Listing(grid_id, start_from, start_to, party, counterparty)
+        with self._db.read() as conn:
+            return query.count(conn)
 
     def party_sums(self, grid_id: str, start_from: str, start_to: str, party: str) -> Doc:
         """Sold/bought energy, received/paid money and trade count of one party."""
@@ -147,3 +185,31 @@ class SqliteTransactionStore:
             named = dict(zip(PARTY_SUM_FIELDS, map(exact_int, sums), strict=True))
             out.append({"start": start, **{k: named[k] for k in keys}})
         return out
+
+
+class _Listing:
+    """The trades of a range (and parties), as `list` pages through them."""
+
+    def __init__(
+        self,
+        grid_id: str,
+        start_from: str,
+        start_to: str,
+        party: str | None,
+        counterparty: str | None,
+    ) -> None:
+        cond, extra = _parties(party, counterparty)
+        self.params: list[Any] = [grid_id, start_from, start_to, *extra]
+        self.where = f"{_RANGE}{cond}"
+
+    def page(self, conn: Any, skip: int, limit: int) -> list[Doc]:
+        bodies = conn.execute(
+            f"SELECT body FROM tx_trades WHERE {self.where}"
+            " ORDER BY timeframe_start DESC, line ASC LIMIT ? OFFSET ?",
+            [*self.params, limit if limit > 0 else -1, max(skip, 0)],
+        ).fetchall()
+        return [_parse(b) for (b,) in bodies]
+
+    def count(self, conn: Any) -> int:
+        total = conn.execute(f"SELECT COUNT(*) FROM tx_trades WHERE {self.where}", self.params)
+        return int(total.fetchone()[0])

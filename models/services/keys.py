@@ -12,6 +12,7 @@ from typing import Any
 
 from models.services.clock import utcnow
 from models.services.errors import NotFound, Unprocessable
+from models.sql import reads
 from models.sql.tables import ApiKey
 
 ROLES = ("admin", "operator", "prosumer", "meter", "partner")
@@ -84,21 +85,38 @@ def _check_binding(uow: Any, role: str, data: dict[str, Any]) -> None:
             data[name] = None
 
 
-def authenticate(uow: Any, token: str) -> tuple[Principal | None, bool]:
-    """The principal of a bearer token (None if unknown, revoked or expired), and whether its
-    last-used time is stale enough to record again (once a minute, to keep reads read-only)."""
+@dataclass(frozen=True)
+class Verified:
+    """A key that matched its token: who it is, until when, and whether to record its use."""
+
+    principal: Principal
+    expires_at: datetime | None
+    stale: bool  # last used long enough ago to record again (once a minute keeps reads read-only)
+
+
+def token_hash(token: str) -> str:
+    """What the store keeps of a secret."""
+    return _hash(token)
+
+
+def verify(conn: Any, token: str, digest: str) -> Verified | None:
+    """Check a token (with its hash) against the stored key (a Core read on `conn`).
+
+    None if the token is malformed, there is no such key, the hash differs, or it is revoked or
+    expired.
+    """
     parts = token.split("_", 2)
-    if len(parts) < 3 or parts[0] != "mg":
-        return None, False
-    key = uow.registry.key_by_prefix(parts[1])
-    if key is None or not hmac.compare_digest(key.secret_hash, _hash(token)):
-        return None, False
+    if len(parts) != 3 or parts[0] != "mg":
+        return None
+    key = reads.key_by_prefix(conn, parts[1])
+    if key is None or not hmac.compare_digest(key.secret_hash, digest):
+        return None
     now = utcnow()
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
-        return None, False
+        return None
     stale = key.last_used_at is None or now - key.last_used_at > TOUCH_EVERY
     who = Principal(key.id, key.prefix, key.role, key.grid_id, key.prosumer_id, key.partner_id)
-    return who, stale
+    return Verified(who, key.expires_at, stale)
 
 
 def touch_key(uow: Any, key_id: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from datetime import datetime
@@ -9,6 +10,7 @@ from typing import Any
 
 from models.domain.hashing import canonical_json
 from models.domain.timeframes import format_instant
+from models.ports import Totals
 from models.services.clock import aware_utc, utcnow
 from models.services.errors import Conflict, NotFound, Unprocessable
 from models.services.metering import check_start
@@ -103,20 +105,29 @@ def page_sums(trades: list[dict[str, Any]], party: str | None) -> dict[str, int]
 
 
 def list_transactions(
-    container: Any, grid_id: str, args: dict[str, Any], party: str | None, counterparty: str | None
+    container: Any,
+    grid_id: str,
+    args: dict[str, Any],
+    party: str | None,
+    counterparty: str | None,
+    total: Totals = None,
 ) -> tuple[dict[str, Any], int]:
-    """One page of trades, newest first, with its sums."""
-    size = args["page_size"]
-    trades, total = container.documents.transactions.list(
+    """One page of trades, newest first, with its sums, and how many trades match.
+
+    `total(key, count)` may answer the count from a recent one under the same key.
+    """
+    size, store = args["page_size"], container.documents.transactions
+    where = (
         grid_id,
         format_instant(args["start_from"]),
         format_instant(args["start_to"]),
         party,
         counterparty,
-        (args["page"] - 1) * size,
-        size,
     )
-    return {"transactions": trades, "page_sums": page_sums(trades, party or counterparty)}, total
+    trades = store.page(*where, (args["page"] - 1) * size, size)
+    count = functools.partial(store.count, *where)
+    matching = total(("transactions", *where), count) if total else count()
+    return {"transactions": trades, "page_sums": page_sums(trades, party or counterparty)}, matching
 
 
 def balance(container: Any, prosumer: Any, start_from: datetime, start_to: datetime) -> dict:

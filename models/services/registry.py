@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from models.ports import Totals
 from models.services.clock import utcnow
 from models.services.errors import Conflict, NotFound, Unprocessable
+from models.sql import reads
 from models.sql.tables import Grid, Prosumer
 
 GRID_DEFAULTS = {"mechanism": "mid_market", "wei_per_minor_unit": Decimal(10**13)}
@@ -19,6 +22,40 @@ def get_grid(uow: Any, grid_id: str) -> Grid:
     if grid is None:
         raise NotFound(f"grid {grid_id} does not exist")
     return grid
+
+
+def check_grid(conn: Any, grid_id: str) -> None:
+    """404 unless the grid exists (a Core read on `conn`)."""
+    if not reads.grid_exists(conn, grid_id):
+        raise NotFound(f"grid {grid_id} does not exist")
+
+
+def list_prosumers(
+    conn: Any, grid_id: str, page: int, size: int, total: Totals = None, **filters: Any
+) -> tuple[list[Any], int]:
+    """One page of a grid's prosumer rows and how many match (Core reads on `conn`), or 404.
+
+    `total(key, count)` may answer the count from a recent one under the same key.
+    """
+    rows = reads.prosumer_page(conn, grid_id, page, size, **filters)
+    if not rows:  # rows name their grid, which exists (foreign key): check only an empty page
+        check_grid(conn, grid_id)
+    key = ("prosumers", grid_id, *sorted(filters.items()))
+    count = functools.partial(reads.count_prosumers, conn, grid_id, **filters)
+    return rows, total(key, count) if total else count()
+
+
+def dumpable(row: Any) -> Any:
+    """A `list_prosumers` row as an object to serialize (instants as datetimes)."""
+    return reads.typed(row)
+
+
+def read_prosumer(conn: Any, prosumer_id: str) -> Any:
+    """The prosumer's row (a Core read on `conn`), or 404."""
+    row = reads.prosumer(conn, prosumer_id)
+    if row is None:
+        raise NotFound(f"prosumer {prosumer_id} does not exist")
+    return row
 
 
 def create_grid(uow: Any, data: dict[str, Any]) -> Grid:

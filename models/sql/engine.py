@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 
 def normalize_url(url: str) -> str:
@@ -16,11 +17,13 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, timeout_s: float = 2.0, *, writer: bool = True) -> Engine:
+def make_engine(url: str, timeout_s: float = 2.0, *, writer: bool | None = True) -> Engine:
     """An engine whose connects and statements are bounded by `timeout_s`.
 
     On SQLite a writer engine opens `BEGIN IMMEDIATE` transactions, so concurrent workers queue
     on the write lock instead of failing to upgrade a read snapshot; readers stay deferred.
+    `writer=None` opens no transaction at all: each statement reads its own snapshot (one-query
+    reads, where a `BEGIN` would only add two round trips).
     """
     url = normalize_url(url)
     parsed = make_url(url)
@@ -33,10 +36,12 @@ def make_engine(url: str, timeout_s: float = 2.0, *, writer: bool = True) -> Eng
     return create_engine(url, connect_args=connect_args, pool_pre_ping=True, pool_timeout=timeout_s)
 
 
-def _sqlite_engine(url: str, database: str | None, timeout_s: float, writer: bool) -> Engine:
+def _sqlite_engine(url: str, database: str | None, timeout_s: float, writer: bool | None) -> Engine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": max(timeout_s, 5.0)})
+    # without transactions, connections are held one per thread (see Container.reading): no pool
+    pool = {"poolclass": NullPool} if writer is None else {}
+    engine = create_engine(url, connect_args={"timeout": max(timeout_s, 5.0)}, **pool)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -46,6 +51,9 @@ def _sqlite_engine(url: str, database: str | None, timeout_s: float, writer: boo
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+    if writer is None:
+        return engine
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:

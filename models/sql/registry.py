@@ -76,19 +76,6 @@ class SqlRegistry:
     def prosumer(self, prosumer_id: str) -> Prosumer | None:
         return self.session.get(Prosumer, prosumer_id)
 
-    def prosumers(
-        self, grid_id: str, page: int, size: int, **filters: Any
-    ) -> tuple[list[Prosumer], int]:
-        stmt = select(Prosumer).where(Prosumer.grid_id == grid_id)
-        if filters.get("kind") is not None:
-            stmt = stmt.where(Prosumer.kind == filters["kind"])
-        if filters.get("active") is not None:
-            stmt = stmt.where(Prosumer.active == filters["active"])
-        if filters.get("name_prefix"):
-            prefix = filters["name_prefix"].replace("\\", "\\\\").replace("%", "\\%")
-            stmt = stmt.where(Prosumer.name.like(prefix.replace("_", "\\_") + "%", escape="\\"))
-        return self._page(stmt.order_by(Prosumer.name, Prosumer.id), page, size)
-
     def prosumer_ids(self, grid_id: str) -> list[str]:
         stmt = select(Prosumer.id).where(Prosumer.grid_id == grid_id).order_by(Prosumer.id)
         return list(self.session.scalars(stmt))
@@ -203,9 +190,6 @@ class SqlRegistry:
         return self._page(stmt.order_by(Order.timeframe_start.desc(), Order.id), page, size)
 
     # keys and partners
-    def key_by_prefix(self, prefix: str) -> ApiKey | None:
-        return self.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-
     def key(self, key_id: str) -> ApiKey | None:
         return self.session.get(ApiKey, key_id)
 

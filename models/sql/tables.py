@@ -69,7 +69,7 @@ class Prosumer(Timestamped, Base):
     __tablename__ = "prosumers"
     __table_args__ = (
         UniqueConstraint("grid_id", "wallet"),
-        Index("ix_prosumers_grid_id_name", "grid_id", "name"),
+        Index("ix_prosumers_grid_id_name_id", "grid_id", "name", "id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     grid_id: Mapped[str] = mapped_column(ForeignKey("grids.id"))

@@ -1,4 +1,4 @@
-"""Requests/s of GET /api/v1/prosumers/{id} against a bare Flask app, same gunicorn, same load."""
+"""Requests/s of the read endpoints against a bare Flask app, same gunicorn, same load, one run."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -21,13 +22,14 @@ BARE_JSON_ENV = "BENCH_BARE_JSON"
 
 
 def make_bare_app() -> Flask:
-    """A bare Flask app whose one endpoint returns the JSON body stored in $BENCH_BARE_JSON."""
-    body = Path(os.environ[BARE_JSON_ENV]).read_bytes()
+    """A bare Flask app: GET /bare/<n> returns the JSON body stored in $BENCH_BARE_JSON/<n>.json."""
+    folder = Path(os.environ[BARE_JSON_ENV])
+    bodies = {path.stem: path.read_bytes() for path in folder.glob("*.json")}
     app = Flask("bare")
 
-    @app.get("/bare")
-    def bare() -> Response:
-        return Response(body, mimetype="application/json")
+    @app.get("/bare/<name>")
+    def bare(name: str) -> Response:
+        return Response(bodies[name], mimetype="application/json")
 
     return app
 
@@ -104,29 +106,51 @@ def run(
     env: dict[str, str],
     port: int,
     bare_port: int,
-    path: str,
+    paths: dict[str, str],
     token: str,
     tmp: Path,
-    seconds: float = 5.0,
+    seconds: float = 4.0,
     clients: int = 4,
+    rounds: int = 3,
 ) -> dict[str, Any]:
-    """Measure `path` on the running real app, then the bare app, same load; return the numbers."""
+    """Each of `paths` on the running real app, then its bare twin, in turn, `rounds` times.
+
+    Each round measures the real endpoint and the bare one back to back, so a busy neighbour slows
+    both; the ratio printed is the median of the rounds' ratios.
+    """
     headers = {"Authorization": f"Bearer {token}"}
-    body = wait_ok(f"http://127.0.0.1:{port}{path}", headers)
-    real_rps = requests_per_second(port, path, headers, seconds, clients)
-    (tmp / "bare.json").write_bytes(body)
-    bare_env = {**env, BARE_JSON_ENV: str(tmp / "bare.json")}
-    bare = start_gunicorn("tests.bench.bench_api:make_bare_app()", bare_port, bare_env)
+    folder = tmp / "bare"
+    folder.mkdir(exist_ok=True)
+    for n, path in enumerate(paths.values()):
+        (folder / f"{n}.json").write_bytes(wait_ok(f"http://127.0.0.1:{port}{path}", headers))
+    bare = start_gunicorn(
+        "tests.bench.bench_api:make_bare_app()", bare_port, {**env, BARE_JSON_ENV: str(folder)}
+    )
+    measured: dict[str, list[tuple[float, float]]] = {label: [] for label in paths}
     try:
-        assert json.loads(wait_ok(f"http://127.0.0.1:{bare_port}/bare", {})) == json.loads(body)
-        bare_rps = requests_per_second(bare_port, "/bare", headers, seconds, clients)
+        for n in range(len(paths)):
+            got = json.loads(wait_ok(f"http://127.0.0.1:{bare_port}/bare/{n}", {}))
+            assert got == json.loads((folder / f"{n}.json").read_bytes())
+        for _ in range(rounds):
+            for n, (label, path) in enumerate(paths.items()):
+                real = requests_per_second(port, path, headers, seconds, clients)
+                twin = requests_per_second(bare_port, f"/bare/{n}", headers, seconds, clients)
+                measured[label].append((real, twin))
     finally:
         bare.terminate()
         bare.wait()
-    return {
-        "api_rps": real_rps,
-        "bare_rps": bare_rps,
-        "ratio": real_rps / bare_rps,
-        "clients": clients,
-        "seconds": seconds,
+    return summary(measured) | {
+        "load": f"{clients} client processes, {seconds:g} s per measurement, {rounds} rounds"
     }
+
+
+def summary(measured: dict[str, list[tuple[float, float]]]) -> dict[str, Any]:
+    """Per endpoint: median req/s of real and bare, and the median of the rounds' ratios."""
+    rows: dict[str, Any] = {}
+    for label, pairs in measured.items():
+        real = statistics.median(r for r, _ in pairs)
+        twin = statistics.median(b for _, b in pairs)
+        ratios = ", ".join(f"{r / b:.2f}" for r, b in pairs)
+        rows[f"{label}: real / bare req/s"] = f"{real:,.0f} / {twin:,.0f}"
+        rows[f"{label}: ratio"] = f"{statistics.median(r / b for r, b in pairs):.2f} ({ratios})"
+    return rows

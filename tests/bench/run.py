@@ -20,6 +20,7 @@ if str(ROOT) not in sys.path:
 
 from ledger.anvil import start_anvil, stop_anvil  # noqa: E402
 from tests.bench import bench_api, bench_market, bench_metering  # noqa: E402
+from tests.documents.samples import ts  # noqa: E402
 
 PROSUMERS = 10_000
 CLOSE_PROSUMERS = 100_000
@@ -91,7 +92,9 @@ def call_run(module: Any, chain: Any, container: Any) -> dict[str, Any] | None:
     return result if isinstance(result, dict) else None
 
 
-def measure(env: dict[str, str], tmp: Path, container: Any, token: str, app: Any) -> None:
+def measure(
+    env: dict[str, str], tmp: Path, container: Any, token: str, app: Any, reads_only: bool
+) -> None:
     """All measurements against one running real app (gunicorn, 2 workers)."""
     headers = {"Authorization": f"Bearer {token}"}
     port = free_port()
@@ -100,23 +103,37 @@ def measure(env: dict[str, str], tmp: Path, container: Any, token: str, app: Any
         bench_api.wait_ok(f"http://127.0.0.1:{port}/health/live", {})
         grid_id = bench_metering.create_grid(port, headers)
         ids = bench_metering.seed_prosumers(container, grid_id, PROSUMERS)
-        path = f"/api/v1/prosumers/{ids[0]}"
+        if reads_only:
+            bench_market.fill_month(container, grid_id, ids[0], ids[1:4], MONTH)
+        else:
+            closed = section(
+                f"metering: one timeframe of {PROSUMERS:,} prosumers over HTTP",
+                lambda: bench_metering.upsert_and_close(port, headers, grid_id, ids),
+            )
+            market(container, port, headers, grid_id, ids, closed, app)
         section(
-            "GET /api/v1/prosumers/{id} vs bare Flask (req/s)",
-            lambda: bench_api.run(env, port, free_port(), path, token, tmp),
+            "reads vs a bare Flask endpoint returning the same JSON (req/s)",
+            lambda: bench_api.run(env, port, free_port(), read_paths(grid_id, ids), token, tmp),
         )
-        closed = section(
-            f"metering: one timeframe of {PROSUMERS:,} prosumers over HTTP",
-            lambda: bench_metering.upsert_and_close(port, headers, grid_id, ids),
-        )
-        market(container, port, headers, grid_id, ids, closed, app)
     finally:
         web.terminate()
         web.wait()
+    if reads_only:
+        return
     section(
         "documents: raw inserts and a month of netto (1,000 prosumers, 15 min)",
         lambda: bench_metering.month_netto(container),
     )
+
+
+def read_paths(grid_id: str, ids: list[str]) -> dict[str, str]:
+    """The read endpoints compared with a bare endpoint: one prosumer, and two list pages."""
+    grid = f"/api/v1/grids/{grid_id}"
+    return {
+        "prosumer": f"/api/v1/prosumers/{ids[0]}",
+        "prosumers page": f"{grid}/prosumers?page_size=100",
+        "transactions page": f"{grid}/transactions?from={ts(0)}&to={ts(MONTH)}&page_size=100",
+    }
 
 
 def market(
@@ -179,7 +196,11 @@ def settlement(container: Any) -> None:
 
 
 def main() -> None:
-    """Start throwaway stores and anvil in a temp dir, measure everything, clean up."""
+    """Start throwaway stores and anvil in a temp dir, measure everything, clean up.
+
+    `python -m tests.bench.run reads` measures only the reads against their bare twins.
+    """
+    reads_only = sys.argv[1:] == ["reads"]
     with tempfile.TemporaryDirectory(prefix="minigrid-bench-") as name:
         tmp = Path(name)
         ledger_port = free_port()
@@ -197,8 +218,9 @@ def main() -> None:
             with container.uow() as uow:
                 _, token = key_service.create_key(uow, {"role": "admin", "name": "bench"})
             print(f"minigrid bench: {os.cpu_count()} CPUs, stores in {tmp}", flush=True)
-            measure(env, tmp, container, token, app)
-            settlement(container)
+            measure(env, tmp, container, token, app, reads_only)
+            if not reads_only:
+                settlement(container)
             container.close()
         finally:
             stop_anvil(anvil)

@@ -299,6 +299,10 @@ def test_list_orders_filters_and_pages(stores: DocumentStores) -> None:
     pair = [t for t in mine if {t["seller"], t["buyer"]} == {"p1", "grid"}]
     assert stores.transactions.list("g1", ts(0), ts(9), "p1", "grid", 0, 0) == (pair, len(pair))
     assert stores.transactions.list("g1", ts(0), ts(9), "p1", "p1", 0, 0) == ([], 0)
+    for where in (("g1", ts(1), ts(2), None, None), ("g1", ts(0), ts(9), "p1", "grid")):
+        page, total = stores.transactions.list(*where, 5, 10)
+        assert stores.transactions.page(*where, 5, 10) == page
+        assert stores.transactions.count(*where) == total
 
 
 def _reference_sums(trades: list[dict], party: str) -> dict:
