@@ -34,7 +34,7 @@ PARTS: list[tuple[str, Callable[[tuple[str, int, str]], bool]]] = [
 ]
 
 
-def seed(tmp: Path) -> tuple[Any, dict[str, str], dict[str, str]]:
+def seed(tmp: Path, slots: int = SLOTS) -> tuple[Any, dict[str, str], dict[str, str]]:
     """An app on fresh stores in `tmp` with a grid, prosumers and trades; its paths and key."""
     os.environ.update(
         DATABASE_URL=f"sqlite:///{tmp / 'minigrid.db'}",
@@ -56,7 +56,7 @@ def seed(tmp: Path) -> tuple[Any, dict[str, str], dict[str, str]]:
     client = app.test_client()
     grid = client.post("/api/v1/grids", json=bench_metering.GRID, headers=headers).json
     ids = bench_metering.seed_prosumers(container, grid["id"], PROSUMERS)
-    bench_market.fill_month(container, grid["id"], ids[0], ids[1:4], SLOTS)
+    bench_market.fill_month(container, grid["id"], ids[0], ids[1:4], slots)
     paths = {
         "single": f"/api/v1/prosumers/{ids[0]}",
         "prosumers page": f"/api/v1/grids/{grid['id']}/prosumers?page_size=100",
@@ -115,12 +115,18 @@ def breakdown(client: Any, path: str, headers: dict[str, str], count: int) -> di
 
 
 def main() -> None:
-    """Seed, then print µs per request of each read, its bare twin and the single read's parts."""
+    """Seed, then print µs per request of each read, its bare twin and the single read's parts.
+
+    `profile_reads N single`: only the single read (no trades seeded).
+    """
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    single = sys.argv[2:] == ["single"]
     with tempfile.TemporaryDirectory(prefix="minigrid-profile-") as name:
-        app, paths, headers = seed(Path(name))
+        app, paths, headers = seed(Path(name), 1 if single else SLOTS)
         client = app.test_client()
         for label, path in paths.items():
+            if single and label != "single":
+                continue
             real, bare, body = real_and_bare_us(client, path, headers, count)
             print(f"{label:<18} {real:8.0f} µs   bare {bare:5.0f} µs   {len(body):,} bytes")
         print("\nsingle read, parts (µs per request, cumulative under cProfile):")
