@@ -102,7 +102,7 @@ class OrderById(MethodView):
 @blp.route("/grids/<uuid:grid_id>/transactions")
 class GridTransactions(MethodView):
     @access("admin", "operator")
-    @blp.arguments(GridTransactionArgs, location="query")
+    @blp.arguments(GridTransactionArgs(), location="query")  # one instance, not one per request
     @blp.response(200, TransactionPageSchema, headers=PAGE_HEADERS)
     @blp.problems(404)
     def get(self, args: dict[str, Any], grid_id: Any) -> Any:
@@ -125,7 +125,7 @@ class GridTransactions(MethodView):
 @blp.route("/prosumers/<uuid:prosumer_id>/transactions")
 class ProsumerTransactions(MethodView):
     @access("admin", "operator", "prosumer")
-    @blp.arguments(RangeArgs, location="query")
+    @blp.arguments(RangeArgs(), location="query")  # one instance, not one per request
     @blp.response(200, TransactionPageSchema, headers=PAGE_HEADERS)
     @blp.problems(404)
     def get(self, args: dict[str, Any], prosumer_id: Any) -> Any:

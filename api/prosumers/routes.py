@@ -29,7 +29,7 @@ PROSUMER_JSON = Representations(ProsumerSchema(), prepare=registry.dumpable)
 @blp.route("/grids/<uuid:grid_id>/prosumers")
 class GridProsumers(MethodView):
     @access("admin", "operator")
-    @blp.arguments(ProsumerQuerySchema, location="query")
+    @blp.arguments(ProsumerQuerySchema(), location="query")  # one instance, not one per request
     @blp.response(200, ProsumerSchema(many=True), headers=PAGE_HEADERS)
     @blp.problems(404)
     def get(self, args: dict[str, Any], grid_id: Any) -> Any:
