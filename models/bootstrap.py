@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -124,6 +124,13 @@ class Container:
             self._documents.close()
         for engine in {self.engine, self.read_engine, self.statement_engine}:
             engine.dispose()
+
+
+def local_chain_node() -> tuple[Callable[..., Any], Callable[..., None]]:
+    """Start and stop functions of a local dev chain node (anvil), for `make run`."""
+    from ledger.anvil import start_anvil, stop_anvil
+
+    return start_anvil, stop_anvil
 
 
 def _implements(container: Container) -> Stores:
