@@ -24,7 +24,7 @@ from models.domain.trades import trade_docs
 from models.ports import GridRecord, OrderRecord, Stores
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.crashpoints import crash_point
-from models.services.errors import Conflict, NotFound
+from models.services.errors import Conflict, found
 from models.services.metering import check_closable, check_start
 
 
@@ -36,7 +36,7 @@ def close_timeframe(
     if status == "closed":
         return _stored_snapshot(container, grid_id, at), False
     with container.uow(write=False) as uow:
-        grid = _existing(uow.registry.grid(grid_id), grid_id)
+        grid = found(uow.registry.grid(grid_id), "grid", grid_id)
         members = set(uow.registry.members_at(grid_id, at + _minutes(grid)))
         readings = uow.registry.readings_at(grid_id, at)
         orders = uow.registry.orders_at(grid_id, at, status="open")
@@ -53,15 +53,9 @@ def _minutes(grid: GridRecord) -> timedelta:
     return timedelta(minutes=grid.timeframe_minutes)
 
 
-def _existing(grid: GridRecord | None, grid_id: str) -> GridRecord:
-    if grid is None:
-        raise NotFound(f"grid {grid_id} does not exist")
-    return grid
-
-
 def _begin(container: Stores, grid_id: str, start: datetime, force: bool) -> tuple[datetime, str]:
     with container.uow() as uow:
-        grid = _existing(uow.registry.lock_grid(grid_id), grid_id)
+        grid = found(uow.registry.lock_grid(grid_id), "grid", grid_id)
         at = check_start(grid, start)
         row = uow.registry.timeframe(grid_id, at)
         if row is not None:

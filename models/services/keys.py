@@ -13,7 +13,7 @@ from typing import Any
 
 from models.ports import KeyRecord, Reads, UnitOfWork
 from models.services.clock import utcnow
-from models.services.errors import NotFound, Unprocessable
+from models.services.errors import NotFound, Unprocessable, found
 
 ROLES = ("admin", "operator", "prosumer", "meter", "partner")
 TOUCH_EVERY = timedelta(seconds=60)
@@ -150,10 +150,7 @@ def ensure_admin_key(uow: UnitOfWork) -> str | None:
 
 
 def get_key(uow: UnitOfWork, key_id: str) -> KeyRecord:
-    key = uow.registry.key(key_id)
-    if key is None:
-        raise NotFound(f"key {key_id} does not exist")
-    return key
+    return found(uow.registry.key(key_id), "key", key_id)
 
 
 def expiry_in_future(expires_at: datetime | None) -> None:

@@ -13,7 +13,7 @@ from models.domain.hashing import canonical_json
 from models.domain.timeframes import format_instant
 from models.ports import OrderRecord, ProsumerRecord, Stores, Totals, UnitOfWork
 from models.services.clock import aware_utc, utcnow
-from models.services.errors import Conflict, NotFound, Unprocessable
+from models.services.errors import Conflict, Unprocessable, found
 from models.services.metering import check_start
 
 
@@ -79,10 +79,7 @@ def list_orders(
 
 
 def get_order(uow: UnitOfWork, order_id: str) -> OrderRecord:
-    order = uow.registry.order(order_id)
-    if order is None:
-        raise NotFound(f"order {order_id} does not exist")
-    return order
+    return found(uow.registry.order(order_id), "order", order_id)
 
 
 def cancel_order(uow: UnitOfWork, order: OrderRecord) -> OrderRecord:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from models.ports import PartnerRecord, Stores, UnitOfWork
 from models.services.clock import utcnow
-from models.services.errors import Conflict, Forbidden, NotFound, PaymentRequired
+from models.services.errors import Conflict, Forbidden, PaymentRequired, found
 from models.services.registry import get_grid
 
 MAX_DATAPOINTS = 10**12  # a partner's balance stays below this (sums stay exact)
@@ -35,10 +35,7 @@ def create_partner(uow: UnitOfWork, grid_id: str, data: dict[str, Any]) -> Partn
 
 
 def get_partner(uow: UnitOfWork, partner_id: str) -> PartnerRecord:
-    partner = uow.registry.partner(partner_id)
-    if partner is None:
-        raise NotFound(f"partner {partner_id} does not exist")
-    return partner
+    return found(uow.registry.partner(partner_id), "partner", partner_id)
 
 
 def top_up(uow: UnitOfWork, partner: PartnerRecord, amount: int) -> PartnerRecord:

@@ -12,16 +12,13 @@ from typing import Any
 
 from models.ports import GridRecord, ProsumerRecord, Reads, Totals, UnitOfWork
 from models.services.clock import utcnow
-from models.services.errors import Conflict, NotFound, Unprocessable
+from models.services.errors import Conflict, NotFound, Unprocessable, found
 
 GRID_DEFAULTS = {"mechanism": "mid_market", "wei_per_minor_unit": Decimal(10**13)}
 
 
 def get_grid(uow: UnitOfWork, grid_id: str) -> GridRecord:
-    grid = uow.registry.grid(grid_id)
-    if grid is None:
-        raise NotFound(f"grid {grid_id} does not exist")
-    return grid
+    return found(uow.registry.grid(grid_id), "grid", grid_id)
 
 
 def list_grids(
@@ -66,10 +63,7 @@ def dumpable(row: Any) -> SimpleNamespace:
 
 def read_prosumer(reads: Reads, prosumer_id: str) -> ProsumerRecord:
     """The prosumer's row, or 404."""
-    row = reads.prosumer(prosumer_id)
-    if row is None:
-        raise NotFound(f"prosumer {prosumer_id} does not exist")
-    return row
+    return found(reads.prosumer(prosumer_id), "prosumer", prosumer_id)
 
 
 def create_grid(uow: UnitOfWork, data: dict[str, Any]) -> GridRecord:
@@ -107,10 +101,8 @@ def update_grid(uow: UnitOfWork, grid: GridRecord, changes: dict[str, Any]) -> G
             f"{', '.join(pricing)} cannot change while a timeframe is closing; "
             "finish closing it first (close it again)"
         )
-    for field, value in changes.items():
-        setattr(grid, field, value)
+    _change(grid, changes)
     _check_prices(grid.feed_in_price, grid.import_price)
-    grid.updated_at = utcnow()
     uow.commit()
     return grid
 
@@ -134,10 +126,7 @@ def _check_prices(feed_in_price: Decimal, import_price: Decimal) -> None:
 
 
 def get_prosumer(uow: UnitOfWork, prosumer_id: str) -> ProsumerRecord:
-    prosumer = uow.registry.prosumer(prosumer_id)
-    if prosumer is None:
-        raise NotFound(f"prosumer {prosumer_id} does not exist")
-    return prosumer
+    return found(uow.registry.prosumer(prosumer_id), "prosumer", prosumer_id)
 
 
 def create_prosumer(uow: UnitOfWork, grid: GridRecord, data: dict[str, Any]) -> ProsumerRecord:
@@ -156,9 +145,7 @@ def update_prosumer(
 ) -> ProsumerRecord:
     if "wallet" in changes:
         _check_wallet_free(uow, prosumer.grid_id, changes["wallet"], prosumer.id)
-    for field, value in changes.items():
-        setattr(prosumer, field, value)
-    prosumer.updated_at = utcnow()
+    _change(prosumer, changes)
     uow.commit()
     return prosumer
 
@@ -171,6 +158,13 @@ def delete_prosumer(uow: UnitOfWork, prosumer: ProsumerRecord) -> None:
     uow.registry.delete_keys_of(prosumer_id=prosumer.id)
     uow.registry.delete(prosumer)
     uow.commit()
+
+
+def _change(record: GridRecord | ProsumerRecord, changes: dict[str, Any]) -> None:
+    """Set the changed fields and the time of the change."""
+    for field, value in changes.items():
+        setattr(record, field, value)
+    record.updated_at = utcnow()
 
 
 def _check_wallet_free(uow: UnitOfWork, grid_id: str, wallet: str, own_id: str | None) -> None:
