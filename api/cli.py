@@ -79,14 +79,16 @@ def close_timeframes(
     """Close every due timeframe, oldest first; safe to re-run after a crash."""
     from models.domain.timeframes import format_instant
     from models.services.closing import close_due
+    from models.services.registry import get_grid, list_grids
 
     if month and (since or until):
         raise click.UsageError("--month cannot be combined with --from or --until")
     bounds = (_instant(since, "--from"), _instant(until, "--until") or datetime.now(UTC))
-    with container().uow(write=False) as uow:
-        grids = [uow.registry.grid(grid_id)] if grid_id else uow.registry.grids(1, 10**6)[0]
-    if None in grids:
-        raise click.ClickException(f"grid {grid_id} does not exist")
+    try:
+        with container().uow(write=False) as uow:
+            grids = [get_grid(uow, grid_id)] if grid_id else list_grids(uow, 1, 10**6, None)[0]
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from None
     for grid in grids:
         start, end = _month(month, grid) if month else bounds
         try:

@@ -68,11 +68,7 @@ def ensure_admin_key(container: Any) -> str | None:
     from models.services import keys as key_service
 
     with container.uow() as uow:
-        keys, _ = uow.registry.keys(None, 1, 10_000)
-        if any(key.role == "admin" for key in keys):
-            return None
-        _, secret = key_service.create_key(uow, {"role": "admin", "name": "first admin"})
-    return secret
+        return key_service.ensure_admin_key(uow)
 
 
 def prepare(config: dict[str, Any]) -> str | None:
@@ -144,9 +140,10 @@ def _stop_event() -> threading.Event:
 
 def serve(args: argparse.Namespace, config: dict[str, Any], stop: threading.Event) -> int:
     """Run anvil and gunicorn until a signal arrives or one of them exits."""
-    from ledger.anvil import start_anvil, stop_anvil
     from migrations.runner import upgrade
+    from models.bootstrap import local_chain_node
 
+    start_anvil, stop_anvil = local_chain_node()
     local = uses_local_anvil(config)
     env = child_settings(config, args.var, args.ledger_port)
     config = {**config, **env}

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.ports import DocumentStores, Stores
 from models.sql.engine import make_engine
+from models.sql.reads import SqlReads
 from models.sql.uow import SqlUnitOfWork
 
 # The relational store did not answer (down, restarting, connection cut): the API answers 503.
@@ -39,7 +41,7 @@ class Container:
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         self._bound = False
         self._held = threading.local()
-        self._documents: Any = None
+        self._documents: DocumentStores | None = None
         self._chain: Any = None
         self._lock = threading.Lock()
 
@@ -53,32 +55,32 @@ class Container:
         self._bound = True
 
     @contextlib.contextmanager
-    def reading(self) -> Iterator[Connection]:
-        """A connection for Core reads, without the ORM session's cost.
+    def reading(self) -> Iterator[SqlReads]:
+        """Core reads on a connection, without the ORM session's cost.
 
         Each statement reads its own snapshot (on SQLite no `BEGIN` at all): for reads whose
         statements need not agree with each other.
         """
         if self._bound:
             with self.read_sessions() as session:
-                yield session.connection()
+                yield SqlReads(session.connection())
             return
         if self.statement_engine is self.engine:
             with self.engine.connect() as conn:
-                yield conn
+                yield SqlReads(conn)
             return
-        conn = self._held.__dict__.get("conn")  # SQLite: each thread keeps one open connection
-        if conn is None or conn.closed:
-            conn = self._held.conn = self.statement_engine.connect()
+        held: Connection | None = self._held.__dict__.get("conn")  # SQLite: one per thread
+        if held is None or held.closed:
+            held = self._held.conn = self.statement_engine.connect()
         try:
-            yield conn
+            yield SqlReads(held)
         except BaseException:
             self._held.conn = None
-            conn.close()
+            held.close()
             raise
 
     @property
-    def documents(self) -> Any:
+    def documents(self) -> DocumentStores:
         """The document stores, opened on first use (after any fork)."""
         if self._documents is None:
             from models.documents import open_document_stores
@@ -122,3 +124,14 @@ class Container:
             self._documents.close()
         for engine in {self.engine, self.read_engine, self.statement_engine}:
             engine.dispose()
+
+
+def local_chain_node() -> tuple[Callable[..., Any], Callable[..., None]]:
+    """Start and stop functions of a local dev chain node (anvil), for `make run`."""
+    from ledger.anvil import start_anvil, stop_anvil
+
+    return start_anvil, stop_anvil
+
+
+def _implements(container: Container) -> Stores:
+    return container  # mypy checks the container against the port services receive

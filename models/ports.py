@@ -3,16 +3,308 @@
 Documents are plain dicts of JSON types. Instants are ISO 8601 UTC strings with a `Z`
 (``2026-10-01T00:15:00Z``): they sort as text, so both document engines order and range them alike.
 Energy is integer Wh, money integer minor units; prices are decimal strings.
+
+Where each port lives (adapters are checked against these Protocols by mypy):
+- `Stores` (what services receive as `container`): `models/bootstrap.py` `Container`.
+- `UnitOfWork` and `Registry`: `models/sql/uow.py`, `models/sql/registry.py` (SQLAlchemy).
+- `Reads` (hot Core reads): `models/sql/reads.py`.
+- `Collection`, `Snapshots`, `Trades`, `DocumentStores`: `models/documents/` (SQLite, pymongo).
+- `Clock`: `models/services/clock.py` `utcnow`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Protocol, TypeAlias
 
 Doc = dict[str, Any]
+Docs = list[Doc]  # (TransactionStore has a method named `list`)
 # total(key, count): count(), or a count taken recently under the same key (list endpoints)
 Totals = Callable[[Hashable, Callable[[], int]], int] | None
+
+
+# ---------------------------------------------------------------------------------------------
+# Records of the relational registry, as services see them (the SQL adapter's rows fit these).
+# Instants are naive UTC datetimes; prices exact Decimals; energy integer Wh.
+
+
+class GridRecord(Protocol):
+    id: str
+    name: str
+    timezone: str
+    timeframe_minutes: int
+    currency: str
+    import_price: Decimal
+    feed_in_price: Decimal
+    mechanism: str
+    wei_per_minor_unit: Decimal
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProsumerRecord(Protocol):
+    id: str
+    grid_id: str
+    name: str
+    address: str
+    kind: str
+    wallet: str
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReadingRecord(Protocol):
+    prosumer_id: str
+    start: datetime
+    grid_id: str
+    produced_wh: int
+    consumed_wh: int
+    updated_at: datetime
+
+
+class TimeframeRecord(Protocol):
+    """A closing or closed timeframe; an open one has no record."""
+
+    grid_id: str
+    start: datetime
+    status: str
+    snapshot_hash: str | None
+    trades_hash: str | None
+    closed_at: datetime | None
+
+
+class OrderRecord(Protocol):
+    id: str
+    grid_id: str
+    prosumer_id: str
+    timeframe_start: datetime
+    side: str
+    energy_wh: int
+    limit_price: Decimal
+    status: str
+    filled_wh: int
+    trade_ids: list[str]
+    idempotency_key: str
+    request_hash: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class PartnerRecord(Protocol):
+    id: str
+    grid_id: str
+    name: str
+    trust_level: int
+    datapoints: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class KeyRecord(Protocol):
+    id: str
+    prefix: str
+    secret_hash: str
+    name: str
+    role: str
+    grid_id: str | None
+    prosumer_id: str | None
+    partner_id: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class DeploymentRecord(Protocol):
+    chain_id: int
+    address: str
+    deployed_at: datetime
+
+
+class Registry(Protocol):
+    """The relational registry in domain words, inside one unit of work."""
+
+    def delete(self, record: object) -> None:
+        """Remove a grid or prosumer record (after the service checked it may go)."""
+
+    # grids
+    def add_grid(self, **fields: Any) -> GridRecord: ...
+
+    def grid(self, grid_id: str) -> GridRecord | None: ...
+
+    def grids(
+        self, page: int, size: int, ids: Sequence[str] | None = None
+    ) -> tuple[Sequence[GridRecord], int]: ...
+
+    def lock_grid(self, grid_id: str) -> GridRecord | None:
+        """The grid, locked until commit: serializes a grid's reading writes and closes."""
+
+    def grid_has_dependents(self, grid_id: str) -> bool: ...
+
+    def delete_partners_and_keys(self, grid_id: str) -> None: ...
+
+    # prosumers
+    def add_prosumer(self, **fields: Any) -> ProsumerRecord: ...
+
+    def prosumer(self, prosumer_id: str) -> ProsumerRecord | None: ...
+
+    def prosumer_ids(self, grid_id: str) -> list[str]: ...
+
+    def prosumer_grids(self, ids: Sequence[str]) -> dict[str, tuple[str, bool]]: ...
+
+    def members_at(self, grid_id: str, before: datetime) -> list[str]: ...
+
+    def wallets(self, grid_id: str) -> dict[str, str]: ...
+
+    def wallet_owner(self, grid_id: str, wallet: str) -> str | None: ...
+
+    def count_prosumer_history(self, prosumer_id: str) -> int: ...
+
+    # readings
+    def readings_at(self, grid_id: str, start: datetime) -> dict[str, tuple[int, int]]: ...
+
+    def count_readings(self, grid_id: str, start: datetime) -> int: ...
+
+    def insert_readings(self, rows: list[dict[str, Any]]) -> None: ...
+
+    def update_readings(self, rows: list[dict[str, Any]]) -> None: ...
+
+    def readings(
+        self, prosumer_id: str, start_from: datetime, start_to: datetime, page: int, size: int
+    ) -> tuple[Sequence[ReadingRecord], int]: ...
+
+    def first_reading(self, grid_id: str) -> datetime | None: ...
+
+    # timeframes
+    def begin_closing(self, grid_id: str, start: datetime) -> TimeframeRecord:
+        """Record a timeframe as `closing`: its readings and orders are frozen from now on."""
+
+    def timeframe(self, grid_id: str, start: datetime) -> TimeframeRecord | None: ...
+
+    def timeframes_with_status(
+        self, grid_id: str, status: str, start_from: datetime, start_to: datetime
+    ) -> list[datetime]: ...
+
+    def last_closed(self, grid_id: str) -> datetime | None: ...
+
+    # orders
+    def add_order(self, **fields: Any) -> OrderRecord: ...
+
+    def order(self, order_id: str) -> OrderRecord | None: ...
+
+    def order_by_key(self, prosumer_id: str, key: str) -> OrderRecord | None: ...
+
+    def orders_at(
+        self, grid_id: str, start: datetime, status: str | None = None
+    ) -> Sequence[OrderRecord]: ...
+
+    def orders(
+        self, prosumer_id: str, page: int, size: int
+    ) -> tuple[Sequence[OrderRecord], int]: ...
+
+    # keys and partners
+    def add_key(self, **fields: Any) -> KeyRecord: ...
+
+    def key(self, key_id: str) -> KeyRecord | None: ...
+
+    def keys(
+        self, grid_id: str | None, page: int, size: int
+    ) -> tuple[Sequence[KeyRecord], int]: ...
+
+    def touch_key(self, key_id: str, now: datetime) -> None: ...
+
+    def delete_keys_of(
+        self, *, prosumer_id: str | None = None, partner_id: str | None = None
+    ) -> None: ...
+
+    def add_partner(self, **fields: Any) -> PartnerRecord: ...
+
+    def partner(self, partner_id: str) -> PartnerRecord | None: ...
+
+    def partners(
+        self, grid_id: str, page: int, size: int
+    ) -> tuple[Sequence[PartnerRecord], int]: ...
+
+    def debit_datapoints(self, partner_id: str, cost: int) -> bool:
+        """Atomically take `cost` datapoints; False when the balance is too low."""
+
+    def credit_datapoints(self, partner_id: str, amount: int, maximum: int, now: datetime) -> bool:
+        """Atomically add `amount` datapoints; False when the balance would exceed `maximum`."""
+
+    # the settlement contract's deployments
+    def add_deployment(self, chain_id: int, address: str, deployed_at: datetime) -> None: ...
+
+    def deployment(self, chain_id: int) -> DeploymentRecord | None: ...
+
+
+class UnitOfWork(Protocol):
+    """`with uow:` opens one transaction; `commit()` makes it durable, leaving rolls it back."""
+
+    @property
+    def registry(self) -> Registry: ...
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class Reads(Protocol):
+    """Hot reads outside a unit of work: each read sees its own snapshot (rows, not records)."""
+
+    def key_by_prefix(self, prefix: str) -> KeyRecord | None: ...
+
+    def prosumer(self, prosumer_id: str) -> ProsumerRecord | None:
+        """The prosumer's row (a tuple of its columns, also readable by attribute), or None."""
+
+    def grid_exists(self, grid_id: str) -> bool: ...
+
+    def count_prosumers(self, grid_id: str, **filters: Any) -> int:
+        """How many of a grid's prosumers match the filters (kind, active, name_prefix)."""
+
+    def prosumer_page(self, grid_id: str, page: int, size: int, **filters: Any) -> list[Any]:
+        """One page of rows by name, then id; instants may be stored text (see `as_record`)."""
+
+
+class Clock(Protocol):
+    """Now, as naive UTC to the microsecond (the system clock is `models.services.clock`)."""
+
+    def __call__(self) -> datetime: ...
+
+
+class Stores(Protocol):
+    """Every store of one process, as services receive it (`container`)."""
+
+    def uow(self, write: bool = True) -> UnitOfWork:
+        """A unit of work; read-only ones never take SQLite's write lock."""
+
+    def reading(self) -> AbstractContextManager[Reads]:
+        """Hot reads for the length of the `with` block."""
+
+    @property
+    def documents(self) -> DocumentStores: ...
+
+    @property
+    def chain(self) -> Any:
+        """The chain client (settlement's `Ledger` port)."""
+
+
+# The document stores under the names the architecture uses.
+Snapshots: TypeAlias = "SnapshotStore"
+Trades: TypeAlias = "TransactionStore"
 
 
 class Collection(Protocol):
@@ -94,7 +386,7 @@ class TransactionStore(Protocol):
         counterparty: str | None,
         skip: int,
         limit: int,
-    ) -> list[Doc]:
+    ) -> Docs:
         """`list` without its count."""
 
     def count(
@@ -113,7 +405,7 @@ class TransactionStore(Protocol):
     def all_party_sums(self, grid_id: str, start_from: str, start_to: str) -> dict[str, Doc]:
         """The same sums for every party that traded in the range."""
 
-    def per_timeframe(self, grid_id: str, start_from: str, start_to: str, party: str) -> list[Doc]:
+    def per_timeframe(self, grid_id: str, start_from: str, start_to: str, party: str) -> Docs:
         """{start, received_minor, paid_minor} per timeframe of one party, oldest first."""
 
 

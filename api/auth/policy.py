@@ -7,13 +7,15 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 
 from api.auth.keycache import VerifiedKeys
+from api.context import container
 from api.errors import problem
 from api.representations import SAFE_METHODS
-from models.services import keys
-from models.services.errors import Forbidden, NotFound, PaymentRequired
+from models.ports import ProsumerRecord
+from models.services import keys, partners
+from models.services.errors import Forbidden, NotFound
 from models.services.keys import Principal
 
 SCHEME = "bearerAuth"
@@ -53,13 +55,13 @@ def init_app(app: Flask) -> None:
 
 def _look_up(verified: VerifiedKeys, token: str, digest: str) -> Principal | None:
     """Check the token against the store; remember it; record its use once a minute."""
-    container = current_app.extensions["minigrid"]
-    with container.reading() as conn:
-        found = keys.verify(conn, token, digest)
+    stores = container()
+    with stores.reading() as reads:
+        found = keys.verify(reads, token, digest)
     if found is None:
         return None
     if found.stale:
-        with container.uow() as uow:
+        with stores.uow() as uow:
             keys.touch_key(uow, found.principal.key_id)
     verified.put(digest, found)
     return found.principal
@@ -120,21 +122,8 @@ def access(*roles: str, partner_cost: int | None = None, trust: int = 0) -> Call
 def _charged(
     func: Callable[..., Any], who: Principal, cost: int, trust: int, args: Any, kwargs: Any
 ) -> Any:
-    container = current_app.extensions["minigrid"]
-    with container.uow(write=False) as uow:
-        partner = uow.registry.partner(who.partner_id or "")
-        if partner is None:
-            raise Forbidden("this partner no longer exists")
-        if partner.trust_level < trust:
-            raise Forbidden(f"needs trust level {trust}; this partner has {partner.trust_level}")
-        if partner.datapoints < cost:
-            raise PaymentRequired(f"costs {cost} datapoints; {partner.datapoints} left")
-    result = func(*args, **kwargs)
-    with container.uow() as uow:
-        if not uow.registry.debit_datapoints(partner.id, cost):
-            raise PaymentRequired(f"costs {cost} datapoints; not enough left")
-        uow.commit()
-    return result
+    serve = functools.partial(func, *args, **kwargs)
+    return partners.serve_billed(container(), who.partner_id, cost, trust, serve)
 
 
 def see_grid(grid_id: str) -> None:
@@ -144,7 +133,7 @@ def see_grid(grid_id: str) -> None:
         raise NotFound(f"grid {grid_id} does not exist")
 
 
-def see_prosumer(prosumer: Any) -> None:
+def see_prosumer(prosumer: ProsumerRecord) -> None:
     """404 unless the caller may see this prosumer (own record for prosumers and meters)."""
     who = principal()
     if who.role in ("prosumer", "meter"):

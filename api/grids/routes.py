@@ -33,8 +33,7 @@ class Grids(MethodView):
         """List the grids the key can see."""
         scope = grid_scope(None)
         with container().uow(write=False) as uow:
-            ids = None if scope is None else [scope]
-            grids, total = uow.registry.grids(args["page"], args["page_size"], ids)
+            grids, total = registry.list_grids(uow, args["page"], args["page_size"], scope)
             return page(grids, total, args)
 
     @access("admin")

@@ -11,7 +11,6 @@ from flask.views import MethodView
 from api.auth.policy import access, grid_scope, principal, see_grid
 from api.context import container
 from api.keys.schemas import (
-    MAX_DATAPOINTS,
     KeyCreateSchema,
     KeyQuerySchema,
     KeySchema,
@@ -20,15 +19,15 @@ from api.keys.schemas import (
     TopUpSchema,
 )
 from api.smorest import PAGE_HEADERS, Blueprint, page
-from models.services import keys, registry
-from models.services.clock import naive_utc, utcnow
+from models.ports import KeyRecord, UnitOfWork
+from models.services import keys, partners
+from models.services.clock import naive_utc
 from models.services.errors import Conflict, Forbidden, NotFound
-from models.sql.tables import Partner
 
 blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys and partners.")
 
 
-def _visible_key(uow: Any, key_id: str) -> Any:
+def _visible_key(uow: UnitOfWork, key_id: str) -> KeyRecord:
     key = keys.get_key(uow, key_id)
     scope = grid_scope(None)
     if scope is not None and key.grid_id != scope:
@@ -44,7 +43,7 @@ class Keys(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List API keys (an operator sees its grid's)."""
         with container().uow(write=False) as uow:
-            items, total = uow.registry.keys(grid_scope(None), args["page"], args["page_size"])
+            items, total = keys.list_keys(uow, grid_scope(None), args["page"], args["page_size"])
         return page(items, total, args)
 
     @access("admin", "operator")
@@ -97,8 +96,9 @@ class GridPartners(MethodView):
         """List a grid's data partners."""
         see_grid(str(grid_id))
         with container().uow(write=False) as uow:
-            registry.get_grid(uow, str(grid_id))
-            items, total = uow.registry.partners(str(grid_id), args["page"], args["page_size"])
+            items, total = partners.list_partners(
+                uow, str(grid_id), args["page"], args["page_size"]
+            )
         return page(items, total, args)
 
     @access("admin", "operator")
@@ -109,13 +109,7 @@ class GridPartners(MethodView):
         """Register a data partner of a grid."""
         see_grid(str(grid_id))
         with container().uow() as uow:
-            registry.get_grid(uow, str(grid_id))
-            now = utcnow()
-            partner = Partner(
-                id=str(uuid.uuid4()), grid_id=str(grid_id), created_at=now, updated_at=now, **data
-            )
-            uow.registry.add(partner)
-            uow.commit()
+            partner = partners.create_partner(uow, str(grid_id), data)
         return partner, 201
 
 
@@ -128,15 +122,6 @@ class PartnerTopUp(MethodView):
     def post(self, data: dict[str, Any], partner_id: Any) -> Any:
         """Top up a partner's datapoints, up to the maximum balance."""
         with container().uow() as uow:
-            partner = uow.registry.partner(str(partner_id))
-            if partner is None:
-                raise NotFound(f"partner {partner_id} does not exist")
+            partner = partners.get_partner(uow, str(partner_id))
             see_grid(partner.grid_id)
-            amount = data["datapoints"]
-            if not uow.registry.credit_datapoints(partner.id, amount, MAX_DATAPOINTS, utcnow()):
-                raise Conflict(
-                    f"the balance may not exceed {MAX_DATAPOINTS} datapoints",
-                    errors={"datapoints": [f"at most {MAX_DATAPOINTS} - the current balance"]},
-                )
-            uow.commit()
-        return partner
+            return partners.top_up(uow, partner, data["datapoints"])

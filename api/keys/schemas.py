@@ -9,6 +9,7 @@ import marshmallow as ma
 from api.fields import Instant, WholeNumber
 from api.smorest import PageArgs, StrictSchema
 from models.services.keys import ROLES
+from models.services.partners import MAX_DATAPOINTS
 
 
 class KeySchema(StrictSchema):
@@ -75,9 +76,6 @@ class NewKeySchema(KeySchema):
         dump_only=True,
         metadata={"description": "The bearer token; shown only in this response."},
     )
-
-
-MAX_DATAPOINTS = 10**12
 
 
 class PartnerSchema(StrictSchema):

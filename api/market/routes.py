@@ -72,7 +72,7 @@ class ProsumerOrders(MethodView):
         """List a prosumer's orders, newest timeframe first."""
         with container().uow(write=False) as uow:
             prosumer = _own_prosumer(uow, prosumer_id)
-            items, total = uow.registry.orders(prosumer.id, args["page"], args["page_size"])
+            items, total = market.list_orders(uow, prosumer, args["page"], args["page_size"])
         return page(items, total, args)
 
 
@@ -117,8 +117,8 @@ class GridTransactions(MethodView):
             recent_total,
         )
         if not body["transactions"]:  # trades name their grid: an unknown one has none
-            with container().reading() as conn:
-                registry.check_grid(conn, str(grid_id))
+            with container().reading() as reads:
+                registry.check_grid(reads, str(grid_id))
         return _transactions(body, total, args)
 
 

@@ -35,9 +35,9 @@ class GridProsumers(MethodView):
     def get(self, args: dict[str, Any], grid_id: Any) -> Any:
         """List a grid's prosumers (filters: kind, active, name prefix)."""
         see_grid(str(grid_id))
-        with container().reading() as conn:
+        with container().reading() as reads:
             rows, total = registry.list_prosumers(
-                conn,
+                reads,
                 str(grid_id),
                 args["page"],
                 args["page_size"],
@@ -70,8 +70,8 @@ class ProsumerById(MethodView):
     @blp.problems(404)
     def get(self, prosumer_id: Any) -> Any:
         """Read a prosumer."""
-        with container().reading() as conn:
-            row = registry.read_prosumer(conn, str(prosumer_id))
+        with container().reading() as reads:
+            row = registry.read_prosumer(reads, str(prosumer_id))
         see_prosumer(row)
         return tagged(blp, *PROSUMER_JSON.one(row))
 

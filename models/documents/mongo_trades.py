@@ -126,7 +126,7 @@ class MongoTransactionStore:
         counterparty: str | None,
         skip: int,
         limit: int,
-    ) -> list[Doc]:
+    ) -> builtins.list[Doc]:
         """`list` without its count."""
         where = {**_range(grid_id, start_from, start_to), **_parties(party, counterparty)}
         cursor = self._coll.find(where).sort(_ORDER).skip(max(skip, 0)).limit(max(limit, 0))

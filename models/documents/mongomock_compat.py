@@ -19,11 +19,12 @@ def patch_mongomock() -> None:
 
     if getattr(Collection, "_minigrid_patched", False):
         return
-    replace, update, iterate = (
+    originals: tuple[Any, Any, Any] = (  # mongomock is untyped
         BulkOperationBuilder.add_replace,
         BulkOperationBuilder.add_update,
         Collection._iter_documents,
     )
+    replace, update, iterate = originals
 
     def add_replace(
         self: Any, selector: Any, doc: Any, upsert: Any, sort: Any = None, **kw: Any

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from models.documents.shapes import (
     PARTY_SUM_FIELDS,
@@ -77,7 +77,7 @@ def _parse(body: str) -> Doc:
     """
     doc = _PARSED.get(body)
     if doc is None:
-        doc = json.loads(body)
+        doc = cast(Doc, json.loads(body))
         if any(isinstance(v, dict | list) for v in doc.values()):
             return doc
         if len(_PARSED) >= _PARSED_MAX:
@@ -136,7 +136,7 @@ class SqliteTransactionStore:
         counterparty: str | None,
         skip: int,
         limit: int,
-    ) -> list[Doc]:
+    ) -> builtins.list[Doc]:
         """`list` without its count."""
         query = _Listing(grid_id, start_from, start_to, party, counterparty)
         with self._db.read() as conn:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from models.ports import Clock
+
 
 def utcnow() -> datetime:
     """Now in UTC without tzinfo, to the microsecond."""
@@ -18,3 +20,7 @@ def naive_utc(dt: datetime) -> datetime:
 def aware_utc(dt: datetime) -> datetime:
     """A stored naive UTC value as an aware instant."""
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _implements() -> Clock:
+    return utcnow  # mypy checks the system clock against its port

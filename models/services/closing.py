@@ -10,6 +10,7 @@ A re-run after a crash in phase 2–4 recomputes the same documents and finishes
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,22 +21,22 @@ from models.domain.money import minor_unit_scale
 from models.domain.netting import Reading, net_timeframe
 from models.domain.timeframes import ceil_timeframe, format_instant, timeframe_end
 from models.domain.trades import trade_docs
+from models.ports import GridRecord, OrderRecord, Stores
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.crashpoints import crash_point
-from models.services.errors import Conflict, NotFound
+from models.services.errors import Conflict, found
 from models.services.metering import check_closable, check_start
-from models.sql.tables import Timeframe
 
 
 def close_timeframe(
-    container: Any, grid_id: str, start: datetime, *, force: bool = False
+    container: Stores, grid_id: str, start: datetime, *, force: bool = False
 ) -> tuple[dict[str, Any], bool]:
     """Close a timeframe; return its snapshot and whether this call closed it."""
     at, status = _begin(container, grid_id, start, force)
     if status == "closed":
         return _stored_snapshot(container, grid_id, at), False
     with container.uow(write=False) as uow:
-        grid = uow.registry.grid(grid_id)
+        grid = found(uow.registry.grid(grid_id), "grid", grid_id)
         members = set(uow.registry.members_at(grid_id, at + _minutes(grid)))
         readings = uow.registry.readings_at(grid_id, at)
         orders = uow.registry.orders_at(grid_id, at, status="open")
@@ -48,15 +49,13 @@ def close_timeframe(
     return snapshot, True
 
 
-def _minutes(grid: Any) -> timedelta:
+def _minutes(grid: GridRecord) -> timedelta:
     return timedelta(minutes=grid.timeframe_minutes)
 
 
-def _begin(container: Any, grid_id: str, start: datetime, force: bool) -> tuple[datetime, str]:
+def _begin(container: Stores, grid_id: str, start: datetime, force: bool) -> tuple[datetime, str]:
     with container.uow() as uow:
-        grid = uow.registry.lock_grid(grid_id)
-        if grid is None:
-            raise NotFound(f"grid {grid_id} does not exist")
+        grid = found(uow.registry.lock_grid(grid_id), "grid", grid_id)
         at = check_start(grid, start)
         row = uow.registry.timeframe(grid_id, at)
         if row is not None:
@@ -68,13 +67,13 @@ def _begin(container: Any, grid_id: str, start: datetime, force: bool) -> tuple[
                 "it can be closed once it has ended (operators may force it)"
             )
         check_closable(grid, at, uow.registry.readings_at(grid_id, at))
-        uow.registry.add(Timeframe(grid_id=grid_id, start=at, status="closing"))
+        uow.registry.begin_closing(grid_id, at)
         uow.commit()
         return at, "closing"
 
 
 def _save_snapshot(
-    container: Any, grid: Any, at: datetime, members: set[str], readings: dict[str, Any]
+    container: Stores, grid: GridRecord, at: datetime, members: set[str], readings: dict[str, Any]
 ) -> dict[str, Any]:
     ids = sorted(members | set(readings))
     frozen = {pid: Reading(pid, p, c) for pid, (p, c) in readings.items()}
@@ -83,7 +82,11 @@ def _save_snapshot(
 
 
 def _clear(
-    container: Any, grid: Any, at: datetime, snapshot: dict[str, Any], orders: list[Any]
+    container: Stores,
+    grid: GridRecord,
+    at: datetime,
+    snapshot: dict[str, Any],
+    orders: Sequence[OrderRecord],
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     nets = {line["prosumer_id"]: line["net_wh"] for line in snapshot["lines"]}
     prices = Prices(Decimal(grid.import_price), Decimal(grid.feed_in_price))
@@ -105,7 +108,7 @@ def trades_hash(trades: list[dict[str, Any]]) -> str:
 
 
 def _finish(
-    container: Any,
+    container: Stores,
     grid_id: str,
     at: datetime,
     snapshot: dict[str, Any],
@@ -121,6 +124,7 @@ def _finish(
             order.status = _fill_status(filled, order.energy_wh)
             order.updated_at = utcnow()
         row = uow.registry.timeframe(grid_id, at)
+        assert row is not None  # phase 1 recorded it
         row.status = "closed"
         row.snapshot_hash = snapshot["content_hash"]
         row.trades_hash = trades_hash(trades)
@@ -134,7 +138,7 @@ def _fill_status(filled: int, wanted: int) -> str:
     return "filled" if filled >= wanted else "partial"
 
 
-def _stored_snapshot(container: Any, grid_id: str, at: datetime) -> dict[str, Any]:
+def _stored_snapshot(container: Stores, grid_id: str, at: datetime) -> dict[str, Any]:
     snapshot = container.documents.snapshots.get(grid_id, format_instant(aware_utc(at)))
     if snapshot is None:
         raise Conflict(
@@ -145,10 +149,10 @@ def _stored_snapshot(container: Any, grid_id: str, at: datetime) -> dict[str, An
 
 
 def close_due(
-    container: Any,
+    container: Stores,
     grid_id: str,
     until: datetime,
-    progress: Any = None,
+    progress: Callable[[datetime], object] | None = None,
     since: datetime | None = None,
 ) -> list[datetime]:
     """Close every due timeframe of a grid from `since` (default: its first reading) to `until`."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class DomainError(Exception):
     """Base: a well-formed request that the domain refuses."""
@@ -42,3 +46,10 @@ class PaymentRequired(DomainError):
 
 class Unavailable(DomainError):
     status, slug, title = 503, "unavailable", "Dependency unavailable"
+
+
+def found(record: T | None, what: str, record_id: str) -> T:
+    """The record, or NotFound naming what does not exist."""
+    if record is None:
+        raise NotFound(f"{what} {record_id} does not exist")
+    return record

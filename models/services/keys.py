@@ -6,14 +6,14 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from models.ports import KeyRecord, Reads, UnitOfWork
 from models.services.clock import utcnow
-from models.services.errors import NotFound, Unprocessable
-from models.sql import reads
-from models.sql.tables import ApiKey
+from models.services.errors import NotFound, Unprocessable, found
 
 ROLES = ("admin", "operator", "prosumer", "meter", "partner")
 TOUCH_EVERY = timedelta(seconds=60)
@@ -35,7 +35,9 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_key(uow: Any, data: dict[str, Any], scope: str | None = None) -> tuple[ApiKey, str]:
+def create_key(
+    uow: UnitOfWork, data: dict[str, Any], scope: str | None = None
+) -> tuple[KeyRecord, str]:
     """Store a new key; return it with its secret, which is never shown again.
 
     With `scope`, the key must belong to that grid (an operator creating keys of its grid).
@@ -46,7 +48,7 @@ def create_key(uow: Any, data: dict[str, Any], scope: str | None = None) -> tupl
         raise NotFound("that prosumer, partner or grid does not exist")
     prefix = secrets.token_hex(4)
     secret = f"mg_{prefix}_{secrets.token_urlsafe(32)}"
-    key = ApiKey(
+    key = uow.registry.add_key(
         id=str(uuid.uuid4()),
         prefix=prefix,
         secret_hash=_hash(secret),
@@ -58,12 +60,11 @@ def create_key(uow: Any, data: dict[str, Any], scope: str | None = None) -> tupl
         created_at=utcnow(),
         expires_at=data.get("expires_at"),
     )
-    uow.registry.add(key)
     uow.commit()
     return key, secret
 
 
-def _check_binding(uow: Any, role: str, data: dict[str, Any]) -> None:
+def _check_binding(uow: UnitOfWork, role: str, data: dict[str, Any]) -> None:
     if role == "admin":
         data.update(grid_id=None, prosumer_id=None, partner_id=None)
         return
@@ -99,8 +100,8 @@ def token_hash(token: str) -> str:
     return _hash(token)
 
 
-def verify(conn: Any, token: str, digest: str) -> Verified | None:
-    """Check a token (with its hash) against the stored key (a Core read on `conn`).
+def verify(reads: Reads, token: str, digest: str) -> Verified | None:
+    """Check a token (with its hash) against the stored key.
 
     None if the token is malformed, there is no such key, the hash differs, or it is revoked or
     expired.
@@ -108,7 +109,7 @@ def verify(conn: Any, token: str, digest: str) -> Verified | None:
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != "mg":
         return None
-    key = reads.key_by_prefix(conn, parts[1])
+    key = reads.key_by_prefix(parts[1])
     if key is None or not hmac.compare_digest(key.secret_hash, digest):
         return None
     now = utcnow()
@@ -119,24 +120,37 @@ def verify(conn: Any, token: str, digest: str) -> Verified | None:
     return Verified(who, key.expires_at, stale)
 
 
-def touch_key(uow: Any, key_id: str) -> None:
+def touch_key(uow: UnitOfWork, key_id: str) -> None:
     """Record that a key was used now."""
     uow.registry.touch_key(key_id, utcnow())
     uow.commit()
 
 
-def revoke_key(uow: Any, key: ApiKey) -> ApiKey:
+def revoke_key(uow: UnitOfWork, key: KeyRecord) -> KeyRecord:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         uow.commit()
     return key
 
 
-def get_key(uow: Any, key_id: str) -> ApiKey:
-    key = uow.registry.key(key_id)
-    if key is None:
-        raise NotFound(f"key {key_id} does not exist")
-    return key
+def list_keys(
+    uow: UnitOfWork, scope: str | None, page: int, size: int
+) -> tuple[Sequence[KeyRecord], int]:
+    """One page of keys, oldest first (only grid `scope`'s when given), and how many there are."""
+    return uow.registry.keys(scope, page, size)
+
+
+def ensure_admin_key(uow: UnitOfWork) -> str | None:
+    """Create an admin key if none exists; return its secret (shown once), else None."""
+    existing, _ = uow.registry.keys(None, 1, 10_000)
+    if any(key.role == "admin" for key in existing):
+        return None
+    _, secret = create_key(uow, {"role": "admin", "name": "first admin"})
+    return secret
+
+
+def get_key(uow: UnitOfWork, key_id: str) -> KeyRecord:
+    return found(uow.registry.key(key_id), "key", key_id)
 
 
 def expiry_in_future(expires_at: datetime | None) -> None:

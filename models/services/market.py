@@ -5,16 +5,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from models.domain.hashing import canonical_json
 from models.domain.timeframes import format_instant
-from models.ports import Totals
+from models.ports import OrderRecord, ProsumerRecord, Stores, Totals, UnitOfWork
 from models.services.clock import aware_utc, utcnow
-from models.services.errors import Conflict, NotFound, Unprocessable
+from models.services.errors import Conflict, Unprocessable, found
 from models.services.metering import check_start
-from models.sql.tables import Order
 
 
 def request_hash(body: dict[str, Any]) -> str:
@@ -25,10 +25,13 @@ def request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(normal)).hexdigest()
 
 
-def place_order(uow: Any, prosumer: Any, key: str, body: dict[str, Any]) -> tuple[Order, bool]:
+def place_order(
+    uow: UnitOfWork, prosumer: ProsumerRecord, key: str, body: dict[str, Any]
+) -> tuple[OrderRecord, bool]:
     """Accept an order once per Idempotency-Key; return it and whether this was a replay."""
     digest = request_hash(body)
     grid = uow.registry.lock_grid(prosumer.grid_id)
+    assert grid is not None  # a prosumer's grid exists (foreign key)
     existing = uow.registry.order_by_key(prosumer.id, key)
     if existing is not None:
         if existing.request_hash != digest:
@@ -39,7 +42,7 @@ def place_order(uow: Any, prosumer: Any, key: str, body: dict[str, Any]) -> tupl
     at = check_start(grid, body["timeframe_start"])
     _refuse_closed(uow, grid.id, at)
     now = utcnow()
-    order = Order(
+    order = uow.registry.add_order(
         id=str(uuid.uuid4()),
         grid_id=grid.id,
         prosumer_id=prosumer.id,
@@ -55,12 +58,11 @@ def place_order(uow: Any, prosumer: Any, key: str, body: dict[str, Any]) -> tupl
         created_at=now,
         updated_at=now,
     )
-    uow.registry.add(order)
     uow.commit()
     return order, False
 
 
-def _refuse_closed(uow: Any, grid_id: str, at: datetime) -> None:
+def _refuse_closed(uow: UnitOfWork, grid_id: str, at: datetime) -> None:
     row = uow.registry.timeframe(grid_id, at)
     if row is not None:
         raise Conflict(
@@ -69,14 +71,18 @@ def _refuse_closed(uow: Any, grid_id: str, at: datetime) -> None:
         )
 
 
-def get_order(uow: Any, order_id: str) -> Order:
-    order = uow.registry.order(order_id)
-    if order is None:
-        raise NotFound(f"order {order_id} does not exist")
-    return order
+def list_orders(
+    uow: UnitOfWork, prosumer: ProsumerRecord, page: int, size: int
+) -> tuple[Sequence[OrderRecord], int]:
+    """One page of a prosumer's orders, newest timeframe first, and how many there are."""
+    return uow.registry.orders(prosumer.id, page, size)
 
 
-def cancel_order(uow: Any, order: Order) -> Order:
+def get_order(uow: UnitOfWork, order_id: str) -> OrderRecord:
+    return found(uow.registry.order(order_id), "order", order_id)
+
+
+def cancel_order(uow: UnitOfWork, order: OrderRecord) -> OrderRecord:
     """Cancel an open order (idempotent); 409 once its timeframe is closing."""
     if order.status == "cancelled":
         return order
@@ -105,7 +111,7 @@ def page_sums(trades: list[dict[str, Any]], party: str | None) -> dict[str, int]
 
 
 def list_transactions(
-    container: Any,
+    container: Stores,
     grid_id: str,
     args: dict[str, Any],
     party: str | None,
@@ -130,7 +136,9 @@ def list_transactions(
     return {"transactions": trades, "page_sums": page_sums(trades, party or counterparty)}, matching
 
 
-def balance(container: Any, prosumer: Any, start_from: datetime, start_to: datetime) -> dict:
+def balance(
+    container: Stores, prosumer: ProsumerRecord, start_from: datetime, start_to: datetime
+) -> dict[str, Any]:
     """Energy sold and bought, money received and paid, and the nets, over a range."""
     sums = container.documents.transactions.party_sums(
         prosumer.grid_id, format_instant(start_from), format_instant(start_to), prosumer.id

@@ -9,11 +9,12 @@ from typing import Any
 
 from models.domain.money import exact_amount, minor_unit_scale
 from models.domain.timeframes import format_instant, is_aligned
+from models.ports import GridRecord, ProsumerRecord, ReadingRecord, UnitOfWork
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.errors import Conflict, Unprocessable
 
 
-def check_start(grid: Any, start: datetime) -> datetime:
+def check_start(grid: GridRecord, start: datetime) -> datetime:
     """The naive UTC start, or 422 when it is not on the grid's timeframe boundary."""
     if not is_aligned(start, grid.timeframe_minutes):
         raise Unprocessable(
@@ -25,7 +26,7 @@ def check_start(grid: Any, start: datetime) -> datetime:
 
 
 def upsert_readings(
-    uow: Any, grid: Any, start: datetime, lines: Sequence[dict[str, Any]]
+    uow: UnitOfWork, grid: GridRecord, start: datetime, lines: Sequence[dict[str, Any]]
 ) -> dict[str, int]:
     """Insert or update a timeframe's readings; report inserted, updated and unchanged counts."""
     at = check_start(grid, start)
@@ -69,7 +70,7 @@ def _diff(
     return new, changed, unchanged
 
 
-def _check_prosumers(uow: Any, grid_id: str, lines: Sequence[dict[str, Any]]) -> None:
+def _check_prosumers(uow: UnitOfWork, grid_id: str, lines: Sequence[dict[str, Any]]) -> None:
     ids = [line["prosumer_id"] for line in lines]
     known = uow.registry.prosumer_grids(list(set(ids)))
     seen: set[str] = set()
@@ -91,7 +92,7 @@ def _check_prosumers(uow: Any, grid_id: str, lines: Sequence[dict[str, Any]]) ->
         seen.add(pid)
 
 
-def _refuse_if_closed(uow: Any, grid_id: str, at: datetime, count: int) -> None:
+def _refuse_if_closed(uow: UnitOfWork, grid_id: str, at: datetime, count: int) -> None:
     timeframe = uow.registry.timeframe(grid_id, at)
     if timeframe is not None:
         raise Conflict(
@@ -101,8 +102,13 @@ def _refuse_if_closed(uow: Any, grid_id: str, at: datetime, count: int) -> None:
 
 
 def list_readings(
-    uow: Any, prosumer: Any, start_from: datetime, start_to: datetime, page: int, size: int
-) -> tuple[list[Any], int]:
+    uow: UnitOfWork,
+    prosumer: ProsumerRecord,
+    start_from: datetime,
+    start_to: datetime,
+    page: int,
+    size: int,
+) -> tuple[Sequence[ReadingRecord], int]:
     return uow.registry.readings(
         prosumer.id, naive_utc(start_from), naive_utc(start_to), page, size
     )
@@ -131,7 +137,7 @@ MAX_TIMEFRAME_WH = 10**13
 MAX_TIMEFRAME_MINOR = 10**14
 
 
-def check_closable(grid: Any, at: datetime, readings: dict[str, tuple[int, int]]) -> None:
+def check_closable(grid: GridRecord, at: datetime, readings: dict[str, tuple[int, int]]) -> None:
     """422 before freezing when a timeframe's energy or money would overflow the stores' sums."""
     energy = sum(p + c for p, c in readings.values())
     price = Decimal(grid.import_price)

@@ -4,65 +4,73 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
-from models.ports import Totals
+from models.ports import GridRecord, ProsumerRecord, Reads, Totals, UnitOfWork
 from models.services.clock import utcnow
-from models.services.errors import Conflict, NotFound, Unprocessable
-from models.sql import reads
-from models.sql.tables import Grid, Prosumer
+from models.services.errors import Conflict, NotFound, Unprocessable, found
 
 GRID_DEFAULTS = {"mechanism": "mid_market", "wei_per_minor_unit": Decimal(10**13)}
 
 
-def get_grid(uow: Any, grid_id: str) -> Grid:
-    grid = uow.registry.grid(grid_id)
-    if grid is None:
-        raise NotFound(f"grid {grid_id} does not exist")
-    return grid
+def get_grid(uow: UnitOfWork, grid_id: str) -> GridRecord:
+    return found(uow.registry.grid(grid_id), "grid", grid_id)
 
 
-def check_grid(conn: Any, grid_id: str) -> None:
-    """404 unless the grid exists (a Core read on `conn`)."""
-    if not reads.grid_exists(conn, grid_id):
+def list_grids(
+    uow: UnitOfWork, page: int, size: int, scope: str | None
+) -> tuple[Sequence[GridRecord], int]:
+    """One page of grids, oldest first (only `scope` when given), and how many there are."""
+    return uow.registry.grids(page, size, None if scope is None else [scope])
+
+
+def check_grid(reads: Reads, grid_id: str) -> None:
+    """404 unless the grid exists."""
+    if not reads.grid_exists(grid_id):
         raise NotFound(f"grid {grid_id} does not exist")
 
 
 def list_prosumers(
-    conn: Any, grid_id: str, page: int, size: int, total: Totals = None, **filters: Any
+    reads: Reads, grid_id: str, page: int, size: int, total: Totals = None, **filters: Any
 ) -> tuple[list[Any], int]:
-    """One page of a grid's prosumer rows and how many match (Core reads on `conn`), or 404.
+    """One page of a grid's prosumer rows and how many match, or 404.
 
     `total(key, count)` may answer the count from a recent one under the same key.
     """
-    rows = reads.prosumer_page(conn, grid_id, page, size, **filters)
+    rows = reads.prosumer_page(grid_id, page, size, **filters)
     if not rows:  # rows name their grid, which exists (foreign key): check only an empty page
-        check_grid(conn, grid_id)
+        check_grid(reads, grid_id)
     key = ("prosumers", grid_id, *sorted(filters.items()))
-    count = functools.partial(reads.count_prosumers, conn, grid_id, **filters)
+    count = functools.partial(reads.count_prosumers, grid_id, **filters)
     return rows, total(key, count) if total else count()
 
 
-def dumpable(row: Any) -> Any:
-    """A `list_prosumers` row as an object to serialize (instants as datetimes)."""
-    return reads.typed(row)
+PROSUMER_INSTANTS = ("created_at", "updated_at")
 
 
-def read_prosumer(conn: Any, prosumer_id: str) -> Any:
-    """The prosumer's row (a Core read on `conn`), or 404."""
-    row = reads.prosumer(conn, prosumer_id)
-    if row is None:
-        raise NotFound(f"prosumer {prosumer_id} does not exist")
-    return row
+def dumpable(row: Any) -> SimpleNamespace:
+    """A `list_prosumers` row as an object to serialize (instants stored as text parsed)."""
+    values = row._asdict()
+    for name in PROSUMER_INSTANTS:
+        if isinstance(values[name], str):
+            values[name] = datetime.fromisoformat(values[name])
+    return SimpleNamespace(**values)
 
 
-def create_grid(uow: Any, data: dict[str, Any]) -> Grid:
+def read_prosumer(reads: Reads, prosumer_id: str) -> ProsumerRecord:
+    """The prosumer's row, or 404."""
+    return found(reads.prosumer(prosumer_id), "prosumer", prosumer_id)
+
+
+def create_grid(uow: UnitOfWork, data: dict[str, Any]) -> GridRecord:
+    fields = {**GRID_DEFAULTS, **data}
+    _check_prices(fields["feed_in_price"], fields["import_price"])
     now = utcnow()
-    grid = Grid(id=str(uuid.uuid4()), created_at=now, updated_at=now, **{**GRID_DEFAULTS, **data})
-    _check_prices(grid)
-    uow.registry.add(grid)
+    grid = uow.registry.add_grid(id=str(uuid.uuid4()), created_at=now, updated_at=now, **fields)
     uow.commit()
     return grid
 
@@ -77,7 +85,7 @@ FROZEN_ONCE_CLOSED = ("timeframe_minutes", "currency", "timezone")
 FROZEN_WHILE_CLOSING = ("import_price", "feed_in_price", "mechanism")
 
 
-def update_grid(uow: Any, grid: Grid, changes: dict[str, Any]) -> Grid:
+def update_grid(uow: UnitOfWork, grid: GridRecord, changes: dict[str, Any]) -> GridRecord:
     uow.registry.lock_grid(grid.id)  # serializes with closing's first phase
     changed = [f for f in changes if changes[f] != getattr(grid, f)]
     frozen = [f for f in FROZEN_ONCE_CLOSED if f in changed]
@@ -93,15 +101,13 @@ def update_grid(uow: Any, grid: Grid, changes: dict[str, Any]) -> Grid:
             f"{', '.join(pricing)} cannot change while a timeframe is closing; "
             "finish closing it first (close it again)"
         )
-    for field, value in changes.items():
-        setattr(grid, field, value)
-    _check_prices(grid)
-    grid.updated_at = utcnow()
+    _change(grid, changes)
+    _check_prices(grid.feed_in_price, grid.import_price)
     uow.commit()
     return grid
 
 
-def delete_grid(uow: Any, grid: Grid) -> None:
+def delete_grid(uow: UnitOfWork, grid: GridRecord) -> None:
     if uow.registry.grid_has_dependents(grid.id):
         raise Conflict(
             f"grid {grid.id} has prosumers or closed timeframes; only an unused grid is deleted"
@@ -111,44 +117,40 @@ def delete_grid(uow: Any, grid: Grid) -> None:
     uow.commit()
 
 
-def _check_prices(grid: Grid) -> None:
-    if Decimal(grid.feed_in_price) > Decimal(grid.import_price):
+def _check_prices(feed_in_price: Decimal, import_price: Decimal) -> None:
+    if Decimal(feed_in_price) > Decimal(import_price):
         raise Unprocessable(
-            f"feed_in_price {grid.feed_in_price} exceeds import_price {grid.import_price}",
+            f"feed_in_price {feed_in_price} exceeds import_price {import_price}",
             errors={"feed_in_price": ["may not exceed import_price"]},
         )
 
 
-def get_prosumer(uow: Any, prosumer_id: str) -> Prosumer:
-    prosumer = uow.registry.prosumer(prosumer_id)
-    if prosumer is None:
-        raise NotFound(f"prosumer {prosumer_id} does not exist")
-    return prosumer
+def get_prosumer(uow: UnitOfWork, prosumer_id: str) -> ProsumerRecord:
+    return found(uow.registry.prosumer(prosumer_id), "prosumer", prosumer_id)
 
 
-def create_prosumer(uow: Any, grid: Grid, data: dict[str, Any]) -> Prosumer:
+def create_prosumer(uow: UnitOfWork, grid: GridRecord, data: dict[str, Any]) -> ProsumerRecord:
     _check_wallet_free(uow, grid.id, data["wallet"], None)
     now = utcnow()
-    prosumer = Prosumer(
-        id=str(uuid.uuid4()), grid_id=grid.id, created_at=now, updated_at=now, **data
+    fields = {"active": True, **data}
+    prosumer = uow.registry.add_prosumer(
+        id=str(uuid.uuid4()), grid_id=grid.id, created_at=now, updated_at=now, **fields
     )
-    prosumer.active = data.get("active", True)
-    uow.registry.add(prosumer)
     uow.commit()
     return prosumer
 
 
-def update_prosumer(uow: Any, prosumer: Prosumer, changes: dict[str, Any]) -> Prosumer:
+def update_prosumer(
+    uow: UnitOfWork, prosumer: ProsumerRecord, changes: dict[str, Any]
+) -> ProsumerRecord:
     if "wallet" in changes:
         _check_wallet_free(uow, prosumer.grid_id, changes["wallet"], prosumer.id)
-    for field, value in changes.items():
-        setattr(prosumer, field, value)
-    prosumer.updated_at = utcnow()
+    _change(prosumer, changes)
     uow.commit()
     return prosumer
 
 
-def delete_prosumer(uow: Any, prosumer: Prosumer) -> None:
+def delete_prosumer(uow: UnitOfWork, prosumer: ProsumerRecord) -> None:
     if uow.registry.count_prosumer_history(prosumer.id):
         raise Conflict(
             f"prosumer {prosumer.id} has readings or orders; deactivate it (active=false) instead"
@@ -158,7 +160,14 @@ def delete_prosumer(uow: Any, prosumer: Prosumer) -> None:
     uow.commit()
 
 
-def _check_wallet_free(uow: Any, grid_id: str, wallet: str, own_id: str | None) -> None:
+def _change(record: GridRecord | ProsumerRecord, changes: dict[str, Any]) -> None:
+    """Set the changed fields and the time of the change."""
+    for field, value in changes.items():
+        setattr(record, field, value)
+    record.updated_at = utcnow()
+
+
+def _check_wallet_free(uow: UnitOfWork, grid_id: str, wallet: str, own_id: str | None) -> None:
     owner = uow.registry.wallet_owner(grid_id, wallet)
     if owner is not None and owner != own_id:
         raise Conflict(

@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from models.domain.timeframes import format_instant
+from models.ports import Stores
 from models.services.clock import naive_utc
 from models.services.errors import NotFound
 
 
-def get_snapshot(container: Any, grid_id: str, start: datetime) -> dict[str, Any]:
+def get_snapshot(container: Stores, grid_id: str, start: datetime) -> dict[str, Any]:
     """The stored snapshot, or a 404 telling how open the timeframe still is."""
     with container.uow(write=False) as uow:
         if uow.registry.grid(grid_id) is None:
@@ -41,19 +42,19 @@ def _range(args: dict[str, Any]) -> tuple[str, str, int, int]:
     )
 
 
-def _known_grid(container: Any, grid_id: str) -> None:
+def _known_grid(container: Stores, grid_id: str) -> None:
     with container.uow(write=False) as uow:
         if uow.registry.grid(grid_id) is None:
             raise NotFound(f"grid {grid_id} does not exist")
 
 
-def list_totals(container: Any, grid_id: str, args: dict[str, Any]) -> tuple[list[Any], int]:
+def list_totals(container: Stores, grid_id: str, args: dict[str, Any]) -> tuple[list[Any], int]:
     _known_grid(container, grid_id)
     start_from, start_to, skip, limit = _range(args)
     return container.documents.snapshots.list_totals(grid_id, start_from, start_to, skip, limit)
 
 
-def netto(container: Any, grid_id: str, args: dict[str, Any]) -> tuple[dict[str, Any], int]:
+def netto(container: Stores, grid_id: str, args: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Per-prosumer sums over the range (one page) and the grid totals."""
     _known_grid(container, grid_id)
     start_from, start_to, skip, limit = _range(args)

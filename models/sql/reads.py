@@ -6,9 +6,7 @@ Statements are built once (bound parameters), so a request pays for executing, n
 from __future__ import annotations
 
 import functools
-from datetime import datetime
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
@@ -22,6 +20,7 @@ from sqlalchemy import (
     type_coerce,
 )
 
+from models.ports import KeyRecord, ProsumerRecord, Reads
 from models.sql.tables import ApiKey, Grid, Prosumer
 
 PROSUMERS = Prosumer.__table__
@@ -86,17 +85,34 @@ def count_prosumers(conn: Connection, grid_id: str, **filters: Any) -> int:
 def prosumer_page(
     conn: Connection, grid_id: str, page: int, size: int, **filters: Any
 ) -> list[Row[Any]]:
-    """One page of a grid's prosumers by name (then id) matching the filters (see `typed`)."""
+    """One page of a grid's prosumers by name (then id) matching the filters (instants raw)."""
     values = _filters(**filters)
     stmt = _filtered("page", frozenset(values))
     bound = {"grid_id": grid_id, "limit": size, "offset": (page - 1) * size, **values}
     return list(conn.execute(stmt, bound).all())
 
 
-def typed(row: Row[Any]) -> Any:
-    """A `prosumer_page` row with its instants as datetimes, for serializing."""
-    values = dict(row._mapping)
-    for name in _INSTANTS:
-        if isinstance(values[name], str):
-            values[name] = datetime.fromisoformat(values[name])
-    return SimpleNamespace(**values)
+class SqlReads:
+    """The `Reads` port over one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def key_by_prefix(self, prefix: str) -> KeyRecord | None:
+        return cast("KeyRecord | None", key_by_prefix(self.conn, prefix))
+
+    def prosumer(self, prosumer_id: str) -> ProsumerRecord | None:
+        return cast("ProsumerRecord | None", prosumer(self.conn, prosumer_id))
+
+    def grid_exists(self, grid_id: str) -> bool:
+        return grid_exists(self.conn, grid_id)
+
+    def count_prosumers(self, grid_id: str, **filters: Any) -> int:
+        return count_prosumers(self.conn, grid_id, **filters)
+
+    def prosumer_page(self, grid_id: str, page: int, size: int, **filters: Any) -> list[Any]:
+        return prosumer_page(self.conn, grid_id, page, size, **filters)
+
+
+def _implements(reads: SqlReads) -> Reads:
+    return reads  # mypy checks the adapter against its port

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import CursorResult, Result, Select, Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from models.ports import Registry
 from models.sql.tables import (
     ApiKey,
     Deployment,
@@ -21,6 +22,7 @@ from models.sql.tables import (
 )
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class SqlRegistry:
@@ -34,16 +36,23 @@ class SqlRegistry:
         self.session.add(obj)
         self.session.flush()
 
+    def _added(self, row: R) -> R:
+        self.add(row)
+        return row
+
     def delete(self, obj: object) -> None:
         self.session.delete(obj)
         self.session.flush()
 
-    def _page(self, stmt: Select[tuple[T]], page: int, size: int) -> tuple[list[T], int]:
+    def _page(self, stmt: Select[T], page: int, size: int) -> tuple[list[T], int]:
         total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = self.session.scalars(stmt.limit(size).offset((page - 1) * size)).all()
         return list(rows), total
 
     # grids
+    def add_grid(self, **fields: Any) -> Grid:
+        return self._added(Grid(**fields))
+
     def grid(self, grid_id: str) -> Grid | None:
         return self.session.get(Grid, grid_id)
 
@@ -73,6 +82,9 @@ class SqlRegistry:
         self.session.execute(delete(Partner).where(Partner.grid_id == grid_id))
 
     # prosumers
+    def add_prosumer(self, **fields: Any) -> Prosumer:
+        return self._added(Prosumer(**fields))
+
     def prosumer(self, prosumer_id: str) -> Prosumer | None:
         return self.session.get(Prosumer, prosumer_id)
 
@@ -123,7 +135,7 @@ class SqlRegistry:
 
     def insert_readings(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self.session.execute(Reading.__table__.insert(), rows)
+            self.session.execute(cast(Table, Reading.__table__).insert(), rows)
 
     def update_readings(self, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -144,6 +156,9 @@ class SqlRegistry:
         return self._page(stmt, page, size)
 
     # timeframes
+    def begin_closing(self, grid_id: str, start: datetime) -> Timeframe:
+        return self._added(Timeframe(grid_id=grid_id, start=start, status="closing"))
+
     def timeframe(self, grid_id: str, start: datetime) -> Timeframe | None:
         return self.session.get(Timeframe, (grid_id, start))
 
@@ -172,6 +187,9 @@ class SqlRegistry:
         )
 
     # orders
+    def add_order(self, **fields: Any) -> Order:
+        return self._added(Order(**fields))
+
     def order(self, order_id: str) -> Order | None:
         return self.session.get(Order, order_id)
 
@@ -190,6 +208,12 @@ class SqlRegistry:
         return self._page(stmt.order_by(Order.timeframe_start.desc(), Order.id), page, size)
 
     # keys and partners
+    def add_key(self, **fields: Any) -> ApiKey:
+        return self._added(ApiKey(**fields))
+
+    def add_partner(self, **fields: Any) -> Partner:
+        return self._added(Partner(**fields))
+
     def key(self, key_id: str) -> ApiKey | None:
         return self.session.get(ApiKey, key_id)
 
@@ -216,7 +240,7 @@ class SqlRegistry:
             .where(Partner.id == partner_id, Partner.datapoints >= cost)
             .values(datapoints=Partner.datapoints - cost)
         )
-        return self.session.execute(stmt).rowcount == 1
+        return _rowcount(self.session.execute(stmt)) == 1
 
     def credit_datapoints(self, partner_id: str, amount: int, maximum: int, now: datetime) -> bool:
         """Atomically add `amount` datapoints; False when the balance would exceed `maximum`."""
@@ -225,7 +249,7 @@ class SqlRegistry:
             .where(Partner.id == partner_id, Partner.datapoints <= maximum - amount)
             .values(datapoints=Partner.datapoints + amount, updated_at=now)
         )
-        return self.session.execute(stmt).rowcount == 1
+        return _rowcount(self.session.execute(stmt)) == 1
 
     def delete_keys_of(
         self, *, prosumer_id: str | None = None, partner_id: str | None = None
@@ -236,6 +260,9 @@ class SqlRegistry:
             self.session.execute(delete(ApiKey).where(ApiKey.partner_id == partner_id))
 
     # ledger
+    def add_deployment(self, chain_id: int, address: str, deployed_at: datetime) -> None:
+        self.add(Deployment(chain_id=chain_id, address=address, deployed_at=deployed_at))
+
     def deployment(self, chain_id: int) -> Deployment | None:
         stmt = (
             select(Deployment)
@@ -244,3 +271,12 @@ class SqlRegistry:
             .limit(1)
         )
         return self.session.scalar(stmt)
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE matched."""
+    return cast(CursorResult[Any], result).rowcount
+
+
+def _implements(registry: SqlRegistry) -> Registry:
+    return registry  # mypy checks the adapter against its port

@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.ports import UnitOfWork
 from models.sql.registry import SqlRegistry
 
 
@@ -15,6 +16,7 @@ class SqlUnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._factory = session_factory
         self.session: Session | None = None
+        self.registry: SqlRegistry
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self._factory()
@@ -38,3 +40,7 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         assert self.session is not None
         self.session.rollback()
+
+
+def _implements(uow: SqlUnitOfWork) -> UnitOfWork:
+    return uow  # mypy checks the adapter against its port
