@@ -23,9 +23,9 @@ from api.settlement.schemas import (
 )
 from api.smorest import PAGE_HEADERS, Blueprint, page_headers
 from models.services import registry
-from models.services.settlement_jobs import start_settlement
-from models.services.settlement_payments import submit_payment
-from models.services.settlement_views import payment_instructions, prosumer_statement, run_status
+from models.services.settlement.jobs import start_settlement
+from models.services.settlement.payments import submit_payment
+from models.services.settlement.queries import payment_instructions, prosumer_statement, run_status
 
 blp = Blueprint(
     "settlement", __name__, url_prefix="/api/v1", description="Monthly settlement on chain."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.errors import LedgerError
+from models.ports import LedgerError
 from models.services.clock import utcnow
 from models.services.errors import Unavailable
 from models.sql.tables import Deployment
