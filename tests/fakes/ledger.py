@@ -2,9 +2,10 @@
 
 Transactions are "signed" as JSON text; a sent one is mined at once, in nonce order, unless a
 test scripted otherwise:
-    hold(n)            the next n broadcasts reach the mempool but are not mined (lost receipt)
+    hold(n, op)        the next n broadcasts (of `op` calls only, if given) reach the node but
+                       are not mined (a lost receipt)
     mine_held()        mine whatever is held (the receipt turns up late)
-    revert_next(why)   the next mined contract call reverts with `why`
+    revert_next(why, op)  the next mined `op` call (any tx if None) reverts with `why`
     take_nonce(n)      another operator tx is mined with nonce n (it takes that nonce)
     refuse(account)    `account` refuses pushed ether: its credits are deferred (owed)
     reset()            the chain is reset: contracts, state and receipts are gone
@@ -16,8 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,8 +68,8 @@ class FakeLedger:
         self.calls: Counter[str] = Counter()
         self.sent: list[str] = []
         self.refusing: set[str] = set()
-        self._hold = 0
-        self._revert: list[str] = []
+        self._hold, self._hold_op = 0, None
+        self._revert: list[tuple[str | None, str]] = []
         self._crash = 0
         self.deploys = 0
         self.reset()
@@ -88,8 +89,8 @@ class FakeLedger:
         self.mempool: dict[int, str] = {}
         self.held: list[str] = []
 
-    def hold(self, n: int = 1) -> None:
-        self._hold += n
+    def hold(self, n: int = 1, op: str | None = None) -> None:
+        self._hold, self._hold_op = n, op
 
     def mine_held(self) -> None:
         held, self.held = self.held, []
@@ -100,8 +101,8 @@ class FakeLedger:
         """The n-th next broadcast raises Crashed before the node gets it (a killed process)."""
         self._crash = nth
 
-    def revert_next(self, reason: str) -> None:
-        self._revert.append(reason)
+    def revert_next(self, reason: str, op: str | None = None) -> None:
+        self._revert.append((op, reason))
 
     def refuse(self, account: str) -> None:
         self.refusing.add(account.lower())
@@ -124,7 +125,9 @@ class FakeLedger:
         return self.balances[address.lower()]
 
     def nonce_manager(self) -> FakeNonces:
-        waiting = [json.loads(raw)["nonce"] + 1 for raw in self.held] + [n + 1 for n in self.mempool]
+        waiting = [json.loads(raw)["nonce"] + 1 for raw in self.held] + [
+            n + 1 for n in self.mempool
+        ]
         return FakeNonces(max([self.nonce, *waiting]))
 
     def operator_nonce_latest(self) -> int:
@@ -143,7 +146,7 @@ class FakeLedger:
             return tx_hash
         if tx["nonce"] < self.nonce:
             raise LedgerError(f"node rejected transaction {tx_hash}: nonce too low")
-        if self._hold:
+        if self._hold and self._hold_op in (None, tx["op"]):
             self._hold -= 1
             self.held.append(raw)
             return tx_hash
@@ -183,8 +186,9 @@ class FakeLedger:
         receipt = {"status": 1, "blockNumber": self.block, "gasUsed": 50_000}
         receipt["blockHash"] = "0x" + hashlib.sha256(f"block{self.block}".encode()).hexdigest()
         try:
-            if self._revert:
-                raise LedgerReverted(self._revert[0], self._revert.pop(0))
+            if self._revert and self._revert[0][0] in (None, call["op"]):
+                reason = self._revert.pop(0)[1]
+                raise LedgerReverted(reason, reason)
             getattr(self, "_do_" + call["op"])(call)
         except LedgerReverted as exc:
             receipt.update(status=0, reason=exc.reason)
