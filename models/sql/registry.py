@@ -236,6 +236,9 @@ class SqlRegistry:
             self.session.execute(delete(ApiKey).where(ApiKey.partner_id == partner_id))
 
     # ledger
+    def add_deployment(self, chain_id: int, address: str, deployed_at: datetime) -> None:
+        self.add(Deployment(chain_id=chain_id, address=address, deployed_at=deployed_at))
+
     def deployment(self, chain_id: int) -> Deployment | None:
         stmt = (
             select(Deployment)

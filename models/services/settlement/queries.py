@@ -24,7 +24,9 @@ from models.services.settlement.run import ITEMS, SETTLEMENTS, TXS, run_key
 
 
 def _run(container: Any, grid_id: str, month: str) -> dict[str, Any]:
-    doc = container.documents.collection(SETTLEMENTS).get(run_key(grid_id, month))
+    doc: dict[str, Any] | None = container.documents.collection(SETTLEMENTS).get(
+        run_key(grid_id, month)
+    )
     if doc is None:
         raise NotFound(f"no settlement of {month} for grid {grid_id}")
     return doc

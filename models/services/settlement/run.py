@@ -10,6 +10,7 @@ from models.domain import settlement_state as st
 from models.domain.merkle import merkle_proofs
 from models.domain.statements import statement_leaves
 from models.domain.timeframes import format_instant
+from models.ports import Ledger
 from models.services.clock import aware_utc, utcnow
 from models.services.settlement.lease import new_holder
 from models.services.settlement.plan import Plan
@@ -100,8 +101,9 @@ class Run:
         return run_key(self.plan.grid_id, self.plan.month)
 
     @property
-    def chain(self) -> Any:
-        return self.container.chain
+    def chain(self) -> Ledger:
+        ledger: Ledger = self.container.chain
+        return ledger
 
     def collection(self, name: str) -> Any:
         return self.container.documents.collection(name)

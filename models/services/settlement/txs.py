@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from models.domain import settlement_state as st
-from models.ports import LedgerError, LedgerReverted, LedgerTimeout
+from models.ports import LedgerError, LedgerReverted, LedgerTimeout, Receipt
 from models.services.crashpoints import crash_point
 from models.services.errors import Conflict
 from models.services.settlement.lease import renew
@@ -60,7 +60,7 @@ def _mark_paid(run: Run, indices: list[int], from_block: int, tx_hash: str | Non
     run.set_items(deferred, status=st.DEFERRED, tx_hash=tx_hash)
 
 
-def _confirm(run: Run, tx_id: str, tx: dict[str, Any], receipt: dict[str, Any]) -> None:
+def _confirm(run: Run, tx_id: str, tx: dict[str, Any], receipt: Receipt) -> None:
     """Mark a mined tx's items confirmed (or deferred), then the tx itself."""
     _mark_paid(run, tx["indices"], int(receipt["blockNumber"]), tx["tx_hash"])
     set_tx(
@@ -82,7 +82,7 @@ def _confirm(run: Run, tx_id: str, tx: dict[str, Any], receipt: dict[str, Any]) 
 RECHECK_S = 5.0  # while waiting: how often to rebroadcast, and replace an underpriced tx
 
 
-def _receipt_any(run: Run, tx: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def _receipt_any(run: Run, tx: dict[str, Any]) -> tuple[str, Receipt] | None:
     """(hash, receipt) of whichever of the tx's versions (it and those it replaced) was mined."""
     for tx_hash in [tx["tx_hash"], *tx.get("replaced", [])]:
         receipt = run.chain.receipt_or_none(tx_hash)
@@ -209,7 +209,12 @@ def post_root(run: Run) -> None:
             raise Conflict(f"the chain holds root {state['root']} for {run.id}, not this one")
         tx = _txs(run).get(tx_id)
         if tx is None or tx["status"] != st.CONFIRMED:
-            found = {"kind": "root", "indices": [], "tx_hash": None, "note": "found on chain"}
+            found: dict[str, Any] = {
+                "kind": "root",
+                "indices": [],
+                "tx_hash": None,
+                "note": "found on chain",
+            }
             set_tx(run, tx, tx_id, st.CONFIRMED, found)
         return
     count = len(plan.statements)
