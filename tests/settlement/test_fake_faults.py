@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from models.services.errors import Conflict, Unavailable
 from models.services.settlement.ledger_status import deploy_contract
 from models.services.settlement.payments import submit_payment
 from models.services.settlement.plan import Plan
-from models.services.settlement.queries import payment_instructions, run_status
+from models.services.settlement.queries import payment_instructions, prosumer_statement, run_status
 from models.services.settlement.run import ITEMS, SETTLEMENTS, TXS
 from models.services.settlement.settle import SettlementFailed, open_run, resume_run
 from tests.fakes.ledger import Crashed, FakeLedger
@@ -185,3 +186,16 @@ def test_a_run_refuses_an_illegal_status_change_and_writes_nothing(container, le
     runs, items = container.documents.collection(SETTLEMENTS), container.documents.collection(ITEMS)
     assert runs.get(run.id)["status"] == st.SETTLED
     assert items.get(f"{run.id}:{credit:06d}")["status"] == st.CONFIRMED
+
+
+def test_proofs_are_stored_when_the_run_is_recorded_and_read_back(container, ledger) -> None:
+    plan = a_plan()
+    settle(container, plan)
+    run_id, items = f"{plan.grid_id}:{MONTH}", container.documents.collection(ITEMS)
+    grid = SimpleNamespace(id=plan.grid_id, timezone="UTC")
+    statement = prosumer_statement(container, SimpleNamespace(id="p3"), grid, MONTH)
+    assert statement["proof"] == items.get(f"{run_id}:000003")["proof"]
+    assert statement["proof_valid"] and statement["on_chain"]["settled"]
+    items.update(f"{run_id}:000003", {"proof": list(reversed(statement["proof"]))})
+    tampered = prosumer_statement(container, SimpleNamespace(id="p3"), grid, MONTH)
+    assert tampered["proof_valid"] is False  # the GET reads the stored proof, not a recomputed one
