@@ -47,7 +47,7 @@ def ensure_deployment(container: Any) -> str | None:
 
     A chain reset is the operator's call (`flask ledger deploy`); readiness reports it meanwhile.
     """
-    from models.services.ledger_status import deploy_contract, recorded_contract
+    from models.services.settlement.ledger_status import deploy_contract, recorded_contract
 
     address = recorded_contract(container)
     if address is None:

@@ -9,10 +9,10 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from api.context import container
-from ledger.errors import LedgerError
+from models.ports import LedgerError
 from models.services.errors import DomainError
-from models.services.ledger_status import deploy_contract, ledger_status
-from models.services.settlement import DEFAULT_BATCH, MAX_BATCH, Summary, settle_month
+from models.services.settlement.ledger_status import deploy_contract, ledger_status
+from models.services.settlement.settle import DEFAULT_BATCH, MAX_BATCH, Summary, settle_month
 
 ledger_cli = AppGroup("ledger", help="The Settlement contract on the configured chain.")
 

@@ -58,7 +58,9 @@ def rpc_chain_id(url: str, timeout_s: float = 1.0) -> int:
         return int(json.load(resp)["result"], 16)
 
 
-def _poll_ready(proc: subprocess.Popen, port: int, log: IO[bytes] | None, timeout_s: float) -> None:
+def _poll_ready(
+    proc: subprocess.Popen[bytes], port: int, log: IO[bytes] | None, timeout_s: float
+) -> None:
     """Poll eth_chainId until it answers; raise with anvil's own output if it exits first."""
     deadline = time.monotonic() + timeout_s
     url = f"http://127.0.0.1:{port}"
@@ -77,7 +79,9 @@ def _poll_ready(proc: subprocess.Popen, port: int, log: IO[bytes] | None, timeou
     raise LedgerUnavailable(f"anvil did not answer on {url} within {timeout_s}s")
 
 
-def _wait_ready(proc: subprocess.Popen, port: int, log: IO[bytes] | None, timeout_s: float) -> None:
+def _wait_ready(
+    proc: subprocess.Popen[bytes], port: int, log: IO[bytes] | None, timeout_s: float
+) -> None:
     """Wait until the node answers; on any failure (an interrupt included) stop it first."""
     try:
         _poll_ready(proc, port, log, timeout_s)
@@ -94,7 +98,7 @@ def start_anvil(
     quiet: bool = True,
     timeout_s: float = 20.0,
     block_time: float | None = None,
-) -> subprocess.Popen:
+) -> subprocess.Popen[bytes]:
     """Start anvil on 127.0.0.1:port (state in `state_path`, a block every `block_time` s)."""
     binary = _platform_binary()
     if not _port_free(port):
@@ -126,7 +130,7 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-def stop_anvil(proc: subprocess.Popen, timeout_s: float = 15.0) -> None:
+def stop_anvil(proc: subprocess.Popen[bytes], timeout_s: float = 15.0) -> None:
     """SIGTERM anvil's process group and wait until the node has exited (and dumped its state)."""
     pgid = proc.pid
     with contextlib.suppress(ProcessLookupError):

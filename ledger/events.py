@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from eth_utils import event_abi_to_log_topic
+from eth_typing import ABIEvent
+from eth_utils.abi import event_abi_to_log_topic
 from web3 import Web3
 from web3.contract import Contract
 
@@ -13,7 +14,7 @@ PERIOD_EVENTS = ("RootPosted", "CreditsPaid", "CreditDeferred", "DebitPaid")
 
 def _plain(value: Any) -> Any:
     """Bytes as 0x-hex, everything else unchanged."""
-    return Web3.to_hex(value) if isinstance(value, bytes | bytearray) else value
+    return Web3.to_hex(bytes(value)) if isinstance(value, bytes | bytearray) else value
 
 
 def period_events(
@@ -21,9 +22,11 @@ def period_events(
 ) -> list[dict[str, Any]]:
     """The period's logs of the `names` events, in chain order, as plain dicts."""
     by_topic = {}
-    for abi in contract.abi:
-        if abi.get("type") == "event" and abi["name"] in names:
-            by_topic[event_abi_to_log_topic(abi)] = abi["name"]
+    for entry in contract.abi:
+        if entry.get("type") == "event":
+            abi = cast(ABIEvent, entry)
+            if abi["name"] in names:
+                by_topic[event_abi_to_log_topic(abi)] = abi["name"]
     logs = contract.w3.eth.get_logs(
         {
             "address": contract.address,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from eth_account import Account
 from eth_account._utils.legacy_transactions import Transaction
 from eth_account._utils.signing import extract_chain_id
-from eth_account.typed_transactions import TypedTransaction
-from eth_utils import keccak, to_checksum_address
+from eth_account.typed_transactions.typed_transaction import TypedTransaction
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 
 from ledger.errors import LedgerError
@@ -29,7 +32,7 @@ class DecodedTx:
     raw: str
 
 
-def _fields(raw: HexBytes) -> dict:
+def _fields(raw: HexBytes) -> dict[str, Any]:
     """The unsigned fields of a raw transaction as {to, data, value, chain_id, nonce, gas}."""
     if raw[0] <= 0x7F:
         tx = TypedTransaction.from_bytes(raw).as_dict()
@@ -48,11 +51,19 @@ def _fields(raw: HexBytes) -> dict:
     }
 
 
-RESIGNED = ("to", "data", "value", "nonce", "gas", "chainId")
-RESIGNED += ("maxFeePerGas", "maxPriorityFeePerGas")
+RESIGNED = (
+    "to",
+    "data",
+    "value",
+    "nonce",
+    "gas",
+    "chainId",
+    "maxFeePerGas",
+    "maxPriorityFeePerGas",
+)
 
 
-def fee_fields(raw_signed_tx: str) -> dict:
+def fee_fields(raw_signed_tx: str) -> dict[str, Any]:
     """The unsigned fields of a typed (EIP-1559) transaction, to re-sign it with other fees."""
     tx = TypedTransaction.from_bytes(HexBytes(raw_signed_tx)).as_dict()
     fields = {k: tx[k] for k in RESIGNED if k in tx}
@@ -81,7 +92,7 @@ def decode_raw_tx(raw_signed_tx: str | bytes) -> DecodedTx:
     )
 
 
-def mismatches(decoded: DecodedTx, expected: dict, chain_id: int) -> list[str]:
+def mismatches(decoded: DecodedTx, expected: Mapping[str, Any], chain_id: int) -> list[str]:
     """How a decoded transaction differs from expected {from, to, data, value, chain_id}."""
     problems = []
     if decoded.sender.lower() != str(expected["from"]).lower():

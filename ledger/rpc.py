@@ -19,13 +19,16 @@ from web3.exceptions import (
 from ledger.errors import LedgerError, LedgerReverted, LedgerUnavailable
 
 try:  # eth-tester (dev only) raises its own error where a node would return a revert
-    from eth_tester.exceptions import TransactionFailed as TesterFailed
+    from eth_tester.exceptions import (  # type: ignore[import-untyped]
+        TransactionFailed as TesterFailed,
+    )
 except ImportError:  # pragma: no cover - production installs lack eth-tester
 
     class TesterFailed(Exception):  # type: ignore[no-redef]
         """Placeholder when eth-tester is not installed."""
 
 
+__all__ = ["TesterFailed", "revert_reason", "rpc"]
 P = ParamSpec("P")
 R = TypeVar("R")
 

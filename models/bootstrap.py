@@ -49,6 +49,10 @@ class Container:
         """A unit of work; read-only ones never take SQLite's write lock."""
         return SqlUnitOfWork(self.write_sessions if write else self.read_sessions)
 
+    def use_ledger(self, ledger: Any) -> None:
+        """Settle through `ledger` instead of connecting to LEDGER_URL (tests' in-memory fake)."""
+        self._chain = ledger
+
     def bind_sessions(self, factory: sessionmaker[Session]) -> None:
         """Route every unit of work through one session factory (tests' rolled-back transaction)."""
         self.write_sessions = self.read_sessions = factory

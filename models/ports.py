@@ -421,3 +421,149 @@ class DocumentStores(Protocol):
         """Raise if the engine does not answer within the timeout."""
 
     def close(self) -> None: ...
+
+
+# --- Ledger: the settlement chain (section owned by the settlement work) ------------------------
+# Amounts are wei (int), ids and hashes 0x-hex text or 32-byte `bytes` (period ids, roots, grid
+# keys), addresses 0x-hex text. A receipt is the node's mapping: blockNumber, blockHash (bytes or
+# 0x text), gasUsed, status. The adapter is ledger/ (`ledger.chain.Chain`).
+
+
+class LedgerError(Exception):
+    """A chain operation failed: reverted, rejected, mismatched or timed out."""
+
+
+class LedgerUnavailable(LedgerError):
+    """The node could not be reached."""
+
+
+class LedgerTimeout(LedgerError):
+    """A transaction was not mined in time; its outcome is still unknown."""
+
+
+class LedgerReverted(LedgerError):
+    """A call or mined transaction reverted; `reason` is the revert message if the node gave one."""
+
+    def __init__(self, message: str, reason: str | None = None, tx_hash: str | None = None):
+        super().__init__(message)
+        self.reason = reason
+        self.tx_hash = tx_hash
+
+
+Receipt = Mapping[str, Any]
+
+
+class RawTx(Protocol):
+    """A signed transaction: broadcast `raw`; `tx_hash` is known before it is sent."""
+
+    @property
+    def raw(self) -> str: ...
+
+    @property
+    def tx_hash(self) -> str: ...
+
+
+class SignedTx(RawTx, Protocol):
+    """An operator transaction signed locally with an explicit nonce (record it, then send)."""
+
+    @property
+    def nonce(self) -> int: ...
+
+
+class Nonces(Protocol):
+    """Hands out the operator's next nonces."""
+
+    def next(self) -> int: ...
+
+
+class Ledger(Protocol):
+    """The operator's view of the chain and of the Settlement contract on it."""
+
+    tx_wait_s: float  # how long to wait for a transaction to be mined
+
+    @property
+    def chain_id(self) -> int: ...
+
+    @property
+    def operator(self) -> str: ...
+
+    # node: health, accounts, sending and receipts
+    def ping(self) -> int:
+        """The latest block number; LedgerUnavailable if the node does not answer."""
+
+    def has_code(self, address: str) -> bool: ...
+
+    def balance(self, address: str) -> int: ...
+
+    def nonce_manager(self) -> Nonces:
+        """Nonces from the operator's pending transaction count."""
+
+    def operator_nonce_latest(self) -> int:
+        """The operator's mined transaction count (nonces below it are used up)."""
+
+    def send_raw(self, raw: str) -> str:
+        """Broadcast a signed tx (already known counts as sent); its hash."""
+
+    def receipt_or_none(self, tx_hash: str) -> Receipt | None: ...
+
+    def wait_receipt(self, tx_hash: str, timeout_s: float | None = None) -> Receipt:
+        """The receipt; LedgerTimeout if not mined in time, LedgerReverted if it reverted."""
+
+    def replacement(self, raw: str) -> SignedTx | None:
+        """The tx re-signed with higher fees if a fee spike priced it out, else None."""
+
+    # the Settlement contract
+    def deploy(self) -> str:
+        """Deploy the contract with the operator as owner; its address."""
+
+    def post_root(
+        self,
+        address: str,
+        period_id: bytes,
+        root: bytes,
+        count: int,
+        wei_per_minor: int,
+        nonce: int,
+        gas: int | None = None,
+    ) -> SignedTx:
+        """Sign (not send) posting a period's root, item count and rate."""
+
+    def pay_credits(
+        self,
+        address: str,
+        period_id: bytes,
+        items: list[tuple[int, str, int]],
+        nonce: int,
+        gas: int | None = None,
+    ) -> SignedTx:
+        """Sign (not send) paying (index, account, wei) credits."""
+
+    def settled_bits(
+        self, address: str, period_id: bytes, indices: Iterable[int]
+    ) -> dict[int, bool]:
+        """Which of a period's items the contract marks settled."""
+
+    def period_state(self, address: str, period_id: bytes) -> dict[str, Any]:
+        """{root, count, wei_per_minor, posted} as stored for a period."""
+
+    def deferred(self, address: str, period_id: bytes, from_block: int = 0) -> dict[int, int]:
+        """{index: wei} of credits the contract could not push and owes."""
+
+    def owed(self, address: str, account: str) -> int:
+        """Wei the contract holds for `account`."""
+
+    def debit_call(
+        self,
+        address: str,
+        grid_key: bytes,
+        period_number: int,
+        index: int,
+        account: str,
+        amount_minor: int,
+        wei_per_minor: int,
+        proof: list[bytes],
+    ) -> dict[str, Any]:
+        """The pay_debit call a prosumer signs: {from, to, data, value, chain_id}."""
+
+    def check_debit_tx(self, raw_signed_tx: str, expected: Mapping[str, Any]) -> RawTx:
+        """Decode a prosumer-signed payment; LedgerError unless it matches `expected`."""

@@ -11,7 +11,7 @@ from flask.views import MethodView
 from api.context import container as current_container
 from api.smorest import Blueprint
 from models.services.errors import Unavailable
-from models.services.ledger_status import chain_ready
+from models.services.settlement.ledger_status import chain_ready
 
 blp = Blueprint(
     "health", __name__, url_prefix="/health", description="Process and dependency health."

@@ -22,10 +22,11 @@ from api.settlement.schemas import (
     StatementSchema,
 )
 from api.smorest import PAGE_HEADERS, Blueprint, page_headers
+from models.domain import settlement_state as st
 from models.services import registry
-from models.services.settlement_jobs import start_settlement
-from models.services.settlement_payments import submit_payment
-from models.services.settlement_views import payment_instructions, prosumer_statement, run_status
+from models.services.settlement.jobs import start_settlement
+from models.services.settlement.payments import submit_payment
+from models.services.settlement.queries import payment_instructions, prosumer_statement, run_status
 
 blp = Blueprint(
     "settlement", __name__, url_prefix="/api/v1", description="Monthly settlement on chain."
@@ -118,6 +119,6 @@ class StatementPayment(MethodView):
         prosumer, grid = _prosumer_and_grid(str(prosumer_id))
         paid = submit_payment(container(), prosumer, grid, check_month(month), body["signed_tx"])
         url = url_for("settlement.StatementPayment", prosumer_id=prosumer_id, month=month)
-        if paid["status"] == "pending":
+        if paid["status"] == st.PENDING:
             return {**paid, "status_url": url}, 202, {"Location": url}
         return {**paid, "status_url": url}

@@ -6,20 +6,21 @@ import marshmallow as ma
 
 from api.fields import MONTH_PATTERN
 from api.smorest import PageArgs, StrictSchema
+from models.domain import settlement_state as st
 
 MONTH = ma.validate.Regexp(
     MONTH_PATTERN, error="Must be a month YYYY-MM between 1970-01 and 8999-12."
 )
 
 
-ITEM_STATUSES = ("planned", "sent", "confirmed", "deferred", "due", "pending", "paid")
+ITEM_STATUSES = (st.PLANNED, st.SENT, st.CONFIRMED, st.DEFERRED, st.DUE, st.PENDING, st.PAID)
 ITEM_STATUS_TEXT = (
     "A credit is planned, sent, then confirmed (paid to the wallet) or deferred (the wallet "
     "refused the transfer: the contract holds the amount for that account, which takes it "
     "with claim_owed(to)); a debit is due, pending (a signed payment was broadcast, its receipt "
     "not seen yet), then paid; a zero line is confirmed."
 )
-PAYMENT_STATUSES = ("due", "pending", "paid")
+PAYMENT_STATUSES = (st.DUE, st.PENDING, st.PAID)
 
 
 class SettleSchema(StrictSchema):
@@ -166,7 +167,7 @@ class SignedTxSchema(StrictSchema):
 class PaidSchema(ma.Schema):
     tx_hash = ma.fields.String()
     status = ma.fields.String(
-        validate=ma.validate.OneOf(("pending", "paid")), metadata={"example": "paid"}
+        validate=ma.validate.OneOf((st.PENDING, st.PAID)), metadata={"example": "paid"}
     )
     value = ma.fields.String()
     status_url = ma.fields.String(

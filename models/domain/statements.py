@@ -10,6 +10,7 @@ leaf_bytes (5 words, 160 bytes, abi.encode style):
     account      uint256  the 20-byte address left-padded to 32
     amount_minor int256   two's complement
 leaf_hash = sha256(sha256(leaf_bytes)) (double hash against second-preimage attacks).
+period_id = sha256(grid_key || period as uint256): how the contract names a (grid, month).
 """
 
 from __future__ import annotations
@@ -53,6 +54,13 @@ def period_number(period: str) -> int:
     """`YYYY-MM` as the integer YYYYMM (e.g. 202610)."""
     year, month = parse_month(period)
     return year * 100 + month
+
+
+def period_id(key: bytes, number: int) -> bytes:
+    """The contract's period id: sha256(grid_key || period_number as uint256)."""
+    if len(key) != WORD:
+        raise ValueError("grid key must be 32 bytes")
+    return hashlib.sha256(key + number.to_bytes(WORD, "big")).digest()
 
 
 def check_account(account: str) -> str:

@@ -51,7 +51,7 @@ def ready(app: Any) -> Any:
 
 
 def test_live_and_ready(app: Any) -> None:
-    from models.services.ledger_status import deploy_contract
+    from models.services.settlement.ledger_status import deploy_contract
 
     deploy_contract(app.extensions["minigrid"])
     response = ready(app)

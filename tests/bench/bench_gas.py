@@ -19,7 +19,7 @@ from refuser import deploy_refuser  # noqa: E402
 
 from ledger.anvil import start_anvil, stop_anvil  # noqa: E402
 from ledger.chain import Chain  # noqa: E402
-from ledger.ids import grid_key, period_id  # noqa: E402
+from models.domain.statements import grid_key, period_id  # noqa: E402
 
 BATCH = 500
 WEI_PER_MINOR = 10**13

@@ -30,10 +30,10 @@ from models.domain.clearing import Prices, clear_timeframe, trade_doc  # noqa: E
 from models.domain.timeframes import format_instant, month_bounds, timeframe_starts  # noqa: E402
 from models.services import registry as reg  # noqa: E402
 from models.services.clock import naive_utc, utcnow  # noqa: E402
-from models.services.ledger_status import deploy_contract  # noqa: E402
-from models.services.settlement import settle_month  # noqa: E402
-from models.services.settlement_plan import plan_month  # noqa: E402
-from models.services.settlement_run import TXS, run_key  # noqa: E402
+from models.services.settlement.ledger_status import deploy_contract  # noqa: E402
+from models.services.settlement.plan import plan_month  # noqa: E402
+from models.services.settlement.run import TXS, run_key  # noqa: E402
+from models.services.settlement.settle import settle_month  # noqa: E402
 from models.sql.tables import Prosumer, Timeframe  # noqa: E402
 
 MONTH = "2026-10"

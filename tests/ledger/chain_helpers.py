@@ -13,7 +13,7 @@ from merkle_ref import leaf, proof, root
 
 from ledger.anvil import ANVIL_BIN
 from ledger.chain import Chain, SignedTx
-from ledger.ids import grid_key, period_id
+from models.domain.statements import grid_key, period_id
 
 PERIOD = 202610
 WEI_PER_MINOR = 10**13  # 1 cent = 0.00001 ether

@@ -9,6 +9,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from ledger.chain import Chain
+from ledger.contract import compile_source
 
 SOURCE = Path(__file__).with_name("contracts") / "Refuser.vy"
 
@@ -16,10 +17,7 @@ SOURCE = Path(__file__).with_name("contracts") / "Refuser.vy"
 @cache
 def _compiled() -> tuple[list[dict[str, Any]], str]:
     """(abi, bytecode) of Refuser.vy."""
-    import vyper
-
-    out = vyper.compile_code(SOURCE.read_text(), output_formats=["abi", "bytecode"])
-    return out["abi"], out["bytecode"]
+    return compile_source(SOURCE.read_text())
 
 
 def deploy_refuser(chain: Chain) -> str:

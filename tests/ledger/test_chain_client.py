@@ -9,7 +9,7 @@ from chain_helpers import free_port, mined, post, statement
 
 from ledger.chain import Chain
 from ledger.errors import LedgerError, LedgerReverted, LedgerTimeout, LedgerUnavailable
-from ledger.ids import grid_key, period_id
+from models.domain.statements import grid_key, period_id
 
 
 def test_a_mined_reverted_transaction_raises_with_its_reason(chain: Chain, address: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 from eth_account import Account
 
 from ledger.anvil import ANVIL_BIN, start_anvil, stop_anvil
-from models.services.ledger_status import deploy_contract
+from models.services.settlement.ledger_status import deploy_contract
 from tests.conftest import make_test_app
 from tests.settlement.world import World, add_readings, build_grid, close_month
 

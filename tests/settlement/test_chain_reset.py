@@ -9,9 +9,9 @@ from eth_account import Account
 
 from models.services.clock import utcnow
 from models.services.errors import Conflict
-from models.services.ledger_status import deploy_contract, recorded_contract
-from models.services.settlement import settle_month
-from models.services.settlement_run import TXS
+from models.services.settlement.ledger_status import deploy_contract, recorded_contract
+from models.services.settlement.run import TXS
+from models.services.settlement.settle import settle_month
 from models.sql.tables import Deployment
 from tests.conftest import make_key
 from tests.settlement.world import MONTH

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from models.services import settlement_jobs
 from models.services.errors import Unavailable
-from models.services.settlement_jobs import start_settlement, wait_idle
-from models.services.settlement_run import SETTLEMENTS
+from models.services.settlement import jobs as settlement_jobs
+from models.services.settlement.jobs import start_settlement, wait_idle
+from models.services.settlement.run import SETTLEMENTS
 from tests.settlement.world import MONTH
 
 

@@ -8,10 +8,10 @@ import sys
 import pytest
 
 from models.services.errors import Conflict
-from models.services.settlement import open_run, resume_run
-from models.services.settlement_lease import HOST
-from models.services.settlement_plan import plan_month
-from models.services.settlement_run import SETTLEMENTS
+from models.services.settlement.lease import HOST
+from models.services.settlement.plan import plan_month
+from models.services.settlement.run import SETTLEMENTS
+from models.services.settlement.settle import open_run, resume_run
 from tests.settlement.world import MONTH
 
 FUTURE, PAST = "2999-01-01T00:00:00Z", "2000-01-01T00:00:00Z"

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from models.services import settlement_txs
-from models.services.ledger_status import recorded_contract
-from models.services.settlement import settle_month
-from models.services.settlement_run import ITEMS, SETTLEMENTS, TXS
+from models.services.settlement import txs as settlement_txs
+from models.services.settlement.ledger_status import recorded_contract
+from models.services.settlement.run import ITEMS, SETTLEMENTS, TXS
+from models.services.settlement.settle import settle_month
 from tests.settlement.world import MONTH
 
 

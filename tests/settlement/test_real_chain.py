@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from models.services import settlement_txs
 from models.services.errors import Unavailable
-from models.services.ledger_status import recorded_contract
-from models.services.settlement import settle_month
-from models.services.settlement_jobs import wait_idle
-from models.services.settlement_run import ITEMS, SETTLEMENTS, TXS
+from models.services.settlement import txs as settlement_txs
+from models.services.settlement.jobs import wait_idle
+from models.services.settlement.ledger_status import recorded_contract
+from models.services.settlement.run import ITEMS, SETTLEMENTS, TXS
+from models.services.settlement.settle import settle_month
 from tests.conftest import make_key
 from tests.settlement.conftest import anvil_app, anvil_rpc, anvil_stores
 from tests.settlement.test_settle_api import signed_payment

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from models.services.settlement_run import ITEMS
+from models.services.settlement.run import ITEMS
 from tests.ledger.refuser import claim_through
 from tests.settlement.conftest import anvil_stores
 from tests.settlement.world import MONTH, add_readings, build_grid, close_month, refusing_world
@@ -65,7 +65,7 @@ def test_sigkill_at_any_point_then_rerun_pays_each_credit_once(
 
 
 def _contract(container: Any) -> str:
-    from models.services.ledger_status import recorded_contract
+    from models.services.settlement.ledger_status import recorded_contract
 
     return str(recorded_contract(container))
 

@@ -6,7 +6,7 @@ import hashlib
 from typing import Any
 
 from models.domain.merkle import verify_proof
-from models.services.settlement_jobs import wait_idle
+from models.services.settlement.jobs import wait_idle
 from tests.conftest import make_key
 from tests.settlement.world import MONTH, refusing_world
 

@@ -10,8 +10,8 @@ from eth_account import Account
 from api.ledger_cli import summary_table
 from ledger.chain import Chain
 from models.services.errors import Conflict
-from models.services.settlement import SettlementFailed, settle_month
-from models.services.settlement_run import ITEMS, SETTLEMENTS, TXS
+from models.services.settlement.run import ITEMS, SETTLEMENTS, TXS
+from models.services.settlement.settle import SettlementFailed, settle_month
 from tests.ledger.refuser import claim_through
 from tests.settlement.world import MONTH, add_readings, build_grid, close_month, refusing_world
 
@@ -107,8 +107,8 @@ def test_a_reverted_batch_stops_and_marks_nothing_paid(container, world, monkeyp
 
 def _interrupt_after_recording(container: Any, world: Any) -> None:
     """Record the run and its items, then stop before anything is sent (a killed `flask settle`)."""
-    from models.services.settlement import open_run
-    from models.services.settlement_plan import plan_month
+    from models.services.settlement.plan import plan_month
+    from models.services.settlement.settle import open_run
 
     open_run(container, plan_month(container, world.grid_id, MONTH))
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -17,10 +14,10 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from api.config import TYPES
 from ledger.anvil import start_anvil, stop_anvil
 from ledger.chain import Chain
-from tests.api.test_devserver import free_port, require_anvil, wait_line
+from tests.api.test_devserver import free_port, plain_env, require_anvil, start, wait_line
+from tests.procs import reaped_env
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.anvil
@@ -67,18 +64,6 @@ def poll(what: Callable[[], Any], timeout_s: float = 120.0) -> Any:
             return value
         time.sleep(0.5)
     raise AssertionError(f"not reached within {timeout_s}s")
-
-
-def devserver(var: Path, port: int, ledger_url: str, log: Path) -> subprocess.Popen[bytes]:
-    """`make run` with LEDGER_URL set (so it uses that node) and a short payment wait."""
-    env = {k: v for k, v in os.environ.items() if k not in TYPES and k != "MINIGRID_SETTINGS"}
-    env.update(LEDGER_URL=ledger_url, PAYMENT_WAIT_S="0.5")
-    args = [sys.executable, "-m", "api.devserver", "--port", str(port), "--var", str(var)]
-    args += ["--ledger-port", str(free_port())]
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
 
 
 def month_of_readings(base: str, token: str) -> tuple[str, list[str]]:
@@ -130,32 +115,33 @@ def pay(base: str, token: str, chain: Chain, line: dict[str, Any]) -> None:
 
 def test_make_run_on_a_chain_with_2s_blocks_deploys_settles_and_pays(tmp_path: Path) -> None:
     require_anvil()
-    ledger_port, port, log = free_port(), free_port(), tmp_path / "devserver.log"
-    ledger_url, base = f"http://127.0.0.1:{ledger_port}", f"http://127.0.0.1:{port}/api/v1"
+    ledger_port, port = free_port(), free_port()
     anvil = start_anvil(ledger_port, None, block_time=2)
-    proc = None
     try:
-        proc = devserver(tmp_path / "var", port, ledger_url, log)
-        output = wait_line(proc, log, "ready: Swagger UI", timeout_s=120)
-        assert "deployed Settlement" in output
-        token = output.split("first admin key (shown once, keep it): ")[1].split()[0]
-        grid, _ = month_of_readings(base, token)
-        status, headers, _ = call(
-            "POST", f"{base}/grids/{grid}/settlements", token, {"month": "2026-10"}
-        )
-        assert status == 202
-        run_url = f"http://127.0.0.1:{port}{headers['Location']}"
-        run = poll(lambda: (r := ok("GET", run_url, token))["status"] == "settled" and r)
-        assert run["error"] is None and len(run["transactions"]) >= 2
-        debit = next(line for line in run["lines"] if line["kind"] == "debit")
-        pay(base, token, Chain.connect(ledger_url), debit)
-        assert ok("GET", run_url, token)["totals"]["debits_paid"] == 1
+        with reaped_env(plain_env()) as env:  # no devserver or gunicorn outlives a failure
+            env.update(LEDGER_URL=f"http://127.0.0.1:{ledger_port}", PAYMENT_WAIT_S="0.5")
+            settle_and_pay(tmp_path, port, env)
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
         stop_anvil(anvil)
+
+
+def settle_and_pay(tmp_path: Path, port: int, env: dict[str, str]) -> None:
+    """`make run` on the slow chain: deploy, settle over HTTP, pay a debit; stop with SIGINT."""
+    base, log = f"http://127.0.0.1:{port}/api/v1", tmp_path / "devserver.log"
+    proc = start(tmp_path / "var", port, free_port(), log, env)
+    output = wait_line(proc, log, "ready: Swagger UI", timeout_s=120)
+    assert "deployed Settlement" in output
+    token = output.split("first admin key (shown once, keep it): ")[1].split()[0]
+    grid, _ = month_of_readings(base, token)
+    status, headers, _ = call(
+        "POST", f"{base}/grids/{grid}/settlements", token, {"month": "2026-10"}
+    )
+    assert status == 202
+    run_url = f"http://127.0.0.1:{port}{headers['Location']}"
+    run = poll(lambda: (r := ok("GET", run_url, token))["status"] == "settled" and r)
+    assert run["error"] is None and len(run["transactions"]) >= 2
+    debit = next(line for line in run["lines"] if line["kind"] == "debit")
+    pay(base, token, Chain.connect(env["LEDGER_URL"]), debit)
+    assert ok("GET", run_url, token)["totals"]["debits_paid"] == 1
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=30)

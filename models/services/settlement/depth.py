@@ -10,11 +10,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from web3 import Web3
-
-from ledger.errors import LedgerTimeout
-from models.services.settlement_lease import renew
-from models.services.settlement_run import SETTLEMENTS, TXS, Run
+from models.domain import settlement_state as st
+from models.ports import LedgerTimeout
+from models.services.settlement.lease import renew
+from models.services.settlement.run import SETTLEMENTS, TXS, Run, hex_text, set_tx
 
 POLL_S = 0.5
 
@@ -25,13 +24,13 @@ def _moved(run: Run, tx: dict[str, Any]) -> bool:
     if receipt is None:
         return True
     recorded = tx.get("block_hash")
-    return recorded is not None and Web3.to_hex(receipt["blockHash"]) != recorded
+    return recorded is not None and hex_text(receipt["blockHash"]) != recorded
 
 
 def _reopen(run: Run, tx: dict[str, Any]) -> None:
     """Put a reorged tx and its items back to `sent`, to be resolved again."""
-    run.collection(TXS).update(tx["_id"], {"status": "sent", "block_hash": None})
-    run.set_items(tx["indices"], status="sent", tx_hash=tx["tx_hash"])
+    set_tx(run, tx, tx["_id"], st.SENT, {"block_hash": None})
+    run.set_items(tx["indices"], status=st.SENT, tx_hash=tx["tx_hash"])
 
 
 def deep_enough(run: Run) -> bool:
@@ -40,7 +39,7 @@ def deep_enough(run: Run) -> bool:
     need = int(run.container.config.get("CONFIRMATIONS", 0))
     deadline = time.monotonic() + run.chain.tx_wait_s
     while True:
-        txs = run.collection(TXS).find({"run": run.id, "status": "confirmed"})
+        txs = run.collection(TXS).find({"run": run.id, "status": st.CONFIRMED})
         mined = [t for t in txs if t.get("tx_hash")]
         moved = [t for t in mined if _moved(run, t)]
         for tx in moved:

@@ -1,10 +1,11 @@
-"""Reading settlements: run status with lines, a prosumer's statement and proof, debit payment."""
+"""Reading settlements (queries: they never write or broadcast): run status with lines, a
+prosumer's statement and stored proof, the debit payment a prosumer signs."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ledger.errors import LedgerError
+from models.domain import settlement_state as st
 from models.domain.merkle import merkle_proofs, verify_proof
 from models.domain.statements import (
     Statement,
@@ -12,16 +13,20 @@ from models.domain.statements import (
     leaf_bytes,
     leaf_hash,
     period_number,
+    statement_leaves,
 )
 from models.domain.timeframes import format_instant
+from models.ports import LedgerError
 from models.services.errors import Conflict, NotFound
-from models.services.ledger_status import recorded_contract
-from models.services.settlement_plan import month_range
-from models.services.settlement_run import ITEMS, SETTLEMENTS, TXS, run_key
+from models.services.settlement.ledger_status import recorded_contract
+from models.services.settlement.plan import month_range
+from models.services.settlement.run import ITEMS, SETTLEMENTS, TXS, run_key
 
 
 def _run(container: Any, grid_id: str, month: str) -> dict[str, Any]:
-    doc = container.documents.collection(SETTLEMENTS).get(run_key(grid_id, month))
+    doc: dict[str, Any] | None = container.documents.collection(SETTLEMENTS).get(
+        run_key(grid_id, month)
+    )
     if doc is None:
         raise NotFound(f"no settlement of {month} for grid {grid_id}")
     return doc
@@ -38,40 +43,46 @@ def verifiable(container: Any, doc: dict[str, Any]) -> bool:
         return False
 
 
-def _reconcile_debits(container: Any, doc: dict[str, Any], items: list[dict[str, Any]]) -> None:
-    """Debits the contract marks settled become `paid` in the store."""
-    due = [i for i in items if i["kind"] == "debit" and i["status"] in ("due", "pending")]
-    if not due:
-        return
-    bits = container.chain.settled_bits(
-        doc["contract"], bytes.fromhex(doc["period_id"][2:]), [i["index"] for i in due]
-    )
-    store = container.documents.collection(ITEMS)
-    for item in due:
-        if bits[item["index"]]:
-            item["status"] = "paid"
-            store.update(item["_id"], {"status": "paid"})
+def unpaid_debits(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Debit items the store does not yet record as paid."""
+    return [i for i in items if i["kind"] == st.DEBIT and i["status"] in (st.DUE, st.PENDING)]
+
+
+def paid_on_chain(container: Any, doc: dict[str, Any], items: list[dict[str, Any]]) -> set[int]:
+    """Indices of `items` the contract's bitmap marks settled (a read of the chain)."""
+    if not items:
+        return set()
+    bits = container.chain.settled_bits(doc["contract"], root_pid(doc), [i["index"] for i in items])
+    return {i["index"] for i in items if bits[i["index"]]}
+
+
+def _live_debits(container: Any, doc: dict[str, Any], items: list[dict[str, Any]]) -> None:
+    """Show debits the contract marks settled as `paid` (in these copies; the store is left to
+    the reconcile command)."""
+    paid = paid_on_chain(container, doc, unpaid_debits(items))
+    for item in items:
+        if item["index"] in paid:
+            item["status"] = st.PAID
 
 
 def run_status(container: Any, grid_id: str, month: str, skip: int, limit: int) -> dict[str, Any]:
-    """The run with its transactions and a page of its lines (debits reconciled from chain)."""
+    """The run with its transactions and a page of its lines (debit status live from chain)."""
     doc = _run(container, grid_id, month)
     docs = container.documents
     items = docs.collection(ITEMS).find({"run": doc["_id"]}, sort=[("index", 1)])
     ok = verifiable(container, doc)
-    if ok and doc["status"] in ("paying", "settled", "failed"):
-        _reconcile_debits(container, doc, items)
+    if ok and doc["status"] in (st.PAYING, st.CONFIRMING, st.SETTLED, st.FAILED):
+        _live_debits(container, doc, items)
     txs = docs.collection(TXS).find({"run": doc["_id"]}, sort=[("nonce", 1)])
-    status = doc["status"] if ok else "unverifiable"
-    deferred = [i for i in items if i["kind"] == "credit" and i["status"] == "deferred"]
+    status = doc["status"] if ok else st.UNVERIFIABLE
+    credits = [i for i in items if i["kind"] == st.CREDIT]
+    deferred = [i for i in credits if i["status"] == st.DEFERRED]
     totals = {
-        "credits_paid": sum(
-            1 for i in items if i["kind"] == "credit" and i["status"] == "confirmed"
-        ),
+        "credits_paid": sum(1 for i in credits if i["status"] == st.CONFIRMED),
         "credits_deferred": len(deferred),
-        "debits_due": sum(1 for i in items if i["status"] == "due"),
-        "debits_pending": sum(1 for i in items if i["status"] == "pending"),
-        "debits_paid": sum(1 for i in items if i["status"] == "paid"),
+        "debits_due": sum(1 for i in items if i["status"] == st.DUE),
+        "debits_pending": sum(1 for i in items if i["status"] == st.PENDING),
+        "debits_paid": sum(1 for i in items if i["status"] == st.PAID),
     }
     return {
         **doc,
@@ -87,20 +98,31 @@ def run_status(container: Any, grid_id: str, month: str, skip: int, limit: int) 
     }
 
 
-def _statement_of(container: Any, grid_id: str, month: str, prosumer_id: str) -> tuple[Any, ...]:
-    """(run doc, the prosumer's item, its proof) from the recorded items."""
-    doc = _run(container, grid_id, month)
+def _statement(grid_id: str, month: str, item: dict[str, Any]) -> Statement:
+    return Statement(
+        grid_id, month, item["index"], item["prosumer_id"], item["account"], item["amount_minor"]
+    )
+
+
+def _proof(container: Any, doc: dict[str, Any], item: dict[str, Any], month: str) -> list[bytes]:
+    """The item's proof as stored at plan time (recomputed only for runs recorded before)."""
+    if "proof" in item:
+        return [bytes.fromhex(p[2:]) for p in item["proof"]]
     items = container.documents.collection(ITEMS).find({"run": doc["_id"]}, sort=[("index", 1)])
-    mine = [i for i in items if i["prosumer_id"] == prosumer_id]
+    leaves = statement_leaves(_statement(doc["grid_id"], month, i) for i in items)
+    return merkle_proofs(leaves)[item["index"]]
+
+
+def _statement_of(container: Any, grid_id: str, month: str, prosumer_id: str) -> tuple[Any, ...]:
+    """(run doc, the prosumer's item, statement, leaf, proof) from the recorded items."""
+    doc = _run(container, grid_id, month)
+    mine = container.documents.collection(ITEMS).find(
+        {"run": doc["_id"], "prosumer_id": prosumer_id}
+    )
     if not mine:
         raise NotFound(f"prosumer {prosumer_id} has no statement for {month}")
-    statements = [
-        Statement(grid_id, month, i["index"], i["prosumer_id"], i["account"], i["amount_minor"])
-        for i in items
-    ]
-    leaves = [leaf_hash(st) for st in statements]
-    proof = merkle_proofs(leaves)[mine[0]["index"]]
-    return doc, mine[0], statements[mine[0]["index"]], leaves[mine[0]["index"]], proof
+    statement = _statement(grid_id, month, mine[0])
+    return doc, mine[0], statement, leaf_hash(statement), _proof(container, doc, mine[0], month)
 
 
 def prosumer_statement(container: Any, prosumer: Any, grid: Any, month: str) -> dict[str, Any]:
@@ -159,8 +181,8 @@ def payment_instructions(container: Any, prosumer: Any, grid: Any, month: str) -
     Read only: `paid` comes from the contract's bitmap (the chain decides), `pending` and its
     tx_hash from the store (a signed payment was accepted; its receipt was not there yet).
     """
-    doc, item, st, _, proof = _statement_of(container, grid.id, month, prosumer.id)
-    if item["kind"] != "debit":
+    doc, item, _, _, proof = _statement_of(container, grid.id, month, prosumer.id)
+    if item["kind"] != st.DEBIT:
         raise Conflict(f"the {month} statement is a {item['kind']}, not a debit: nothing to pay")
     if not verifiable(container, doc):
         raise Conflict(f"the {month} settlement is unverifiable: its contract is gone")
@@ -187,12 +209,12 @@ def payment_instructions(container: Any, prosumer: Any, grid: Any, month: str) -
         "wei_per_minor": str(wei),
         "proof": ["0x" + p.hex() for p in proof],
     }
-    status = "paid" if paid else "pending" if item["status"] == "pending" else "due"
+    status = st.PAID if paid else st.PENDING if item["status"] == st.PENDING else st.DUE
     return {
         **call,
         "value": str(call["value"]),
         "function": "pay_debit",
         "args": args,
         "status": status,
-        "tx_hash": item.get("tx_hash") if status != "due" else None,
+        "tx_hash": item.get("tx_hash") if status != st.DUE else None,
     }

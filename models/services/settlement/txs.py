@@ -15,13 +15,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from web3 import Web3
-
-from ledger.errors import LedgerError, LedgerReverted, LedgerTimeout
+from models.domain import settlement_state as st
+from models.ports import LedgerError, LedgerReverted, LedgerTimeout, Receipt
 from models.services.crashpoints import crash_point
 from models.services.errors import Conflict
-from models.services.settlement_lease import renew
-from models.services.settlement_run import SETTLEMENTS, TXS, Run, now_text
+from models.services.settlement.lease import renew
+from models.services.settlement.run import SETTLEMENTS, TXS, Run, hex_text, now_text, set_tx
 
 
 class SettlementFailed(Conflict):
@@ -35,11 +34,13 @@ def _txs(run: Run) -> Any:
 
 
 def _fail(run: Run, tx_id: str, indices: list[int], exc: LedgerReverted) -> SettlementFailed:
-    """Record a reverted tx as failed, put its items back to planned, fail the run."""
+    """Record a reverted tx (if it was recorded) as failed, its items planned, the run failed."""
     message = f"settlement {run.id} stopped: {exc}"
-    _txs(run).update(tx_id, {"status": "failed", "error": str(exc)})
-    run.set_items(indices, status="planned", tx_hash=None)
-    run.set_run(status="failed", error=message)
+    tx = _txs(run).get(tx_id)
+    if tx is not None:
+        set_tx(run, tx, tx_id, st.FAILED, {"error": str(exc)})
+    run.set_items(indices, status=st.PLANNED, tx_hash=None)
+    run.set_run(status=st.FAILED, error=message)
     return SettlementFailed(message)
 
 
@@ -54,21 +55,26 @@ def _deferred(run: Run, indices: list[int], from_block: int) -> list[int]:
 def _mark_paid(run: Run, indices: list[int], from_block: int, tx_hash: str | None) -> None:
     """Settled items: `deferred` if the contract owes the credit instead, else `confirmed`."""
     deferred = _deferred(run, indices, from_block)
-    run.set_items([i for i in indices if i not in deferred], status="confirmed", tx_hash=tx_hash)
-    run.set_items(deferred, status="deferred", tx_hash=tx_hash)
+    paid = [i for i in indices if i not in deferred]
+    run.set_items(paid, status=st.CONFIRMED, tx_hash=tx_hash)
+    run.set_items(deferred, status=st.DEFERRED, tx_hash=tx_hash)
 
 
-def _confirm(run: Run, tx_id: str, tx: dict[str, Any], receipt: dict[str, Any]) -> None:
+def _confirm(run: Run, tx_id: str, tx: dict[str, Any], receipt: Receipt) -> None:
     """Mark a mined tx's items confirmed (or deferred), then the tx itself."""
     _mark_paid(run, tx["indices"], int(receipt["blockNumber"]), tx["tx_hash"])
-    changes = {
-        "status": "confirmed",
-        "gas_used": int(receipt["gasUsed"]),
-        "block_number": int(receipt["blockNumber"]),
-        "block_hash": Web3.to_hex(receipt["blockHash"]),
-        "confirmed_at": now_text(),
-    }
-    _txs(run).update(tx_id, changes)
+    set_tx(
+        run,
+        tx,
+        tx_id,
+        st.CONFIRMED,
+        {
+            "gas_used": int(receipt["gasUsed"]),
+            "block_number": int(receipt["blockNumber"]),
+            "block_hash": hex_text(receipt["blockHash"]),
+            "confirmed_at": now_text(),
+        },
+    )
     crash_point("after_confirm")
     run.report()
 
@@ -76,7 +82,7 @@ def _confirm(run: Run, tx_id: str, tx: dict[str, Any], receipt: dict[str, Any]) 
 RECHECK_S = 5.0  # while waiting: how often to rebroadcast, and replace an underpriced tx
 
 
-def _receipt_any(run: Run, tx: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def _receipt_any(run: Run, tx: dict[str, Any]) -> tuple[str, Receipt] | None:
     """(hash, receipt) of whichever of the tx's versions (it and those it replaced) was mined."""
     for tx_hash in [tx["tx_hash"], *tx.get("replaced", [])]:
         receipt = run.chain.receipt_or_none(tx_hash)
@@ -140,8 +146,8 @@ def _await(run: Run, tx_id: str, tx: dict[str, Any]) -> bool:
         return True
 
 
-def _nonce_lost(run: Run, tx_id: str) -> bool:
-    _txs(run).update(tx_id, {"status": "failed", "error": "nonce used by another transaction"})
+def _nonce_lost(run: Run, tx_id: str, tx: dict[str, Any]) -> bool:
+    set_tx(run, tx, tx_id, st.FAILED, {"error": "nonce used by another transaction"})
     return False
 
 
@@ -153,11 +159,11 @@ def resolve_sent(run: Run, tx_id: str, tx: dict[str, Any]) -> bool:
     if found is not None:
         tx = _adopt(run, tx_id, tx, found[0])
     elif nonce_used:
-        return _nonce_lost(run, tx_id)
+        return _nonce_lost(run, tx_id, tx)
     else:
         tx = _rebroadcast(run, tx_id, tx)
         crash_point("after_broadcast")
-    return _await(run, tx_id, tx) or _nonce_lost(run, tx_id)
+    return _await(run, tx_id, tx) or _nonce_lost(run, tx_id, tx)
 
 
 def send_new(
@@ -177,11 +183,11 @@ def send_new(
         "raw": signed.raw,
         "tx_hash": signed.tx_hash,
         "indices": indices,
-        "status": "sent",
         "sent_at": now_text(),
     }
-    _txs(run).put(tx_id, tx)
-    run.set_items(indices, status="sent", tx_hash=signed.tx_hash)
+    set_tx(run, _txs(run).get(tx_id), tx_id, st.SENT, tx)
+    tx["status"] = st.SENT
+    run.set_items(indices, status=st.SENT, tx_hash=signed.tx_hash)
     run.sent += 1
     crash_point("after_record_sent")
     run.chain.send_raw(signed.raw)
@@ -195,24 +201,21 @@ def post_root(run: Run) -> None:
     plan, chain = run.plan, run.chain
     tx_id = f"{run.id}:root"
     tx = _txs(run).get(tx_id)
-    if tx is not None and tx["status"] == "sent" and resolve_sent(run, tx_id, tx):
+    if tx is not None and tx["status"] == st.SENT and resolve_sent(run, tx_id, tx):
         return
     state = chain.period_state(run.contract, plan.period_id)
     if state["posted"]:
         if state["root"] != "0x" + plan.root.hex():
             raise Conflict(f"the chain holds root {state['root']} for {run.id}, not this one")
-        if tx is None or tx["status"] != "confirmed":
-            _txs(run).put(
-                tx_id,
-                {
-                    "run": run.id,
-                    "kind": "root",
-                    "status": "confirmed",
-                    "indices": [],
-                    "tx_hash": None,
-                    "note": "found on chain",
-                },
-            )
+        tx = _txs(run).get(tx_id)
+        if tx is None or tx["status"] != st.CONFIRMED:
+            found: dict[str, Any] = {
+                "kind": "root",
+                "indices": [],
+                "tx_hash": None,
+                "note": "found on chain",
+            }
+            set_tx(run, tx, tx_id, st.CONFIRMED, found)
         return
     count = len(plan.statements)
 
@@ -233,18 +236,18 @@ def _reconcile_bitmap(run: Run, indices: list[int]) -> None:
         return
     bits = run.chain.settled_bits(run.contract, run.plan.period_id, indices)
     _mark_paid(run, [i for i in indices if bits[i]], 0, None)
-    run.set_items([i for i in indices if not bits[i]], status="planned", tx_hash=None)
+    run.set_items([i for i in indices if not bits[i]], status=st.PLANNED, tx_hash=None)
 
 
 def pay_credits(run: Run) -> None:
     """Resolve recorded batches, reconcile with the bitmap, then pay the rest in batches."""
     txs = _txs(run)
-    for tx in txs.find({"run": run.id, "kind": "batch", "status": "sent"}, sort=[("nonce", 1)]):
+    for tx in txs.find({"run": run.id, "kind": "batch", "status": st.SENT}, sort=[("nonce", 1)]):
         if not resolve_sent(run, tx["_id"], tx):
             _reconcile_bitmap(run, tx["indices"])
-    _reconcile_bitmap(run, run.credits("planned", "sent"))
+    _reconcile_bitmap(run, run.credits(st.PLANNED, st.SENT))
     run.report()
-    pending = run.credits("planned")
+    pending = run.credits(st.PLANNED)
     number = txs.count({"run": run.id, "kind": "batch"})
     for first in range(0, len(pending), run.batch_size):
         indices = pending[first : first + run.batch_size]

@@ -7,12 +7,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ledger.ids import period_id
 from models.domain.merkle import merkle_root
 from models.domain.statements import (
     Statement,
     build_statements,
     grid_key,
+    period_id,
     period_number,
     settlement_balance,
     statement_leaves,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.errors import LedgerError
+from models.ports import LedgerError
 from models.services.clock import utcnow
 from models.services.errors import Unavailable
-from models.sql.tables import Deployment
 
 NOT_DEPLOYED = "no contract deployed; run `flask ledger deploy`"
 
@@ -46,7 +45,7 @@ def deploy_contract(container: Any) -> str:
     chain = container.chain
     address = chain.deploy()
     with container.uow() as uow:
-        uow.registry.add(Deployment(chain_id=chain.chain_id, address=address, deployed_at=utcnow()))
+        uow.registry.add_deployment(chain.chain_id, address, utcnow())
         uow.commit()
     return str(address)
 

@@ -1,23 +1,26 @@
-"""Monthly settlement through the chain: plan, record, post the root, pay credits; resumable.
+"""Settling a month: plan, record, post the root, pay credits, confirm; resumable.
 
 State lives in the transaction store (collections settlements, settlement_items,
-settlement_txs) and is written before each side effect; see settlement_txs for the tx rules.
+settlement_txs) and is written before each side effect; see `txs` for the tx rules.
 A run is keyed by (grid, month), its items by (grid, month, index): a re-run writes the same
 keys, reconciles with the contract and sends only what is still missing.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.errors import LedgerError, LedgerReverted
+from models.domain import settlement_state as st
+from models.ports import LedgerError, LedgerReverted
 from models.services.errors import Conflict, Unavailable, Unprocessable
-from models.services.ledger_status import recorded_contract, require_contract
-from models.services.settlement_depth import deep_enough
-from models.services.settlement_lease import claim, release
-from models.services.settlement_plan import Plan, as_recorded, plan_month
-from models.services.settlement_run import (
+from models.services.settlement.depth import deep_enough
+from models.services.settlement.lease import claim, release
+from models.services.settlement.ledger_status import recorded_contract, require_contract
+from models.services.settlement.payments import reconcile_debits
+from models.services.settlement.plan import Plan, as_recorded, plan_month
+from models.services.settlement.run import (
     ITEMS,
     SETTLEMENTS,
     TXS,
@@ -28,9 +31,10 @@ from models.services.settlement_run import (
     run_doc,
     run_key,
 )
-from models.services.settlement_txs import SettlementFailed, pay_credits, post_root
+from models.services.settlement.txs import SettlementFailed, pay_credits, post_root
 
 DEFAULT_BATCH, MAX_BATCH = 200, 500
+log = logging.getLogger("minigrid.settlement")
 
 __all__ = ["Summary", "SettlementFailed", "open_run", "resume_run", "settle_month"]
 
@@ -86,7 +90,7 @@ def _dry_summary(container: Any, plan: Plan) -> Summary:
         contract, chain_id = None, None
     doc = run_doc(plan, contract, chain_id)
     items = list(item_docs(plan, run_key(plan.grid_id, plan.month)).values())
-    return summarize({**doc, "status": "dry-run"}, items, [], 0)
+    return summarize({**doc, "status": st.DRY_RUN}, items, [], 0)
 
 
 def open_run(
@@ -102,6 +106,7 @@ def open_run(
     stored = run.collection(SETTLEMENTS).insert_if_absent(
         run.id, run_doc(plan, contract, container.chain.chain_id)
     )
+    run.status = stored["status"]
     if stored["root"] != "0x" + plan.root.hex():
         raise Conflict(f"{run.id} was recorded with root {stored['root']}; the books changed")
     if stored["contract"] != contract:
@@ -116,15 +121,19 @@ def open_run(
 
 
 def resume_run(run: Run) -> Summary:
-    """Run the phases still to do, holding the run's lease; a settled run sends nothing."""
+    """Run the phases still to do, holding the run's lease (a settled run sends nothing), then
+    record the debits the contract shows paid."""
     runs = run.collection(SETTLEMENTS)
-    if runs.get(run.id)["status"] == "settled":
-        return stored_summary(run.container, run.id, run.sent)
-    claim(runs, run.id, run.holder)
+    if runs.get(run.id)["status"] != st.SETTLED:
+        claim(runs, run.id, run.holder)
+        try:
+            _phases(run)
+        finally:
+            release(runs, run.id, run.holder)
     try:
-        _phases(run)
-    finally:
-        release(runs, run.id, run.holder)
+        reconcile_debits(run.container, run.plan.grid_id, run.plan.month)
+    except LedgerError as exc:  # the debits stay as recorded; the next run records them
+        log.warning("debits of %s not reconciled: %s", run.id, exc)
     return stored_summary(run.container, run.id, run.sent)
 
 
@@ -133,17 +142,17 @@ def _phases(run: Run) -> None:
     try:
         run.set_run(error=None)
         while True:
-            run.set_run(status="posting")
+            run.set_run(status=st.POSTING)
             post_root(run)
-            run.set_run(status="paying")
+            run.set_run(status=st.PAYING)
             pay_credits(run)
-            run.set_run(status="confirming")
+            run.set_run(status=st.CONFIRMING)
             if deep_enough(run):
                 break
-        run.set_run(status="settled", finished_at=now_text())
+        run.set_run(status=st.SETTLED, finished_at=now_text())
     except LedgerReverted as exc:
         message = f"settlement {run.id} stopped: {exc}"
-        run.set_run(status="failed", error=message)
+        run.set_run(status=st.FAILED, error=message)
         raise SettlementFailed(message) from exc
     except LedgerError as exc:
         run.set_run(error=str(exc))
@@ -163,9 +172,9 @@ def summarize(
     doc: dict[str, Any], items: list[dict[str, Any]], txs: list[dict[str, Any]], sent_now: int
 ) -> Summary:
     """Counts and totals of a run's items and transactions."""
-    credits = [i for i in items if i["kind"] == "credit"]
-    debits = [i for i in items if i["kind"] == "debit"]
-    deferred = [i for i in credits if i["status"] == "deferred"]
+    credits = [i for i in items if i["kind"] == st.CREDIT]
+    debits = [i for i in items if i["kind"] == st.DEBIT]
+    deferred = [i for i in credits if i["status"] == st.DEFERRED]
     return Summary(
         grid_id=doc["grid_id"],
         month=doc["month"],

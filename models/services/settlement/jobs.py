@@ -7,12 +7,13 @@ import threading
 import time
 from typing import Any
 
+from models.domain import settlement_state as st
 from models.services.errors import Unavailable
-from models.services.settlement import DEFAULT_BATCH, open_run, resume_run
-from models.services.settlement_lease import busy
-from models.services.settlement_plan import plan_month
-from models.services.settlement_run import SETTLEMENTS, run_key
-from models.services.settlement_views import verifiable
+from models.services.settlement.lease import busy
+from models.services.settlement.plan import plan_month
+from models.services.settlement.queries import verifiable
+from models.services.settlement.run import SETTLEMENTS, run_key
+from models.services.settlement.settle import DEFAULT_BATCH, open_run, resume_run
 
 log = logging.getLogger("minigrid.settlement")
 _running: set[str] = set()
@@ -28,18 +29,19 @@ def start_settlement(container: Any, grid_id: str, month: str) -> tuple[str, boo
     """
     key = run_key(grid_id, month)
     existing = container.documents.collection(SETTLEMENTS).get(key)
-    if existing is not None and existing["status"] == "settled" and verifiable(container, existing):
-        return "settled", False
+    settled = existing is not None and existing["status"] == st.SETTLED
+    if settled and verifiable(container, existing):
+        return st.SETTLED, False
     if busy(existing):  # another worker or a `flask settle` is on it
         return existing["status"], False
     plan = plan_month(container, grid_id, month)
     with _lock:
         if key in _running:
-            return existing["status"] if existing else "planned", False
+            return existing["status"] if existing else st.PLANNED, False
         run = open_run(container, plan, DEFAULT_BATCH)
         _running.add(key)
     threading.Thread(target=_work, args=(run, key), daemon=True, name=f"settle-{key}").start()
-    return "planned", True
+    return st.PLANNED, True
 
 
 def _work(run: Any, key: str) -> None:

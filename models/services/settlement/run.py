@@ -6,10 +6,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from models.domain import settlement_state as st
+from models.domain.merkle import merkle_proofs
+from models.domain.statements import statement_leaves
 from models.domain.timeframes import format_instant
+from models.ports import Ledger
 from models.services.clock import aware_utc, utcnow
-from models.services.settlement_lease import new_holder
-from models.services.settlement_plan import Plan
+from models.services.settlement.lease import new_holder
+from models.services.settlement.plan import Plan
 
 SETTLEMENTS, ITEMS, TXS = "settlements", "settlement_items", "settlement_txs"
 Progress = Callable[[int, int], None]
@@ -20,6 +24,11 @@ def now_text() -> str:
     return format_instant(aware_utc(utcnow()))
 
 
+def hex_text(value: bytes | str) -> str:
+    """A hash as 0x-prefixed lowercase hex, whether the node gave bytes or text."""
+    return value.lower() if isinstance(value, str) else "0x" + bytes(value).hex()
+
+
 def run_key(grid_id: str, month: str) -> str:
     return f"{grid_id}:{month}"
 
@@ -28,22 +37,13 @@ def item_key(run_id: str, index: int) -> str:
     return f"{run_id}:{index:06d}"
 
 
-def item_kind(amount_minor: int) -> str:
-    return "credit" if amount_minor > 0 else "debit" if amount_minor < 0 else "zero"
-
-
-INITIAL_STATUS = {"credit": "planned", "debit": "due", "zero": "confirmed"}
-# A settled credit: paid to the wallet, or refused by it and owed on chain (claim_owed).
-SETTLED = ("confirmed", "deferred")
-
-
 def run_doc(plan: Plan, contract: str | None, chain_id: int | None) -> dict[str, Any]:
     """The run document as first recorded (status planned)."""
     amounts = [st.amount_minor for st in plan.statements]
     return {
         "grid_id": plan.grid_id,
         "month": plan.month,
-        "status": "planned",
+        "status": st.advance(st.RUN, None, st.PLANNED),
         "root": "0x" + plan.root.hex(),
         "period_id": "0x" + plan.period_id.hex(),
         "count": len(plan.statements),
@@ -61,20 +61,23 @@ def run_doc(plan: Plan, contract: str | None, chain_id: int | None) -> dict[str,
 
 
 def item_docs(plan: Plan, run_id: str) -> dict[str, dict[str, Any]]:
-    """Every statement as a planned item (wei as decimal text: it can exceed int64)."""
+    """Every statement as a planned item with its Merkle proof (wei as decimal text: it can
+    exceed int64)."""
     docs = {}
-    for st in plan.statements:
-        kind = item_kind(st.amount_minor)
-        docs[item_key(run_id, st.index)] = {
+    proofs = merkle_proofs(statement_leaves(plan.statements))
+    for line in plan.statements:
+        kind = st.item_kind(line.amount_minor)
+        docs[item_key(run_id, line.index)] = {
             "run": run_id,
-            "index": st.index,
-            "prosumer_id": st.prosumer_id,
-            "account": st.account,
-            "amount_minor": st.amount_minor,
-            "amount_wei": str(plan.wei(st)),
+            "index": line.index,
+            "prosumer_id": line.prosumer_id,
+            "account": line.account,
+            "amount_minor": line.amount_minor,
+            "amount_wei": str(plan.wei(line)),
             "kind": kind,
-            "status": INITIAL_STATUS[kind],
+            "status": st.INITIAL[kind],
             "tx_hash": None,
+            "proof": ["0x" + p.hex() for p in proofs[line.index]],
         }
     return docs
 
@@ -89,6 +92,7 @@ class Run:
     batch_size: int
     progress: Progress | None
     items: dict[int, dict[str, Any]] = field(default_factory=dict)
+    status: str = st.PLANNED  # the stored run's status, kept in step by set_run
     sent: int = 0
     holder: str = field(default_factory=new_holder)
 
@@ -97,18 +101,27 @@ class Run:
         return run_key(self.plan.grid_id, self.plan.month)
 
     @property
-    def chain(self) -> Any:
-        return self.container.chain
+    def chain(self) -> Ledger:
+        ledger: Ledger = self.container.chain
+        return ledger
 
     def collection(self, name: str) -> Any:
         return self.container.documents.collection(name)
 
     def set_run(self, **changes: Any) -> None:
-        """Update the run document."""
+        """Update the run document; a status change must be allowed (IllegalTransition)."""
+        if "status" in changes:
+            self.status = st.advance(st.RUN, self.status, changes["status"])
         self.collection(SETTLEMENTS).update(self.id, changes)
 
     def set_items(self, indices: Iterable[int], **changes: Any) -> None:
-        """Update items in memory and in the store in one write."""
+        """Update items in memory and in the store in one write; status changes are checked
+        for every item before anything is written."""
+        indices = list(indices)
+        if "status" in changes:
+            for index in indices:
+                item = self.items[index]
+                st.advance(item["kind"], item["status"], changes["status"])
         docs = {}
         for index in indices:
             self.items[index].update(changes)
@@ -121,10 +134,22 @@ class Run:
         return sorted(
             i
             for i, doc in self.items.items()
-            if doc["kind"] == "credit" and (not statuses or doc["status"] in statuses)
+            if doc["kind"] == st.CREDIT and (not statuses or doc["status"] in statuses)
         )
 
     def report(self) -> None:
         """Tell the progress callback how many credits are settled (paid or deferred)."""
         if self.progress:
-            self.progress(len(self.credits(*SETTLED)), len(self.credits()))
+            self.progress(len(self.credits(*st.CREDIT_DONE)), len(self.credits()))
+
+
+def set_tx(
+    run: Run, tx: dict[str, Any] | None, tx_id: str, status: str, changes: dict[str, Any]
+) -> None:
+    """Record a transaction's new status and `changes` (checked against `tx`, its recorded doc,
+    or None: then `changes` is the new doc)."""
+    st.advance(st.TX, None if tx is None else tx["status"], status)
+    if tx is None:
+        run.collection(TXS).put(tx_id, {"run": run.id, **changes, "status": status})
+    else:
+        run.collection(TXS).update(tx_id, {**changes, "status": status})
