@@ -16,9 +16,8 @@ energy, and its money residue from per-line rounding (received - paid) is booked
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from operator import attrgetter
-
 from decimal import Decimal
+from operator import attrgetter
 
 from models.domain.auction import Match, book_match, match_at, match_at_mid, match_auction
 from models.domain.bill_sharing import clear_bill_sharing, effective_price

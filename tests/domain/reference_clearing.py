@@ -458,15 +458,11 @@ def book_match(
         return fills
     for order, wh in match.sells:
         amount = local.amount(wh) if local else None
-        line = book.add(
-            order.prosumer_id, GRID, wh, match.price, "order", order.order_id, amount
-        )
+        line = book.add(order.prosumer_id, GRID, wh, match.price, "order", order.order_id, amount)
         fills[order.order_id] = (wh, [line])
     for order, wh in match.buys:
         amount = local.amount(wh) if local else None
-        line = book.add(
-            GRID, order.prosumer_id, wh, match.price, "order", order.order_id, amount
-        )
+        line = book.add(GRID, order.prosumer_id, wh, match.price, "order", order.order_id, amount)
         fills[order.order_id] = (wh, [line])
     return fills
 

@@ -107,7 +107,9 @@ def test_orders_match_at_p_t() -> None:
     assert local == {Decimal("0.175")}  # the remainder clears at the same p_t
 
 
-def check_supply_demand(nets: dict[str, int], prices: Prices, scale: int, result: ClearingResult) -> None:
+def check_supply_demand(
+    nets: dict[str, int], prices: Prices, scale: int, result: ClearingResult
+) -> None:
     """Local and order lines at p_t (shown to 12 places), amounts from the exact p_t."""
     exact = p_t(nets, prices)
     for t in result.trades:
