@@ -143,3 +143,29 @@ def test_mechanism_is_validated(client: Any, admin: dict, grid: dict) -> None:
         "/api/v1/grids", json={**GRID, "name": "sd", "mechanism": "supply_demand"}, headers=admin
     )
     assert created.status_code == 201 and created.json["mechanism"] == "supply_demand"
+
+
+def test_orders_fill_at_p_t(client: Any, admin: dict, example: dict) -> None:
+    """Orders acceptable at p_t = 8/45 fill at p_t; a buy limited to 0.17 (< p_t) does not."""
+
+    def place(pid: str, key: str, side: str, energy: int, limit: str) -> str:
+        body = {"timeframe_start": FUT, "side": side, "energy_wh": energy, "limit_price": limit}
+        url = f"/api/v1/prosumers/{pid}/orders"
+        response = client.post(url, json=body, headers={**admin, "Idempotency-Key": key})
+        assert response.status_code == 201, response.json
+        return str(response.json["id"])
+
+    sell = place(example["a"], "s", "sell", 500, "0.17")
+    buy = place(example["b"], "b", "buy", 400, "0.18")
+    low = place(example["c"], "c", "buy", 200, "0.17")
+    url = f"/api/v1/grids/{example['grid']}"
+    assert client.post(f"{url}/timeframes/{FUT}/close?force=true", headers=admin).status_code == 201
+    fills = {o: client.get(f"/api/v1/orders/{o}", headers=admin).json for o in (sell, buy, low)}
+    assert [fills[o]["filled_wh"] for o in (sell, buy, low)] == [400, 400, 0]
+    trades = client.get(f"{url}/transactions?{RANGE}", headers=admin).json["transactions"]
+    ordered = [
+        (t["energy_wh"], t["unit_price"], t["amount_minor"]) for t in trades if t["order_id"]
+    ]
+    assert ordered == [(400, P_T, 7), (400, P_T, 7)]  # 400 Wh * 8/45 = 7.11 cents
+    local = {t["unit_price"] for t in trades if t["kind"] == "local"}
+    assert local == {P_T}
