@@ -113,6 +113,7 @@ def _register_api(app: Flask) -> None:
     from api.keys.routes import blp as keys_blp
     from api.market.routes import blp as market_blp
     from api.metering.routes import blp as metering_blp
+    from api.price.routes import blp as price_blp
     from api.prosumers.routes import blp as prosumers_blp
     from api.settlement.routes import blp as settlement_blp
 
@@ -122,7 +123,8 @@ def _register_api(app: Flask) -> None:
     api = Api(app)
     app.register_blueprint(docs_blp)
     api.register_blueprint(health_blp)
-    for blp in (grids_blp, prosumers_blp, metering_blp, market_blp, keys_blp, settlement_blp):
+    blps = (grids_blp, prosumers_blp, metering_blp, market_blp, price_blp, keys_blp, settlement_blp)
+    for blp in blps:
         limiter.limit(app.config["WRITE_RATE_LIMIT"], exempt_when=_safe_method)(blp)
         api.register_blueprint(blp)
     app.extensions["minigrid_api"] = api

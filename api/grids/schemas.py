@@ -12,9 +12,7 @@ from api.fields import (
     validate_timezone,
 )
 from api.smorest import PageArgs, StrictSchema
-
-MECHANISMS = ("mid_market", "bill_sharing", "auction")
-
+from models.domain.clearing import MECHANISMS
 
 DAY_DIVISORS = [n for n in range(1, 1441) if 1440 % n == 0]
 
@@ -53,7 +51,10 @@ class GridSchema(StrictSchema):
     mechanism = ma.fields.String(
         load_default="mid_market",
         validate=ma.validate.OneOf(MECHANISMS),
-        metadata={"description": "Clearing mechanism.", "example": "mid_market"},
+        metadata={
+            "description": "Clearing mechanism (README, Clearing).",
+            "example": "mid_market",
+        },
     )
     wei_per_minor_unit = WholeNumber(
         load_default=10**13,

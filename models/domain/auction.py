@@ -17,19 +17,20 @@ Matched sellers sell their fill to the grid at P, matched buyers buy theirs from
 Matching at p_mid (under "mid_market" and "bill_sharing"): only orders acceptable at
 p_mid = (p_imp + p_fit) / 2 take part (buy limit >= p_mid, sell limit <= p_mid);
 Q = min(sum of acceptable buys, sum of acceptable sells) is filled in priority order on each
-side at p_mid. The remaining nets are cleared by the chosen mechanism.
+side at p_mid. The remaining nets are cleared by the chosen mechanism. Under "supply_demand"
+the same matching runs at its local price p_t (`match_at`; limits compared with the exact p_t).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, localcontext
 from itertools import accumulate, compress, repeat
 from operator import attrgetter, mul
 
-from models.domain.money import exact_context
+from models.domain.money import RatioPrice, exact_context
 from models.domain.trades import Order, OrderFills, Prices, TradeBook
 
 Book = tuple[list[Order], list[int]]
@@ -54,6 +55,7 @@ class Match:
     sells: Book
     price: Decimal | None
     rest: dict[str, int]
+    exact: RatioPrice | None = None
 
 
 def _books(nets: Mapping[str, int], orders: Sequence[Order]) -> tuple[Ranked, Ranked]:
@@ -188,14 +190,19 @@ def _acceptable(book: Book, accepts: Callable[[Decimal], bool]) -> Book:
 
 def match_at_mid(nets: Mapping[str, int], prices: Prices, orders: Sequence[Order]) -> Match:
     """Match orders acceptable at p_mid, in priority order, at p_mid."""
-    p_mid = prices.mid
+    return match_at(nets, RatioPrice.of(prices.mid), orders)
+
+
+def match_at(nets: Mapping[str, int], price: RatioPrice, orders: Sequence[Order]) -> Match:
+    """Match orders acceptable at `price`, in priority order, at `price`."""
     (all_buys, _), (all_sells, _) = _books(nets, orders)
-    buys = _acceptable(all_buys, p_mid.__le__)
-    sells = _acceptable(all_sells, p_mid.__ge__)
+    buys = _acceptable(all_buys, price.at_most)
+    sells = _acceptable(all_sells, price.at_least)
     quantity = min(sum(buys[1]), sum(sells[1]))
     if quantity == 0:
         return _result(nets, _NONE, _NONE, None)
-    return _result(nets, _fill(buys, quantity), _fill(sells, quantity), p_mid)
+    match = _result(nets, _fill(buys, quantity), _fill(sells, quantity), price.shown)
+    return replace(match, exact=price)
 
 
 def book_match(book: TradeBook, match: Match, fills: OrderFills) -> None:
@@ -206,6 +213,7 @@ def book_match(book: TradeBook, match: Match, fills: OrderFills) -> None:
         orders, energy = side
         ids = list(map(_ORDER_ID, orders))
         parties = list(map(_PROSUMER, orders))
-        first = booking(parties, energy, match.price, "order", None, ids)
+        amounts = match.exact.amounts(energy, book.scale) if match.exact else None
+        first = booking(parties, energy, match.price, "order", amounts, ids)
         fills.energy.update(zip(ids, energy, strict=True))
         fills.line.update(zip(ids, range(first, first + len(ids)), strict=True))

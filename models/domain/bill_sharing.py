@@ -32,13 +32,20 @@ PRICE_PLACES = 12
 _ZERO = Decimal(0)
 
 
+def effective_price(price: Decimal, billed_wh: int, side_total: int) -> Decimal:
+    """price * billed_wh / side_total rounded half-even to 12 places (0 when nothing is billed)."""
+    if not billed_wh:
+        return _ZERO
+    p_num, p_den = price.as_integer_ratio()
+    return scaled_ratio(p_num * billed_wh, p_den * side_total, PRICE_PLACES)
+
+
 def _share(book: TradeBook, side: Side, bill: tuple[Decimal, int, int], paying: bool) -> None:
     """Book share lines for one side; `bill` is (price, energy_wh billed, side's total Wh)."""
     parties, energy = side
     price, billed_wh, side_total = bill
     if billed_wh:
-        p_num, p_den = price.as_integer_ratio()
-        unit = scaled_ratio(p_num * billed_wh, p_den * side_total, PRICE_PLACES)
+        unit = effective_price(price, billed_wh, side_total)
         num, den = amount_ratio(price, book.scale)
         amounts = rounded_multiples(energy, num * billed_wh, den * side_total)
     else:

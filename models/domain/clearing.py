@@ -2,8 +2,10 @@
 
 Mechanisms (formulas in their modules): "mid_market" (default, models.domain.mid_market),
 "bill_sharing" (models.domain.bill_sharing), "auction" (uniform-price double auction,
-models.domain.auction; its remainder is cleared mid-market). Under "mid_market" and
-"bill_sharing", orders acceptable at p_mid are matched first at p_mid.
+models.domain.auction; its remainder is cleared mid-market), "supply_demand" (the local price
+follows the timeframe's supply and demand, models.domain.supply_demand). Under "mid_market" and
+"bill_sharing", orders acceptable at p_mid are matched first at p_mid; under "supply_demand",
+orders acceptable at its local price p_t are matched first at p_t.
 
 Line order: order trades (sells, then buys, in priority order), the mechanism's trades, then at
 most one "rounding" line. The grid is the central counterparty: it buys and sells the same
@@ -14,11 +16,14 @@ energy, and its money residue from per-line rounding (received - paid) is booked
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from operator import attrgetter
 
-from models.domain.auction import book_match, match_at_mid, match_auction
-from models.domain.bill_sharing import clear_bill_sharing
+from models.domain.auction import Match, book_match, match_at, match_at_mid, match_auction
+from models.domain.bill_sharing import clear_bill_sharing, effective_price
 from models.domain.mid_market import clear_mid_market
+from models.domain.money import RatioPrice
+from models.domain.supply_demand import local_price, supply_and_demand
 from models.domain.trades import (
     RESERVED_PARTIES,
     ClearingResult,
@@ -30,7 +35,7 @@ from models.domain.trades import (
     trade_doc,
 )
 
-MECHANISMS = ("mid_market", "bill_sharing", "auction")
+MECHANISMS = ("mid_market", "bill_sharing", "auction", "supply_demand")
 
 __all__ = [
     "MECHANISMS",
@@ -39,6 +44,7 @@ __all__ = [
     "Prices",
     "Trade",
     "clear_timeframe",
+    "local_prices",
     "trade_doc",
 ]
 
@@ -80,8 +86,8 @@ def clear_timeframe(
     """Clear one timeframe's nets (Wh per prosumer) into ordered, balanced trades."""
     _check_inputs(nets, scale, mechanism, orders)
     book = TradeBook(scale)
-    matcher = match_auction if mechanism == "auction" else match_at_mid
-    match = matcher(nets, prices, orders) if orders else None
+    local = local_price(*supply_and_demand(nets), prices) if mechanism == "supply_demand" else None
+    match = _match(nets, prices, orders, mechanism, local) if orders else None
     fills = OrderFills(list(map(attrgetter("order_id"), orders)))
     if match:
         book_match(book, match, fills)
@@ -89,6 +95,41 @@ def clear_timeframe(
     if mechanism == "bill_sharing":
         clear_bill_sharing(book, rest, prices)
     else:
-        clear_mid_market(book, rest, prices)
+        clear_mid_market(book, rest, prices, local)
     book.close_rounding()
     return ClearingResult(book.lines, fills, match.price if match else None)
+
+
+def _match(
+    nets: Mapping[str, int],
+    prices: Prices,
+    orders: Sequence[Order],
+    mechanism: str,
+    local: RatioPrice | None,
+) -> Match:
+    """The orders matched by the mechanism's rule: auction, at p_t, or at p_mid."""
+    if mechanism == "auction":
+        return match_auction(nets, prices, orders)
+    if local is not None:
+        return match_at(nets, local, orders)
+    return match_at_mid(nets, prices, orders)
+
+
+def local_prices(
+    mechanism: str, supply: int, demand: int, prices: Prices
+) -> tuple[Decimal, Decimal]:
+    """(buy, sell): what a kWh of local energy costs a buyer and pays a seller (S, D in Wh).
+
+    supply_demand: p_t (12 places); mid_market and auction (its non-order remainder): p_mid;
+    bill_sharing: the effective share prices p_imp * (D - S) / D and p_fit * (S - D) / S.
+    """
+    if mechanism not in MECHANISMS:
+        raise ValueError(f"unknown mechanism {mechanism!r}; use one of {MECHANISMS}")
+    if mechanism == "supply_demand":
+        p_t = local_price(supply, demand, prices).shown
+        return p_t, p_t
+    if mechanism == "bill_sharing":
+        buy = effective_price(prices.import_price, max(demand - supply, 0), demand)
+        sell = effective_price(prices.feed_in_price, max(supply - demand, 0), supply)
+        return buy, sell
+    return prices.mid, prices.mid

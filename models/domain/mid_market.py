@@ -14,18 +14,22 @@ p_mid = (p_imp + p_fit) / 2 and the local volume V = min(S, D):
 Every line's amount is energy_wh * unit_price / 1000 * 10**scale, rounded once half-even.
 All unit prices lie in [p_fit, p_imp]; the grid buys and sells the same energy at the same prices,
 so only rounding is left on its books (booked by the caller as one "rounding" line).
+"supply_demand" uses the same rule with its local price p_t in place of p_mid (`local`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from itertools import compress
 from operator import sub
 
 from models.domain.allocation import largest_remainder
+from models.domain.money import RatioPrice
 from models.domain.trades import GRID, PLANT, Prices, TradeBook
 
 Side = tuple[list[str], list[int]]
+Booking = Callable[[list[str], list[int], Decimal, str, list[int]], int]
 
 
 def sides(nets: Mapping[str, int]) -> tuple[Side, Side]:
@@ -44,16 +48,18 @@ def nonzero(parties: list[str], energy: list[int]) -> Side:
     return list(compress(parties, energy)), list(compress(energy, energy))
 
 
-def clear_mid_market(book: TradeBook, nets: Mapping[str, int], prices: Prices) -> None:
-    """Append the mid-market trades of `nets` to `book`."""
+def clear_mid_market(
+    book: TradeBook, nets: Mapping[str, int], prices: Prices, local: RatioPrice | None = None
+) -> None:
+    """Append the mid-market trades of `nets` to `book`, local lines at `local` (p_mid)."""
     (sellers, surplus), (buyers, deficit) = sides(nets)
     supply, demand = sum(surplus), sum(deficit)
     volume = min(supply, demand)
-    p_mid = prices.mid
+    price = local or RatioPrice.of(prices.mid)
     sold = largest_remainder(surplus, volume)
     bought = largest_remainder(deficit, volume)
-    book.sell_to_grid(*nonzero(sellers, sold), p_mid, "local")
-    book.buy_from_grid(*nonzero(buyers, bought), p_mid, "local")
+    _local(book, nonzero(sellers, sold), price, book.sell_to_grid)
+    _local(book, nonzero(buyers, bought), price, book.buy_from_grid)
     if supply > demand:
         book.sell_to_grid(
             *nonzero(sellers, list(map(sub, surplus, sold))), prices.feed_in_price, "export"
@@ -64,3 +70,9 @@ def clear_mid_market(book: TradeBook, nets: Mapping[str, int], prices: Prices) -
         book.buy_from_grid(
             *nonzero(buyers, list(map(sub, deficit, bought))), prices.import_price, "import"
         )
+
+
+def _local(book: TradeBook, side: Side, price: RatioPrice, booking: Booking) -> None:
+    """Book one side's local lines at `price` (amounts from its exact ratio)."""
+    parties, energy = side
+    booking(parties, energy, price.shown, "local", price.amounts(energy, book.scale))

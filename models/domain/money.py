@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, localcontext
 
 
@@ -115,3 +116,33 @@ def round_ratio(numerator: int, denominator: int) -> int:
 def scaled_ratio(numerator: int, denominator: int, places: int) -> Decimal:
     """numerator / denominator as a Decimal rounded half-even to `places` decimal places."""
     return Decimal(round_ratio(numerator * 10**places, denominator)).scaleb(-places)
+
+
+@dataclass(frozen=True, slots=True)
+class RatioPrice:
+    """A price per kWh as the exact ratio num / den (den > 0) and the Decimal shown for it."""
+
+    num: int
+    den: int
+    shown: Decimal
+
+    @classmethod
+    def of(cls, price: Decimal) -> RatioPrice:
+        """A Decimal price, shown as itself."""
+        _check_price(price)
+        num, den = price.as_integer_ratio()
+        return cls(num, den, price)
+
+    def amounts(self, energies: Sequence[int], scale: int) -> list[int]:
+        """energy_wh * num / den / 1000 * 10**scale per energy, each rounded once half-even."""
+        return rounded_multiples(energies, self.num * 10**scale, self.den * WH_PER_KWH)
+
+    def at_most(self, limit: Decimal) -> bool:
+        """Whether this price <= `limit` (exactly)."""
+        num, den = limit.as_integer_ratio()
+        return self.num * den <= num * self.den
+
+    def at_least(self, limit: Decimal) -> bool:
+        """Whether this price >= `limit` (exactly)."""
+        num, den = limit.as_integer_ratio()
+        return self.num * den >= num * self.den

@@ -235,6 +235,9 @@ TABLE: dict[str, Row] = {
         "admin op partner_hi partner_lo",
         partner_lo=403,
     ),
+    "GET /api/v1/grids/{grid_id}/price": row(
+        at(f"/api/v1/grids/{{A}}/price?at={T0}"), 200, "admin op partner_hi partner_lo"
+    ),
     "GET /api/v1/keys": row(at("/api/v1/keys"), 200, "admin op", other=200),
     "POST /api/v1/keys": row(
         at("/api/v1/keys", {"role": "meter", "prosumer_id": "{a1}"}), 201, "admin op"

@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from models.domain.clearing import MECHANISMS
+from models.domain.money import minor_unit_scale
 from models.domain.timeframes import format_instant
 from models.services import metering, registry
 from models.services.closing import close_timeframe
@@ -27,7 +30,7 @@ grids = st.fixed_dictionaries(
         "currency": st.sampled_from(["EUR", "JPY", "KWD"]),
         "feed_in_price": st.decimals(min_value=0, max_value=2, places=4),
         "spread": st.decimals(min_value=0, max_value=2, places=4),
-        "mechanism": st.sampled_from(["mid_market", "bill_sharing", "auction"]),
+        "mechanism": st.sampled_from(MECHANISMS),
     }
 )
 frames = st.lists(
@@ -75,6 +78,13 @@ def make_grid(container: Any, params: dict[str, Any], size: int) -> tuple[Any, l
     return grid, ids
 
 
+def p_t(grid: Any, totals: dict[str, int]) -> Fraction:
+    """supply_demand's p_fit + (p_imp - p_fit) * D / (S + D) from a snapshot's totals."""
+    supply, demand = totals["surplus_wh"], totals["deficit_wh"]
+    fit, imp = Fraction(grid.feed_in_price), Fraction(grid.import_price)
+    return fit + (imp - fit) * Fraction(demand, supply + demand) if supply + demand else fit
+
+
 @settings(
     max_examples=30,
     deadline=None,
@@ -105,8 +115,13 @@ def test_closed_timeframes_balance(
             for party, sign in ((t["seller"], 1), (t["buyer"], -1)):
                 money[party] = money.get(party, 0) + sign * t["amount_minor"]
                 wh[party] = wh.get(party, 0) + sign * t["energy_wh"]
-            if params["mechanism"] == "mid_market" and t["kind"] != "rounding":
+            if params["mechanism"] in ("mid_market", "supply_demand") and t["kind"] != "rounding":
                 assert grid.feed_in_price <= Decimal(t["unit_price"]) <= grid.import_price
+            if params["mechanism"] == "supply_demand" and t["kind"] == "local":
+                exact = p_t(grid, snapshot["totals"])  # amounts from the exact p_t, not the shown
+                scale = 10 ** minor_unit_scale(grid.currency)
+                assert t["amount_minor"] == round(t["energy_wh"] * exact * scale / 1000), t
+                assert abs(Fraction(t["unit_price"]) - exact) <= Fraction(1, 2 * 10**12)
         assert sum(money.values()) == 0 and money.get("grid", 0) == 0
         assert wh.get("grid", 0) == 0
         totals = snapshot["totals"]

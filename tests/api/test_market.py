@@ -110,7 +110,7 @@ def test_prosumers_see_only_their_own(app: Any, client: Any, admin: dict, market
     assert order(client, own, market["b"], "x").status_code == 404
 
 
-@pytest.mark.parametrize("mechanism", ["mid_market", "bill_sharing", "auction"])
+@pytest.mark.parametrize("mechanism", ["mid_market", "bill_sharing", "auction", "supply_demand"])
 def test_every_mechanism_balances(client: Any, admin: dict, market: dict, mechanism: str) -> None:
     """Per timeframe: energy sold = bought, money paid = received, the grid ends at zero."""
     url = f"/api/v1/grids/{market['grid']}"

@@ -4,6 +4,8 @@ A verbatim copy of models/domain/ money, allocation, trades, mid_market, bill_sh
 clearing.py at commit c521d0d (Decimal amounts per line, one Trade object per line), trimmed to
 what clearing uses. It takes the domain's Order and Prices as input; the service never imports it.
 tests/domain/test_clearing_reference.py compares its output with models.domain.clearing.
+The "supply_demand" mechanism was added later in the same style (marked "supply_demand"): its
+local price p_t is kept as an exact Decimal numerator over the integer S + D.
 """
 
 from __future__ import annotations
@@ -216,8 +218,10 @@ def sides(nets: Mapping[str, int]) -> tuple[list[tuple[str, int]], list[tuple[st
     return sellers, buyers
 
 
-def clear_mid_market(book: TradeBook, nets: Mapping[str, int], prices: Prices) -> None:
-    """Append the mid-market trades of `nets` to `book`."""
+def clear_mid_market(
+    book: TradeBook, nets: Mapping[str, int], prices: Prices, local: LocalPrice | None = None
+) -> None:
+    """Append the mid-market trades of `nets` to `book` (supply_demand: local lines at p_t)."""
     sellers, buyers = sides(nets)
     supply = sum(w for _, w in sellers)
     demand = sum(w for _, w in buyers)
@@ -227,10 +231,18 @@ def clear_mid_market(book: TradeBook, nets: Mapping[str, int], prices: Prices) -
     bought = largest_remainder(buyers, volume)
     for pid, _ in sellers:
         if sold[pid]:
-            book.add(pid, GRID, sold[pid], p_mid, "local")
+            if local is None:
+                book.add(pid, GRID, sold[pid], p_mid, "local")
+            else:
+                book.add(pid, GRID, sold[pid], local.shown, "local", amount=local.amount(sold[pid]))
     for pid, _ in buyers:
         if bought[pid]:
-            book.add(GRID, pid, bought[pid], p_mid, "local")
+            if local is None:
+                book.add(GRID, pid, bought[pid], p_mid, "local")
+            else:
+                book.add(
+                    GRID, pid, bought[pid], local.shown, "local", amount=local.amount(bought[pid])
+                )
     if supply > demand:
         for pid, surplus in sellers:
             if surplus > sold[pid]:
@@ -241,6 +253,50 @@ def clear_mid_market(book: TradeBook, nets: Mapping[str, int], prices: Prices) -
         for pid, deficit in buyers:
             if deficit > bought[pid]:
                 book.add(GRID, pid, deficit - bought[pid], prices.import_price, "import")
+
+
+# ---- supply_demand ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocalPrice:
+    """p_t = weighted / total: `weighted` = p_fit * S + p_imp * D (exact), `total` = S + D."""
+
+    weighted: Decimal
+    total: int
+    scale: int
+
+    @property
+    def shown(self) -> Decimal:
+        """p_t rounded half-even to 12 places."""
+        num, den = self.weighted.as_integer_ratio()
+        return scaled_ratio(num, den * self.total, PRICE_PLACES)
+
+    def amount(self, energy_wh: int) -> int:
+        """energy_wh * p_t / 1000 * 10**scale rounded once half-even."""
+        num, den = exact_amount(energy_wh, self.weighted, self.scale).as_integer_ratio()
+        return round_ratio(num, den * self.total)
+
+    def accepts_buy(self, limit: Decimal) -> bool:
+        """limit >= p_t, exactly."""
+        with localcontext(exact_context()):
+            return limit * self.total >= self.weighted
+
+    def accepts_sell(self, limit: Decimal) -> bool:
+        """limit <= p_t, exactly."""
+        with localcontext(exact_context()):
+            return limit * self.total <= self.weighted
+
+
+def local_price(nets: Mapping[str, int], prices: Prices, scale: int) -> LocalPrice:
+    """The timeframe's p_t from all its nets (p_mid when nobody has a surplus or deficit)."""
+    supply = sum(n for n in nets.values() if n > 0)
+    demand = sum(-n for n in nets.values() if n < 0)
+    if supply == 0 and demand == 0:
+        supply = demand = 1
+    with localcontext(exact_context()):
+        weighted = prices.feed_in_price * supply + prices.import_price * demand
+    return LocalPrice(weighted, supply + demand, scale)
 
 
 # ---- models/domain/bill_sharing.py ------------------------------------------------------------
@@ -372,6 +428,16 @@ def match_auction(nets: Mapping[str, int], prices: Prices, orders: Sequence[Orde
     return _result(nets, _fill(buys, quantity), _fill(sells, quantity), price)
 
 
+def match_at_local(nets: Mapping[str, int], local: LocalPrice, orders: Sequence[Order]) -> Match:
+    """supply_demand: match orders acceptable at p_t, in priority order, at p_t."""
+    buys = [(o, c) for o, c in _book(orders, nets, "buy") if local.accepts_buy(o.limit_price)]
+    sells = [(o, c) for o, c in _book(orders, nets, "sell") if local.accepts_sell(o.limit_price)]
+    quantity = min(sum(c for _, c in buys), sum(c for _, c in sells))
+    if quantity == 0:
+        return _result(nets, [], [], None)
+    return _result(nets, _fill(buys, quantity), _fill(sells, quantity), local.shown)
+
+
 def match_at_mid(nets: Mapping[str, int], prices: Prices, orders: Sequence[Order]) -> Match:
     """Match orders acceptable at p_mid, in priority order, at p_mid."""
     p_mid = _mid(prices)
@@ -383,16 +449,20 @@ def match_at_mid(nets: Mapping[str, int], prices: Prices, orders: Sequence[Order
     return _result(nets, _fill(buys, quantity), _fill(sells, quantity), p_mid)
 
 
-def book_match(book: TradeBook, match: Match) -> dict[str, tuple[int, list[int]]]:
+def book_match(
+    book: TradeBook, match: Match, local: LocalPrice | None = None
+) -> dict[str, tuple[int, list[int]]]:
     """Append the matched order trades (sells, then buys); fills per order id."""
     fills: dict[str, tuple[int, list[int]]] = {}
     if match.price is None:
         return fills
     for order, wh in match.sells:
-        line = book.add(order.prosumer_id, GRID, wh, match.price, "order", order.order_id)
+        amount = local.amount(wh) if local else None
+        line = book.add(order.prosumer_id, GRID, wh, match.price, "order", order.order_id, amount)
         fills[order.order_id] = (wh, [line])
     for order, wh in match.buys:
-        line = book.add(GRID, order.prosumer_id, wh, match.price, "order", order.order_id)
+        amount = local.amount(wh) if local else None
+        line = book.add(GRID, order.prosumer_id, wh, match.price, "order", order.order_id, amount)
         fills[order.order_id] = (wh, [line])
     return fills
 
@@ -400,7 +470,7 @@ def book_match(book: TradeBook, match: Match) -> dict[str, tuple[int, list[int]]
 # ---- models/domain/clearing.py ------------------------------------------------------------
 
 
-MECHANISMS = ("mid_market", "bill_sharing", "auction")
+MECHANISMS = ("mid_market", "bill_sharing", "auction", "supply_demand")
 
 
 def _check_inputs(
@@ -431,14 +501,19 @@ def clear_timeframe(
     """Clear one timeframe's nets (Wh per prosumer) into ordered, balanced trades."""
     _check_inputs(nets, scale, mechanism, orders)
     book = TradeBook(scale)
-    matcher = match_auction if mechanism == "auction" else match_at_mid
-    match = matcher(nets, prices, orders) if orders else None
-    fills = book_match(book, match) if match else {}
+    local = local_price(nets, prices, scale) if mechanism == "supply_demand" else None
+    match: Match | None = None
+    if orders and local is not None:
+        match = match_at_local(nets, local, orders)
+    elif orders:
+        matcher = match_auction if mechanism == "auction" else match_at_mid
+        match = matcher(nets, prices, orders)
+    fills = book_match(book, match, local) if match else {}
     rest = match.rest if match else nets
     if mechanism == "bill_sharing":
         clear_bill_sharing(book, rest, prices)
     else:
-        clear_mid_market(book, rest, prices)
+        clear_mid_market(book, rest, prices, local)
     book.close_rounding()
     order_fills = {o.order_id: fills.get(o.order_id, (0, [])) for o in orders}
     price = match.price if match else None
