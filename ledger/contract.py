@@ -38,7 +38,7 @@ def cache_key(source: str, vyper_version: str) -> str:
 
 def compile_source(source: str) -> Compiled:
     """Compile Vyper source with the vyper package: (abi, 0x-prefixed bytecode)."""
-    import vyper  # type: ignore[import-untyped]
+    import vyper
 
     out = vyper.compile_code(source, output_formats=["abi", "bytecode"])
     return out["abi"], out["bytecode"]

@@ -19,7 +19,7 @@ from web3.exceptions import (
 from ledger.errors import LedgerError, LedgerReverted, LedgerUnavailable
 
 try:  # eth-tester (dev only) raises its own error where a node would return a revert
-    from eth_tester.exceptions import (  # type: ignore[import-untyped]
+    from eth_tester.exceptions import (
         TransactionFailed as TesterFailed,
     )
 except ImportError:  # pragma: no cover - production installs lack eth-tester

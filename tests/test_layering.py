@@ -19,20 +19,6 @@ API_FORBIDDEN = ("models.sql", "models.documents", "ledger", "sqlalchemy", "pymo
 # services speak to stores only through models/ports.py
 SERVICES_ALLOWED = ("models.ports", "models.domain", "models.services")
 
-# Settlement modules being moved onto the Ledger port by the `settle` helper (issue 11, part B).
-# Remove each entry once its module is clean: the test fails on an entry that no longer applies.
-# api/ledger_cli.py catches LedgerError: it becomes the port's ledger error type.
-KNOWN: dict[str, set[str]] = {
-    "api/ledger_cli.py": {"ledger.errors"},
-    "models/services/ledger_status.py": {"ledger.errors", "models.sql.tables"},
-    "models/services/settlement.py": {"ledger.errors"},
-    "models/services/settlement_depth.py": {"ledger.errors", "web3"},
-    "models/services/settlement_payments.py": {"ledger.errors"},
-    "models/services/settlement_plan.py": {"ledger.ids"},
-    "models/services/settlement_txs.py": {"ledger.errors", "web3"},
-    "models/services/settlement_views.py": {"ledger.errors"},
-}
-
 
 def imports_of(source: str, package: str) -> set[str]:
     """Absolute names of every module `source` imports, at any depth (relative ones resolved)."""
@@ -70,15 +56,7 @@ def _offenders(folder: str, bad: Callable[[str], bool]) -> dict[str, set[str]]:
 
 
 def _check(offenders: dict[str, set[str]], prefix: str) -> None:
-    known = {k: v for k, v in KNOWN.items() if k.startswith(prefix)}
-    unexpected = {
-        path: names - known.get(path, set())
-        for path, names in offenders.items()
-        if names - known.get(path, set())
-    }
-    assert unexpected == {}
-    stale = {path for path in known if path not in offenders}
-    assert not stale, f"no longer imports what KNOWN excuses; remove {sorted(stale)} from KNOWN"
+    assert offenders == {}, f"{prefix} imports across the layering: {offenders}"
 
 
 def test_api_imports_no_store_adapter() -> None:
