@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.ports import DocumentStores, Stores
+from models.ports import DocumentStores, Ledger, Stores
 from models.sql.engine import make_engine
 from models.sql.reads import SqlReads
 from models.sql.uow import SqlUnitOfWork
@@ -42,14 +42,14 @@ class Container:
         self._bound = False
         self._held = threading.local()
         self._documents: DocumentStores | None = None
-        self._chain: Any = None
+        self._chain: Ledger | None = None
         self._lock = threading.Lock()
 
     def uow(self, write: bool = True) -> SqlUnitOfWork:
         """A unit of work; read-only ones never take SQLite's write lock."""
         return SqlUnitOfWork(self.write_sessions if write else self.read_sessions)
 
-    def use_ledger(self, ledger: Any) -> None:
+    def use_ledger(self, ledger: Ledger) -> None:
         """Settle through `ledger` instead of connecting to LEDGER_URL (tests' in-memory fake)."""
         self._chain = ledger
 
@@ -100,7 +100,7 @@ class Container:
         return self._documents
 
     @property
-    def chain(self) -> Any:
+    def chain(self) -> Ledger:
         """The chain client, connected on first use."""
         if self._chain is None:
             from ledger.chain import Chain

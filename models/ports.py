@@ -288,6 +288,10 @@ class Clock(Protocol):
 class Stores(Protocol):
     """Every store of one process, as services receive it (`container`)."""
 
+    @property
+    def config(self) -> Mapping[str, Any]:
+        """The validated settings (api/config.py)."""
+
     def uow(self, write: bool = True) -> UnitOfWork:
         """A unit of work; read-only ones never take SQLite's write lock."""
 
@@ -298,7 +302,7 @@ class Stores(Protocol):
     def documents(self) -> DocumentStores: ...
 
     @property
-    def chain(self) -> Any:
+    def chain(self) -> Ledger:
         """The chain client (settlement's `Ledger` port)."""
 
 

@@ -14,11 +14,12 @@ from typing import Any
 from models.domain.clearing import Prices, local_prices
 from models.domain.supply_demand import supply_and_demand
 from models.domain.timeframes import floor_timeframe, format_instant, timeframe_end
+from models.ports import Stores
 from models.services.clock import naive_utc
 from models.services.errors import Conflict, NotFound
 
 
-def timeframe_price(container: Any, grid_id: str, at: datetime) -> dict[str, Any]:
+def timeframe_price(container: Stores, grid_id: str, at: datetime) -> dict[str, Any]:
     """Price, supply and demand of the timeframe holding `at` (snapshot once closed)."""
     with container.uow(write=False) as uow:
         grid = uow.registry.grid(grid_id)
@@ -62,7 +63,7 @@ def timeframe_price(container: Any, grid_id: str, at: datetime) -> dict[str, Any
 
 
 def _from_snapshot(
-    container: Any, grid_id: str, start: datetime
+    container: Stores, grid_id: str, start: datetime
 ) -> tuple[list[tuple[int, int]], int]:
     """(produced, consumed) per snapshot line and the number of prosumers without a reading."""
     snapshot = container.documents.snapshots.get(grid_id, format_instant(start))

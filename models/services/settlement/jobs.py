@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from models.domain import settlement_state as st
+from models.ports import Stores
 from models.services.errors import Unavailable
 from models.services.settlement.lease import busy
 from models.services.settlement.plan import plan_month
@@ -21,7 +22,7 @@ RETRIES, RETRY_S = 5, 5.0
 _lock = threading.Lock()
 
 
-def start_settlement(container: Any, grid_id: str, month: str) -> tuple[str, bool]:
+def start_settlement(container: Stores, grid_id: str, month: str) -> tuple[str, bool]:
     """Plan (409 if open timeframes), record the run, resume it in a daemon thread.
 
     Returns (status, started): a settled or in-progress run is not started again; a settled
@@ -29,11 +30,11 @@ def start_settlement(container: Any, grid_id: str, month: str) -> tuple[str, boo
     """
     key = run_key(grid_id, month)
     existing = container.documents.collection(SETTLEMENTS).get(key)
-    settled = existing is not None and existing["status"] == st.SETTLED
-    if settled and verifiable(container, existing):
-        return st.SETTLED, False
-    if busy(existing):  # another worker or a `flask settle` is on it
-        return existing["status"], False
+    if existing is not None:
+        if existing["status"] == st.SETTLED and verifiable(container, existing):
+            return st.SETTLED, False
+        if busy(existing):  # another worker or a `flask settle` is on it
+            return existing["status"], False
     plan = plan_month(container, grid_id, month)
     with _lock:
         if key in _running:

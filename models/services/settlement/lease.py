@@ -14,8 +14,9 @@ from datetime import timedelta
 from typing import Any
 
 from models.domain.timeframes import format_instant, parse_instant
+from models.ports import Collection
 from models.services.clock import aware_utc, utcnow
-from models.services.errors import Conflict
+from models.services.errors import Conflict, NotFound
 
 LEASE = timedelta(seconds=120)
 HOST = socket.gethostname()
@@ -48,12 +49,14 @@ def _free(doc: dict[str, Any]) -> bool:
 
 def busy(doc: dict[str, Any] | None) -> bool:
     """True while another live process holds the run's lease."""
-    return bool(doc) and not _free(doc)  # type: ignore[arg-type]
+    return doc is not None and not _free(doc)
 
 
-def claim(collection: Any, run_id: str, holder: str) -> None:
+def claim(collection: Collection, run_id: str, holder: str) -> None:
     """Take the run's lease or raise Conflict naming who holds it."""
     doc = collection.get(run_id)
+    if doc is None:
+        raise NotFound(f"no settlement run {run_id} to take the lease of")
     if doc.get("owner") != holder and not _free(doc):
         raise Conflict(
             f"settlement {run_id} is being run by {doc['owner']} (lease until "
@@ -64,12 +67,12 @@ def claim(collection: Any, run_id: str, holder: str) -> None:
         raise Conflict(f"settlement {run_id} was just claimed by another process")
 
 
-def renew(collection: Any, run_id: str, holder: str) -> None:
+def renew(collection: Collection, run_id: str, holder: str) -> None:
     """Extend the lease before a side effect; Conflict if another process took it over."""
     if not collection.update(run_id, {"lease_until": _until()}, {"owner": holder}):
         raise Conflict(f"settlement {run_id}: another process took over this run; stopping")
 
 
-def release(collection: Any, run_id: str, holder: str) -> None:
+def release(collection: Collection, run_id: str, holder: str) -> None:
     """Give the lease back (no-op if it is no longer ours)."""
     collection.update(run_id, {"owner": None, "lease_until": None}, {"owner": holder})

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.ports import LedgerError
+from models.ports import LedgerError, Stores
 from models.services.clock import utcnow
 from models.services.errors import Unavailable
 
 NOT_DEPLOYED = "no contract deployed; run `flask ledger deploy`"
 
 
-def recorded_contract(container: Any) -> str | None:
+def recorded_contract(container: Stores) -> str | None:
     """The address recorded for the connected chain id, or None."""
     chain_id = container.chain.chain_id
     with container.uow(write=False) as uow:
@@ -19,7 +19,7 @@ def recorded_contract(container: Any) -> str | None:
         return None if row is None else row.address
 
 
-def require_contract(container: Any) -> str:
+def require_contract(container: Stores) -> str:
     """The recorded contract address; Unavailable if none is recorded or its code is gone."""
     try:
         address = recorded_contract(container)
@@ -34,13 +34,13 @@ def require_contract(container: Any) -> str:
     return address
 
 
-def chain_ready(container: Any) -> None:
+def chain_ready(container: Stores) -> None:
     """Readiness probe: the node answers and the recorded contract has code."""
     container.chain.ping()
     require_contract(container)
 
 
-def deploy_contract(container: Any) -> str:
+def deploy_contract(container: Stores) -> str:
     """Deploy Settlement with the operator key and record it for this chain id."""
     chain = container.chain
     address = chain.deploy()
@@ -50,7 +50,7 @@ def deploy_contract(container: Any) -> str:
     return str(address)
 
 
-def ledger_status(container: Any) -> dict[str, Any]:
+def ledger_status(container: Stores) -> dict[str, Any]:
     """Chain id, operator, recorded contract and whether its code exists."""
     chain = container.chain
     address = recorded_contract(container)
@@ -60,5 +60,5 @@ def ledger_status(container: Any) -> dict[str, Any]:
         "operator": chain.operator,
         "operator_balance_wei": chain.balance(chain.operator),
         "contract": address,
-        "code": bool(address) and chain.has_code(address),
+        "code": address is not None and chain.has_code(address),
     }

@@ -14,7 +14,14 @@ import threading
 from typing import Any
 
 from models.domain import settlement_state as st
-from models.ports import LedgerError, LedgerReverted, LedgerUnavailable
+from models.ports import (
+    GridRecord,
+    LedgerError,
+    LedgerReverted,
+    LedgerUnavailable,
+    ProsumerRecord,
+    Stores,
+)
 from models.services.errors import Conflict, Unavailable, Unprocessable
 from models.services.settlement.queries import (
     paid_on_chain,
@@ -28,7 +35,7 @@ log = logging.getLogger("minigrid.settlement")
 
 
 def submit_payment(
-    container: Any, prosumer: Any, grid: Any, month: str, signed_tx: str
+    container: Stores, prosumer: ProsumerRecord, grid: GridRecord, month: str, signed_tx: str
 ) -> dict[str, Any]:
     """Check a prosumer-signed pay_debit, record it pending, broadcast it, await it briefly."""
     expected = payment_instructions(container, prosumer, grid, month)
@@ -56,7 +63,7 @@ def submit_payment(
 
 
 def set_debit(
-    container: Any, key: str, status: str, tx_hash: str | None, expect_hash: str | None = None
+    container: Stores, key: str, status: str, tx_hash: str | None, expect_hash: str | None = None
 ) -> bool:
     """Move a debit item to `status` (IllegalTransition if not allowed), only while its
     recorded tx hash is `expect_hash` when given; True if written."""
@@ -72,7 +79,7 @@ def set_debit(
     return bool(items.update(key, {"status": status, "tx_hash": tx_hash}, expect))
 
 
-def _broadcast(container: Any, key: str, raw: str, tx_hash: str) -> None:
+def _broadcast(container: Stores, key: str, raw: str, tx_hash: str) -> None:
     """Send the payment; if the node does not take it, the line is due again."""
     try:
         container.chain.send_raw(raw)
@@ -83,7 +90,7 @@ def _broadcast(container: Any, key: str, raw: str, tx_hash: str) -> None:
         raise Unprocessable(f"the node refused the payment: {exc}") from exc
 
 
-def reconcile_payment(container: Any, key: str, tx_hash: str) -> str:
+def reconcile_payment(container: Stores, key: str, tx_hash: str) -> str:
     """Wait (TX_WAIT_S) for a pending payment's receipt and record the outcome; its status."""
     try:
         container.chain.wait_receipt(tx_hash)
@@ -96,7 +103,7 @@ def reconcile_payment(container: Any, key: str, tx_hash: str) -> str:
     return st.PAID
 
 
-def reconcile_debits(container: Any, grid_id: str, month: str) -> int:
+def reconcile_debits(container: Stores, grid_id: str, month: str) -> int:
     """Record as `paid` the debits the contract's bitmap marks settled; how many were.
 
     A command (run by `flask settle` on every run and by the settlement job): reads never
@@ -112,7 +119,7 @@ def reconcile_debits(container: Any, grid_id: str, month: str) -> int:
     return sum(set_debit(container, i["_id"], st.PAID, i.get("tx_hash")) for i in done)
 
 
-def watch_payment(container: Any, key: str, tx_hash: str) -> None:
+def watch_payment(container: Stores, key: str, tx_hash: str) -> None:
     """Reconcile a pending payment in a daemon thread of this worker."""
 
     def work() -> None:

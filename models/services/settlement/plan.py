@@ -18,6 +18,7 @@ from models.domain.statements import (
     statement_leaves,
 )
 from models.domain.timeframes import format_instant, month_bounds, timeframe_starts
+from models.ports import GridRecord, Stores, UnitOfWork
 from models.services.clock import aware_utc, naive_utc
 from models.services.errors import Conflict, Unprocessable
 from models.services.registry import get_grid
@@ -62,7 +63,7 @@ def wei_rate(value: Any) -> int:
     return int(rate)
 
 
-def month_range(grid: Any, month: str) -> tuple[datetime, datetime]:
+def month_range(grid: GridRecord, month: str) -> tuple[datetime, datetime]:
     """The month's UTC bounds in the grid's zone; Unprocessable on a bad month."""
     try:
         return month_bounds(month, grid.timezone)
@@ -70,7 +71,9 @@ def month_range(grid: Any, month: str) -> tuple[datetime, datetime]:
         raise Unprocessable(str(exc), errors={"month": [str(exc)]}) from exc
 
 
-def check_closed(uow: Any, grid: Any, start: datetime, end: datetime, month: str) -> None:
+def check_closed(
+    uow: UnitOfWork, grid: GridRecord, start: datetime, end: datetime, month: str
+) -> None:
     """Conflict listing the first open timeframes unless every one of the month is closed."""
     closed = set(
         uow.registry.timeframes_with_status(grid.id, "closed", naive_utc(start), naive_utc(end))
@@ -87,7 +90,7 @@ def check_closed(uow: Any, grid: Any, start: datetime, end: datetime, month: str
         )
 
 
-def plan_month(container: Any, grid_id: str, month: str) -> Plan:
+def plan_month(container: Stores, grid_id: str, month: str) -> Plan:
     """Check the month is closed and compute its statements and root (no writes)."""
     with container.uow(write=False) as uow:
         grid = get_grid(uow, grid_id)

@@ -16,14 +16,14 @@ from models.domain.statements import (
     statement_leaves,
 )
 from models.domain.timeframes import format_instant
-from models.ports import LedgerError
+from models.ports import GridRecord, LedgerError, ProsumerRecord, Stores
 from models.services.errors import Conflict, NotFound
 from models.services.settlement.ledger_status import recorded_contract
 from models.services.settlement.plan import month_range
 from models.services.settlement.run import ITEMS, SETTLEMENTS, TXS, run_key
 
 
-def _run(container: Any, grid_id: str, month: str) -> dict[str, Any]:
+def _run(container: Stores, grid_id: str, month: str) -> dict[str, Any]:
     doc: dict[str, Any] | None = container.documents.collection(SETTLEMENTS).get(
         run_key(grid_id, month)
     )
@@ -32,7 +32,7 @@ def _run(container: Any, grid_id: str, month: str) -> dict[str, Any]:
     return doc
 
 
-def verifiable(container: Any, doc: dict[str, Any]) -> bool:
+def verifiable(container: Stores, doc: dict[str, Any]) -> bool:
     """Whether the run's contract is still the recorded one on this chain and has code."""
     try:
         chain = container.chain
@@ -48,7 +48,7 @@ def unpaid_debits(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [i for i in items if i["kind"] == st.DEBIT and i["status"] in (st.DUE, st.PENDING)]
 
 
-def paid_on_chain(container: Any, doc: dict[str, Any], items: list[dict[str, Any]]) -> set[int]:
+def paid_on_chain(container: Stores, doc: dict[str, Any], items: list[dict[str, Any]]) -> set[int]:
     """Indices of `items` the contract's bitmap marks settled (a read of the chain)."""
     if not items:
         return set()
@@ -56,7 +56,7 @@ def paid_on_chain(container: Any, doc: dict[str, Any], items: list[dict[str, Any
     return {i["index"] for i in items if bits[i["index"]]}
 
 
-def _live_debits(container: Any, doc: dict[str, Any], items: list[dict[str, Any]]) -> None:
+def _live_debits(container: Stores, doc: dict[str, Any], items: list[dict[str, Any]]) -> None:
     """Show debits the contract marks settled as `paid` (in these copies; the store is left to
     the reconcile command)."""
     paid = paid_on_chain(container, doc, unpaid_debits(items))
@@ -65,7 +65,9 @@ def _live_debits(container: Any, doc: dict[str, Any], items: list[dict[str, Any]
             item["status"] = st.PAID
 
 
-def run_status(container: Any, grid_id: str, month: str, skip: int, limit: int) -> dict[str, Any]:
+def run_status(
+    container: Stores, grid_id: str, month: str, skip: int, limit: int
+) -> dict[str, Any]:
     """The run with its transactions and a page of its lines (debit status live from chain)."""
     doc = _run(container, grid_id, month)
     docs = container.documents
@@ -104,7 +106,7 @@ def _statement(grid_id: str, month: str, item: dict[str, Any]) -> Statement:
     )
 
 
-def _proof(container: Any, doc: dict[str, Any], item: dict[str, Any], month: str) -> list[bytes]:
+def _proof(container: Stores, doc: dict[str, Any], item: dict[str, Any], month: str) -> list[bytes]:
     """The item's proof as stored at plan time (recomputed only for runs recorded before)."""
     if "proof" in item:
         return [bytes.fromhex(p[2:]) for p in item["proof"]]
@@ -113,7 +115,7 @@ def _proof(container: Any, doc: dict[str, Any], item: dict[str, Any], month: str
     return merkle_proofs(leaves)[item["index"]]
 
 
-def _statement_of(container: Any, grid_id: str, month: str, prosumer_id: str) -> tuple[Any, ...]:
+def _statement_of(container: Stores, grid_id: str, month: str, prosumer_id: str) -> tuple[Any, ...]:
     """(run doc, the prosumer's item, statement, leaf, proof) from the recorded items."""
     doc = _run(container, grid_id, month)
     mine = container.documents.collection(ITEMS).find(
@@ -125,7 +127,9 @@ def _statement_of(container: Any, grid_id: str, month: str, prosumer_id: str) ->
     return doc, mine[0], statement, leaf_hash(statement), _proof(container, doc, mine[0], month)
 
 
-def prosumer_statement(container: Any, prosumer: Any, grid: Any, month: str) -> dict[str, Any]:
+def prosumer_statement(
+    container: Stores, prosumer: ProsumerRecord, grid: GridRecord, month: str
+) -> dict[str, Any]:
     """Statement, per-timeframe lines, leaf, proof and on-chain status of one prosumer."""
     doc, item, statement, leaf, proof = _statement_of(container, grid.id, month, prosumer.id)
     start, end = month_range(grid, month)
@@ -175,7 +179,9 @@ def root_pid(doc: dict[str, Any]) -> bytes:
     return bytes.fromhex(doc["period_id"][2:])
 
 
-def payment_instructions(container: Any, prosumer: Any, grid: Any, month: str) -> dict[str, Any]:
+def payment_instructions(
+    container: Stores, prosumer: ProsumerRecord, grid: GridRecord, month: str
+) -> dict[str, Any]:
     """The exact pay_debit call a prosumer signs, with its status: due, pending or paid.
 
     Read only: `paid` comes from the contract's bitmap (the chain decides), `pending` and its

@@ -10,7 +10,7 @@ from models.domain import settlement_state as st
 from models.domain.merkle import merkle_proofs
 from models.domain.statements import statement_leaves
 from models.domain.timeframes import format_instant
-from models.ports import Ledger
+from models.ports import Ledger, Stores
 from models.services.clock import aware_utc, utcnow
 from models.services.settlement.lease import new_holder
 from models.services.settlement.plan import Plan
@@ -86,7 +86,7 @@ def item_docs(plan: Plan, run_id: str) -> dict[str, dict[str, Any]]:
 class Run:
     """One run in progress: the stores, the chain, the items in memory."""
 
-    container: Any
+    container: Stores
     plan: Plan
     contract: str
     batch_size: int

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from models.domain import settlement_state as st
-from models.ports import LedgerError, LedgerReverted
-from models.services.errors import Conflict, Unavailable, Unprocessable
+from models.ports import LedgerError, LedgerReverted, Stores
+from models.services.errors import Conflict, NotFound, Unavailable, Unprocessable
 from models.services.settlement.depth import deep_enough
 from models.services.settlement.lease import claim, release
 from models.services.settlement.ledger_status import recorded_contract, require_contract
@@ -64,7 +64,7 @@ class Summary:
 
 
 def settle_month(
-    container: Any,
+    container: Stores,
     grid_id: str,
     month: str,
     *,
@@ -82,7 +82,7 @@ def settle_month(
     return resume_run(run)
 
 
-def _dry_summary(container: Any, plan: Plan) -> Summary:
+def _dry_summary(container: Stores, plan: Plan) -> Summary:
     """The summary of a plan, with nothing written."""
     try:
         contract, chain_id = recorded_contract(container), container.chain.chain_id
@@ -94,7 +94,7 @@ def _dry_summary(container: Any, plan: Plan) -> Summary:
 
 
 def open_run(
-    container: Any, plan: Plan, batch_size: int = DEFAULT_BATCH, progress: Progress | None = None
+    container: Stores, plan: Plan, batch_size: int = DEFAULT_BATCH, progress: Progress | None = None
 ) -> Run:
     """Record the run and its items unless present; refuse a different root or contract."""
     contract = require_contract(container)
@@ -159,10 +159,12 @@ def _phases(run: Run) -> None:
         raise Unavailable(f"settlement {run.id} interrupted (re-run to resume): {exc}") from exc
 
 
-def stored_summary(container: Any, run_id: str, sent_now: int = 0) -> Summary:
+def stored_summary(container: Stores, run_id: str, sent_now: int = 0) -> Summary:
     """The summary of a recorded run."""
     docs = container.documents
     doc = docs.collection(SETTLEMENTS).get(run_id)
+    if doc is None:
+        raise NotFound(f"no settlement run {run_id}")
     items = docs.collection(ITEMS).find({"run": run_id})
     txs = docs.collection(TXS).find({"run": run_id})
     return summarize(doc, items, txs, sent_now)
