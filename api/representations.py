@@ -37,7 +37,7 @@ class Representations:
         if hit is None:
             data = self.schema.dump(row)
             hit = (current_app.json.response(data).get_data(), EtagMixin._generate_etag(data))
-            _remember(self._ones, key, hit, self.size)
+            remember(self._ones, key, hit, self.size)
         return hit
 
     def item(self, row: Any) -> bytes:
@@ -49,7 +49,7 @@ class Representations:
             return self._dump(row)
         if body is None:
             body = self._dump(row)
-            _remember(self._items, key, body, self.size)
+            remember(self._items, key, body, self.size)
         return body
 
     def array(self, rows: Iterable[Any]) -> bytes:
@@ -60,7 +60,8 @@ class Representations:
         return compact(self.schema.dump(self.prepare(row)))
 
 
-def _remember(table: dict[Hashable, Any], key: Hashable, value: Any, size: int) -> None:
+def remember(table: dict[Any, Any], key: Hashable, value: Any, size: int) -> None:
+    """Keep `value` under `key`, emptying `table` first when it holds `size` entries."""
     if len(table) >= size:
         table.clear()
     table[key] = value
@@ -103,7 +104,7 @@ class RecentTotals:
             return entry[1]
         total = count()
         if self.ttl_s > 0:
-            _remember(self._entries, key, (now, total), self.size)
+            remember(self._entries, key, (now, total), self.size)
         return total
 
     def clear(self) -> None:
