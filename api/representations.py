@@ -1,4 +1,5 @@
-"""Serialized rows, cached by the row's own values: a read skips marshmallow when nothing changed.
+"""Serialized rows and pages, cached by the rows' own values: a read skips marshmallow (and, for a
+page seen before, joining its rows) when nothing changed.
 
 The key of an entry is the whole row as read from the store on this request, and the entry is what
 dumping that row gives, so a hit can never differ from a fresh dump. A write by any process changes
@@ -8,7 +9,7 @@ the row (at least `updated_at`), so the next read misses and dumps again: nothin
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 import marshmallow as ma
@@ -22,13 +23,19 @@ class Representations:
     """JSON bytes (and ETag) of rows dumped by `schema`, keyed by the rows' values."""
 
     def __init__(
-        self, schema: ma.Schema, size: int = 20_000, prepare: Callable[[Any], Any] | None = None
+        self,
+        schema: ma.Schema,
+        size: int = 20_000,
+        prepare: Callable[[Any], Any] | None = None,
+        pages: int = 256,
     ) -> None:
         self.schema = schema
         self.size = size
+        self.pages = pages
         self.prepare = prepare or (lambda row: row)  # what `schema` dumps, from a list row
         self._items: dict[Hashable, bytes] = {}
         self._ones: dict[Hashable, tuple[bytes, str]] = {}
+        self._pages: dict[Hashable, bytes] = {}
 
     def one(self, row: Any) -> tuple[bytes, str]:
         """A response body of one row, and the ETag flask-smorest gives it (If-Match checks it)."""
@@ -52,8 +59,22 @@ class Representations:
             remember(self._items, key, body, self.size)
         return body
 
-    def array(self, rows: Iterable[Any]) -> bytes:
-        """A JSON array of the rows."""
+    def array(self, rows: Sequence[Any]) -> bytes:
+        """A JSON array of the rows; a page of the same row values is joined once."""
+        try:
+            if rows and isinstance(rows[0], dict):
+                key: Hashable = tuple([tuple(row.items()) for row in rows])
+            else:
+                key = tuple(rows)
+            body = self._pages.get(key)
+        except TypeError:  # a value that cannot be a key: join the rows every time
+            return self._join(rows)
+        if body is None:
+            body = self._join(rows)
+            remember(self._pages, key, body, self.pages)
+        return body
+
+    def _join(self, rows: Iterable[Any]) -> bytes:
         return b"[" + b",".join(self.item(row) for row in rows) + b"]"
 
     def _dump(self, row: Any) -> bytes:
