@@ -64,8 +64,8 @@ class Representations:
         try:
             if rows and isinstance(rows[0], dict):
                 key: Hashable = tuple([tuple(row.items()) for row in rows])
-            else:
-                key = tuple(rows)
+            else:  # plain tuples: comparing them is C, comparing ORM/Core rows is Python
+                key = tuple(map(tuple, rows))
             body = self._pages.get(key)
         except TypeError:  # a value that cannot be a key: join the rows every time
             return self._join(rows)
