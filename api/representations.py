@@ -17,6 +17,7 @@ from flask import Flask, Response, current_app, request
 from flask_smorest.etag import EtagMixin, _get_etag_ctx
 
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+PAGE_BYTES = 64 * 1024  # a larger page (page_size up to 1000) is joined from its rows each time
 
 
 class Representations:
@@ -27,7 +28,7 @@ class Representations:
         schema: ma.Schema,
         size: int = 20_000,
         prepare: Callable[[Any], Any] | None = None,
-        pages: int = 256,
+        pages: int = 128,
     ) -> None:
         self.schema = schema
         self.size = size
@@ -71,7 +72,8 @@ class Representations:
             return self._join(rows)
         if body is None:
             body = self._join(rows)
-            remember(self._pages, key, body, self.pages)
+            if len(body) <= PAGE_BYTES:  # bounds memory: at most `pages` x PAGE_BYTES (x2, keys)
+                remember(self._pages, key, body, self.pages)
         return body
 
     def _join(self, rows: Iterable[Any]) -> bytes:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     DateTime,
+    Dialect,
     Row,
     Select,
     String,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from models.sql.tables import ApiKey, Grid, Prosumer
 
@@ -33,6 +35,7 @@ _INSTANTS = frozenset(c.name for c in PROSUMERS.c if isinstance(c.type, DateTime
 _AS_STORED = [
     type_coerce(c, String).label(c.name) if c.name in _INSTANTS else c for c in PROSUMERS.c
 ]
+PAGE_COLUMNS = tuple(c.name for c in PROSUMERS.c)
 
 
 def key_by_prefix(conn: Connection, prefix: str) -> Row[Any] | None:
@@ -85,18 +88,41 @@ def count_prosumers(conn: Connection, grid_id: str, **filters: Any) -> int:
 
 def prosumer_page(
     conn: Connection, grid_id: str, page: int, size: int, **filters: Any
-) -> list[Row[Any]]:
-    """One page of a grid's prosumers by name (then id) matching the filters (see `typed`)."""
+) -> list[tuple[Any, ...]]:
+    """One page of a grid's prosumers by name (then id) matching the filters (see `typed`).
+
+    Plain driver tuples, as stored (a page is only compared and, for a row not seen, typed).
+    """
     values = _filters(**filters)
     stmt = _filtered("page", frozenset(values))
     bound = {"grid_id": grid_id, "limit": size, "offset": (page - 1) * size, **values}
-    return list(conn.execute(stmt, bound).all())
+    return _driver_rows(conn, stmt, bound)
 
 
-def typed(row: Row[Any]) -> Any:
-    """A `prosumer_page` row with its instants as datetimes, for serializing."""
-    values = dict(row._mapping)
+@functools.lru_cache(maxsize=256)
+def _compiled(stmt: Select[Any], dialect: Dialect) -> SQLCompiler:
+    return stmt.compile(dialect=dialect)
+
+
+def _driver_rows(conn: Connection, stmt: Select[Any], bound: dict[str, Any]) -> list[Any]:
+    """`stmt`'s rows straight from the driver's cursor (no result processing), on `conn`."""
+    compiled = _compiled(stmt, conn.dialect)
+    params: Any = compiled.construct_params(bound)
+    if compiled.positiontup is not None:
+        params = [params[name] for name in compiled.positiontup]
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(compiled.string, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def typed(row: tuple[Any, ...]) -> Any:
+    """A `prosumer_page` row as an object to serialize (instants as datetimes, active a bool)."""
+    values = dict(zip(PAGE_COLUMNS, row, strict=True))
     for name in _INSTANTS:
         if isinstance(values[name], str):
             values[name] = datetime.fromisoformat(values[name])
+    values["active"] = bool(values["active"])  # SQLite keeps 0 or 1
     return SimpleNamespace(**values)
