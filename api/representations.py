@@ -1,4 +1,5 @@
-"""Serialized rows, cached by the row's own values: a read skips marshmallow when nothing changed.
+"""Serialized rows and pages, cached by the rows' own values: a read skips marshmallow (and, for a
+page seen before, joining its rows) when nothing changed.
 
 The key of an entry is the whole row as read from the store on this request, and the entry is what
 dumping that row gives, so a hit can never differ from a fresh dump. A write by any process changes
@@ -8,7 +9,7 @@ the row (at least `updated_at`), so the next read misses and dumps again: nothin
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 import marshmallow as ma
@@ -16,19 +17,26 @@ from flask import Flask, Response, current_app, request
 from flask_smorest.etag import EtagMixin, _get_etag_ctx
 
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+PAGE_BYTES = 64 * 1024  # a larger page (page_size up to 1000) is joined from its rows each time
 
 
 class Representations:
     """JSON bytes (and ETag) of rows dumped by `schema`, keyed by the rows' values."""
 
     def __init__(
-        self, schema: ma.Schema, size: int = 20_000, prepare: Callable[[Any], Any] | None = None
+        self,
+        schema: ma.Schema,
+        size: int = 20_000,
+        prepare: Callable[[Any], Any] | None = None,
+        pages: int = 128,
     ) -> None:
         self.schema = schema
         self.size = size
+        self.pages = pages
         self.prepare = prepare or (lambda row: row)  # what `schema` dumps, from a list row
         self._items: dict[Hashable, bytes] = {}
         self._ones: dict[Hashable, tuple[bytes, str]] = {}
+        self._pages: dict[Hashable, bytes] = {}
 
     def one(self, row: Any) -> tuple[bytes, str]:
         """A response body of one row, and the ETag flask-smorest gives it (If-Match checks it)."""
@@ -37,7 +45,7 @@ class Representations:
         if hit is None:
             data = self.schema.dump(row)
             hit = (current_app.json.response(data).get_data(), EtagMixin._generate_etag(data))
-            _remember(self._ones, key, hit, self.size)
+            remember(self._ones, key, hit, self.size)
         return hit
 
     def item(self, row: Any) -> bytes:
@@ -49,18 +57,34 @@ class Representations:
             return self._dump(row)
         if body is None:
             body = self._dump(row)
-            _remember(self._items, key, body, self.size)
+            remember(self._items, key, body, self.size)
         return body
 
-    def array(self, rows: Iterable[Any]) -> bytes:
-        """A JSON array of the rows."""
+    def array(self, rows: Sequence[Any]) -> bytes:
+        """A JSON array of the rows; a page of the same row values is joined once."""
+        try:
+            if rows and isinstance(rows[0], dict):
+                key: Hashable = tuple([tuple(row.items()) for row in rows])
+            else:  # plain tuples: comparing them is C, comparing ORM/Core rows is Python
+                key = tuple(map(tuple, rows))
+            body = self._pages.get(key)
+        except TypeError:  # a value that cannot be a key: join the rows every time
+            return self._join(rows)
+        if body is None:
+            body = self._join(rows)
+            if len(body) <= PAGE_BYTES:  # bounds memory: at most `pages` x PAGE_BYTES (x2, keys)
+                remember(self._pages, key, body, self.pages)
+        return body
+
+    def _join(self, rows: Iterable[Any]) -> bytes:
         return b"[" + b",".join(self.item(row) for row in rows) + b"]"
 
     def _dump(self, row: Any) -> bytes:
         return compact(self.schema.dump(self.prepare(row)))
 
 
-def _remember(table: dict[Hashable, Any], key: Hashable, value: Any, size: int) -> None:
+def remember(table: dict[Any, Any], key: Hashable, value: Any, size: int) -> None:
+    """Keep `value` under `key`, emptying `table` first when it holds `size` entries."""
     if len(table) >= size:
         table.clear()
     table[key] = value
@@ -103,7 +127,7 @@ class RecentTotals:
             return entry[1]
         total = count()
         if self.ttl_s > 0:
-            _remember(self._entries, key, (now, total), self.size)
+            remember(self._entries, key, (now, total), self.size)
         return total
 
     def clear(self) -> None:

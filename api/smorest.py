@@ -19,12 +19,33 @@ from werkzeug.exceptions import UnsupportedMediaType
 from api import jsonbody
 from api.errors import PROBLEM, ProblemSchema, handle_http_exception, problem
 from api.fields import INSTANT_PATTERN, MONTH_PATTERN
+from api.representations import remember
 
 
 class Parser(FlaskParser):
-    """Validation errors are 400; a body is JSON (else 415), bounded, its fractions Decimal."""
+    """Validation errors are 400; a body is JSON (else 415), bounded, its fractions Decimal.
+
+    Query arguments of a schema with `LOADS_FROM_QUERY_ONLY` are remembered by the query string:
+    loading them is a pure function of it, so a hit equals a fresh load (errors are not kept).
+    """
 
     DEFAULT_VALIDATION_STATUS = 400
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded: dict[tuple[Any, bytes], dict[str, Any]] = {}
+
+    def parse(self, argmap: Any, req: Any = None, *, location: str | None = None, **kw: Any) -> Any:
+        if location != "query" or not getattr(argmap, "LOADS_FROM_QUERY_ONLY", False):
+            return super().parse(argmap, req, location=location, **kw)
+        query = (req or request).query_string
+        key = (argmap, query)
+        loaded = self._loaded.get(key)
+        if loaded is None:
+            loaded = super().parse(argmap, req, location=location, **kw)
+            if len(query) <= MAX_REMEMBERED_QUERY:
+                remember(self._loaded, key, loaded, REMEMBERED)
+        return dict(loaded)  # the view may change its copy
 
     def _raw_load_json(self, req: Any) -> Any:
         data = req.get_data(cache=True)
@@ -35,6 +56,10 @@ class Parser(FlaskParser):
                 f"Send the body as application/json, not {req.mimetype or 'without a type'}."
             )
         return jsonbody.loads(data)
+
+
+MAX_REMEMBERED_QUERY = 1024  # longer query strings are loaded every time
+REMEMBERED = 4096  # entries per table; a full table is emptied
 
 
 BODY_PROBLEMS = {
@@ -172,22 +197,33 @@ class StrictSchema(ma.Schema):
 
 
 _QUERY_NAMES: dict[tuple[str, str], frozenset[str]] = {}
+_UNKNOWN: dict[tuple[str, str, bytes], list[str]] = {}
 
 
 def refuse_unknown_query() -> Any:
     """400 naming each query parameter the operation does not take, as for body fields."""
-    if not request.query_string:
+    query = request.query_string
+    if not query:
         return None
-    key = (request.endpoint or "", request.method)
-    allowed = _QUERY_NAMES.get(key)
-    if allowed is None:
-        allowed = _QUERY_NAMES[key] = _query_names(*key)
-    unknown = sorted(set(request.args) - allowed)
+    key = (request.endpoint or "", request.method, query)
+    unknown = _UNKNOWN.get(key)
+    if unknown is None:
+        unknown = _unknown_names(key[0], key[1])
+        if len(query) <= MAX_REMEMBERED_QUERY:
+            remember(_UNKNOWN, key, unknown, REMEMBERED)
     if not unknown:
         return None
     errors = {f"query.{name}": ["Unknown field."] for name in unknown}
     detail = "; ".join(f"{name}: Unknown field." for name in errors)
     return problem(400, "Validation failed", detail, "validation", errors=errors)
+
+
+def _unknown_names(endpoint: str, method: str) -> list[str]:
+    """The request's query parameter names the operation does not take, sorted."""
+    allowed = _QUERY_NAMES.get((endpoint, method))
+    if allowed is None:
+        allowed = _QUERY_NAMES[endpoint, method] = _query_names(endpoint, method)
+    return sorted(set(request.args) - allowed)
 
 
 def _query_names(endpoint: str, method: str) -> frozenset[str]:
@@ -209,6 +245,8 @@ MAX_PAGE = 10**9  # keeps the SQL OFFSET inside a 64-bit integer
 
 
 class PageArgs(StrictSchema):
+    LOADS_FROM_QUERY_ONLY = True  # pure: Parser may remember a load by its query string
+
     page = ma.fields.Integer(
         load_default=1,
         validate=ma.validate.Range(min=1, max=MAX_PAGE),
@@ -227,8 +265,25 @@ PAGE_HEADERS = {
 }
 
 
+_HEADERS: dict[tuple[Any, ...], dict[str, str]] = {}
+# what a request's base URL and query are made of (werkzeug's Request.base_url, Request.args)
+_URL_PARTS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
+
+
 def page_headers(total: int, page: int, size: int) -> dict[str, str]:
-    """X-Total-Count and Link rel=next/prev for the current request."""
+    """X-Total-Count and Link rel=next/prev for the current request (remembered by its URL)."""
+    environ = request.environ
+    query = environ.get("QUERY_STRING", "")
+    key = (*map(environ.get, _URL_PARTS), environ.get("PATH_INFO"), query, total, page, size)
+    headers = _HEADERS.get(key)
+    if headers is None:
+        headers = _page_headers(total, page, size)
+        if len(query) <= MAX_REMEMBERED_QUERY:
+            remember(_HEADERS, key, headers, REMEMBERED)
+    return dict(headers)  # the response may change its copy
+
+
+def _page_headers(total: int, page: int, size: int) -> dict[str, str]:
     links = []
     args = request.args.to_dict()
     base = request.base_url

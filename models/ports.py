@@ -262,6 +262,20 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
 
 
+# The fields of a `Reads.prosumer_page` row, in order (plain tuples, instants as stored).
+PROSUMER_PAGE_FIELDS = (
+    "id",
+    "grid_id",
+    "name",
+    "address",
+    "kind",
+    "wallet",
+    "active",
+    "created_at",
+    "updated_at",
+)
+
+
 class Reads(Protocol):
     """Hot reads outside a unit of work: each read sees its own snapshot (rows, not records)."""
 

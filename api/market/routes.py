@@ -20,7 +20,7 @@ from api.market.schemas import (
     TransactionPageSchema,
 )
 from api.metering.schemas import RangeArgs
-from api.representations import Representations, compact, json_response, recent_total
+from api.representations import Representations, json_response, recent_total
 from api.smorest import PAGE_HEADERS, Blueprint, PageArgs, page
 from models.services import market, registry
 
@@ -32,12 +32,12 @@ ORDER_EXAMPLE = {
     "limit_price": "0.18",
 }
 TRADE_JSON = Representations(TradeSchema())
-PAGE_SUMS = PageSumsSchema()
+SUMS_JSON = Representations(PageSumsSchema())
 
 
 def _transactions(body: dict[str, Any], total: int, args: dict[str, Any]) -> Any:
     """A TransactionPageSchema response; each (immutable) trade dumped once per process."""
-    sums = compact(PAGE_SUMS.dump(body["page_sums"]))
+    sums = SUMS_JSON.item(body["page_sums"])
     trades = TRADE_JSON.array(body["transactions"])
     data = b'{"page_sums":' + sums + b',"transactions":' + trades + b"}\n"
     return page(json_response(data), total, args)

@@ -10,7 +10,14 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from models.ports import GridRecord, ProsumerRecord, Reads, Totals, UnitOfWork
+from models.ports import (
+    PROSUMER_PAGE_FIELDS,
+    GridRecord,
+    ProsumerRecord,
+    Reads,
+    Totals,
+    UnitOfWork,
+)
 from models.services.clock import utcnow
 from models.services.errors import Conflict, NotFound, Unprocessable, found
 
@@ -53,11 +60,12 @@ PROSUMER_INSTANTS = ("created_at", "updated_at")
 
 
 def dumpable(row: Any) -> SimpleNamespace:
-    """A `list_prosumers` row as an object to serialize (instants stored as text parsed)."""
-    values = row._asdict()
+    """A prosumer row (a page's plain tuple or a read's row) as an object to serialize."""
+    values = dict(zip(PROSUMER_PAGE_FIELDS, row, strict=False))
     for name in PROSUMER_INSTANTS:
-        if isinstance(values[name], str):
+        if isinstance(values[name], str):  # SQLite keeps instants as text
             values[name] = datetime.fromisoformat(values[name])
+    values["active"] = bool(values["active"])  # SQLite keeps 0 or 1
     return SimpleNamespace(**values)
 
 

@@ -11,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import (
     Connection,
     DateTime,
+    Dialect,
     Row,
     Select,
     String,
@@ -19,8 +20,9 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.sql.compiler import SQLCompiler
 
-from models.ports import KeyRecord, ProsumerRecord, Reads
+from models.ports import PROSUMER_PAGE_FIELDS, KeyRecord, ProsumerRecord, Reads
 from models.sql.tables import ApiKey, Grid, Prosumer
 
 PROSUMERS = Prosumer.__table__
@@ -30,7 +32,8 @@ _GRID = select(Grid.id).where(Grid.id == bindparam("id"))
 _INSTANTS = frozenset(c.name for c in PROSUMERS.c if isinstance(c.type, DateTime))
 # a page's instants as stored (SQLite: text): parsed only for a row not serialized before
 _AS_STORED = [
-    type_coerce(c, String).label(c.name) if c.name in _INSTANTS else c for c in PROSUMERS.c
+    type_coerce(c, String).label(c.name) if c.name in _INSTANTS else c
+    for c in (PROSUMERS.c[name] for name in PROSUMER_PAGE_FIELDS)
 ]
 
 
@@ -84,12 +87,34 @@ def count_prosumers(conn: Connection, grid_id: str, **filters: Any) -> int:
 
 def prosumer_page(
     conn: Connection, grid_id: str, page: int, size: int, **filters: Any
-) -> list[Row[Any]]:
-    """One page of a grid's prosumers by name (then id) matching the filters (instants raw)."""
+) -> list[tuple[Any, ...]]:
+    """One page of a grid's prosumers by name (then id) matching the filters (see `typed`).
+
+    Plain driver tuples, as stored (a page is only compared and, for a row not seen, typed).
+    """
     values = _filters(**filters)
     stmt = _filtered("page", frozenset(values))
     bound = {"grid_id": grid_id, "limit": size, "offset": (page - 1) * size, **values}
-    return list(conn.execute(stmt, bound).all())
+    return _driver_rows(conn, stmt, bound)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(stmt: Select[Any], dialect: Dialect) -> SQLCompiler:
+    return stmt.compile(dialect=dialect)
+
+
+def _driver_rows(conn: Connection, stmt: Select[Any], bound: dict[str, Any]) -> list[Any]:
+    """`stmt`'s rows straight from the driver's cursor (no result processing), on `conn`."""
+    compiled = _compiled(stmt, conn.dialect)
+    params: Any = compiled.construct_params(bound)
+    if compiled.positiontup is not None:
+        params = [params[name] for name in compiled.positiontup]
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(compiled.string, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 class SqlReads:

@@ -141,3 +141,69 @@ def test_list_rows_are_fresh_and_totals_catch_up_within_the_bound(two_workers: A
     assert listed.headers["X-Total-Count"] == "4" and 'rel="next"' in listed.headers["Link"]
     add_prosumer(client, admin, grid["id"], 9)  # a write through this worker: counted at once
     assert client.get(url, headers=admin).headers["X-Total-Count"] == "5"
+
+
+def test_a_page_served_before_follows_a_row_changed_by_another_process(
+    database_url: str, tmp_path: Path, two_workers: Any
+) -> None:
+    app, _ = two_workers
+    admin = make_key(app, role="admin")
+    client = app.test_client()
+    grid = client.post("/api/v1/grids", json=GRID, headers=admin).json
+    first, second = (add_prosumer(client, admin, grid["id"], n) for n in range(2))
+    url = f"/api/v1/grids/{grid['id']}/prosumers?page_size=10"
+    assert client.get(url, headers=admin).json == client.get(url, headers=admin).json
+    etag = client.get(f"/api/v1/prosumers/{second['id']}", headers=admin).headers["ETag"]
+    args = [database_url, str(tmp_path), f"/api/v1/prosumers/{second['id']}", etag.strip('"')]
+    done = subprocess.run(
+        [sys.executable, "-c", PATCH_ELSEWHERE, *args, admin["Authorization"]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout.split()[-2] == "200", done.stderr
+    listed = client.get(url, headers=admin).json  # same page, same worker: one row changed
+    assert [p["id"] for p in listed] == [first["id"], second["id"]]
+    assert listed[0] == first and listed[1]["name"] == "renamed elsewhere"
+    assert listed[1]["updated_at"] != second["updated_at"]
+
+
+def test_a_remembered_query_still_refuses_bad_and_unknown_parameters(two_workers: Any) -> None:
+    app, _ = two_workers
+    admin = make_key(app, role="admin")
+    client = app.test_client()
+    grid = client.post("/api/v1/grids", json=GRID, headers=admin).json
+    for n in range(3):
+        add_prosumer(client, admin, grid["id"], n)
+    url = f"/api/v1/grids/{grid['id']}/prosumers"
+    for _ in range(2):  # the second time answers from what the first remembered, or errs again
+        for query, field in (("page_size=0", "page_size"), ("kind=castle", "kind")):
+            refused = client.get(f"{url}?{query}", headers=admin)
+            assert refused.status_code == 400, refused.json
+            assert refused.content_type == "application/problem+json"
+            assert field in str(refused.json["errors"]) and field in refused.json["detail"]
+        unknown = client.get(f"{url}?page_size=2&colour=red", headers=admin)
+        assert unknown.status_code == 400 and "query.colour" in unknown.json["errors"]
+        assert [len(client.get(f"{url}?page_size={n}", headers=admin).json) for n in (1, 2)] == [
+            1,
+            2,
+        ]
+        assert client.get(f"{url}?kind=producer", headers=admin).json == []
+
+
+def test_paging_links_name_the_host_and_the_total_of_each_request(two_workers: Any) -> None:
+    app, _ = two_workers
+    admin = make_key(app, role="admin")
+    client = app.test_client()
+    grid = client.post("/api/v1/grids", json=GRID, headers=admin).json
+    for n in range(2):
+        add_prosumer(client, admin, grid["id"], n)
+    path = f"/api/v1/grids/{grid['id']}/prosumers?page_size=2"
+    assert "Link" not in client.get(path, headers=admin).headers  # one page: no links
+    add_prosumer(client, admin, grid["id"], 2)
+    for host in ("a.example", "b.example", "a.example"):
+        listed = client.get(path, headers=admin, base_url=f"https://{host}")
+        link = f"<https://{host}/api/v1/grids/{grid['id']}/prosumers?page_size=2&page=2>"
+        assert listed.headers["Link"] == f'{link}; rel="next"'
+        assert listed.headers["X-Total-Count"] == "3"

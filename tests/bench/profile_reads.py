@@ -32,6 +32,26 @@ PARTS: list[tuple[str, Callable[[tuple[str, int, str]], bool]]] = [
     ("request log", lambda k: k[0].endswith("api/requestlog.py") and k[2] in ("_start", "_finish")),
     ("view (decorators, read, dump)", lambda k: k[0].endswith("flask/views.py") and k[2] == "view"),
 ]
+# a list read's parts inside the view (and the unknown-parameter check before it)
+LIST_PARTS: list[tuple[str, Callable[[tuple[str, int, str]], bool]]] = [
+    (
+        "in view: page query, recent total",
+        lambda k: k[2] in ("list_prosumers", "list_transactions") and "models/services" in k[0],
+    ),
+    (
+        "in view: query arguments (webargs)",
+        lambda k: k[2] == "parse" and k[0].endswith(("api/smorest.py", "webargs/core.py")),
+    ),
+    ("in rest: unknown query parameters", lambda k: k[2] == "refuse_unknown_query"),
+    (
+        "in view: paging headers",
+        lambda k: k[0].endswith("api/smorest.py") and k[2] == "page_headers",
+    ),
+    (
+        "in view: body from cached fragments",
+        lambda k: k[0].endswith("representations.py") and k[2] == "array",
+    ),
+]
 
 
 def seed(tmp: Path, slots: int = SLOTS) -> tuple[Any, dict[str, str], dict[str, str]]:
@@ -92,8 +112,10 @@ def real_and_bare_us(
     return min(real_us), min(bare_us), body
 
 
-def breakdown(client: Any, path: str, headers: dict[str, str], count: int) -> dict[str, float]:
-    """µs per request of each part in PARTS (cumulative), and the rest."""
+def breakdown(
+    client: Any, path: str, headers: dict[str, str], count: int, parts: Any = None
+) -> dict[str, float]:
+    """µs per request of each part in `parts` (PARTS; cumulative), and the rest."""
     per_request_us(client, path, headers, 100)
     profile = cProfile.Profile()
     began = time.perf_counter()
@@ -105,11 +127,12 @@ def breakdown(client: Any, path: str, headers: dict[str, str], count: int) -> di
     stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
     found: dict[str, float] = {}
     for key, (_cc, _nc, _tt, cumulative, _callers) in stats.items():
-        for label, matches in PARTS:
+        for label, matches in parts or PARTS:
             if matches(key):
                 found[label] = found.get(label, 0.0) + cumulative / count * 1e6
                 break
-    found["Flask, werkzeug and test client (rest)"] = total - sum(found.values())
+    top = sum(us for label, us in found.items() if not label.startswith("in "))
+    found["Flask, werkzeug and test client (rest)"] = total - top
     found["total (under cProfile)"] = total
     return found
 
@@ -132,6 +155,11 @@ def main() -> None:
         print("\nsingle read, parts (µs per request, cumulative under cProfile):")
         for label, us in breakdown(client, paths["single"], headers, count).items():
             print(f"  {label:<40} {us:7.0f}")
+        for label in () if single else ("prosumers page", "transactions page"):
+            print(f"\n{label}, parts (µs per request, cumulative under cProfile):")
+            parts = breakdown(client, paths[label], headers, count, PARTS + LIST_PARTS)
+            for part, us in parts.items():
+                print(f"  {part:<40} {us:7.0f}")
         app.extensions["minigrid"].close()
 
 
