@@ -24,8 +24,8 @@ the same matching runs at its local price p_t (`match_at`; limits compared with 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter, deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, localcontext
 from itertools import accumulate, compress, repeat
@@ -53,13 +53,15 @@ _SIGN = {"buy": -1, "sell": 1}
 class Columns:
     """The orders given as columns (element i is order i) and their distinct limits, ascending.
 
-    `net` is each order's prosumer's net; `unique` whether no prosumer has two orders.
+    `pos` is the position of each order's prosumer among the nets (len(nets) when it has none),
+    `net` its net; `unique` whether no prosumer has two orders.
     """
 
     ids: list[str]
     pids: list[str]
     limits: list[Decimal]
     rank: list[int]
+    pos: list[int]
     net: list[int]
     distinct: list[Decimal]
     unique: bool
@@ -89,12 +91,16 @@ def _books(nets: Mapping[str, int], orders: Sequence[Order]) -> tuple[Columns, R
     pids = list(map(_PROSUMER, orders))
     sides = list(map(_SIDE, orders))
     signs = list(map(_SIGN.__getitem__, sides))
+    values = [*nets.values(), 0]
+    position = {pid: index for index, pid in enumerate(nets)}
+    pos = list(map(position.get, pids, repeat(len(nets))))
     columns = Columns(
         list(map(_ORDER_ID, orders)),
         pids,
         limits,
         list(map(rank_of.__getitem__, limits)),
-        list(map(nets.get, pids, repeat(0))),
+        pos,
+        list(map(values.__getitem__, pos)),
         distinct,
         len(set(pids)) == len(pids),
     )
@@ -196,16 +202,20 @@ def _walk(columns: Columns, buys: Ranked, sells: Ranked) -> tuple[int, Decimal |
 def _result(
     nets: Mapping[str, int], columns: Columns, buys: Book, sells: Book, price: Decimal | None
 ) -> Match:
-    """Package fills with the nets left after them."""
-    rest = dict(nets)
-    pids, net = columns.pids, columns.net
+    """Package fills with the nets left after them (the nets' values made in the nets' order)."""
+    if not buys[0]:
+        return Match(columns, buys, sells, price, dict(nets))
+    values = list(nets.values())
+    moved = [0] * len(values)
+    pos = columns.pos
     for (mine, energy), sign in ((buys, 1), (sells, -1)):
-        if columns.unique:  # one order per prosumer: its net moves by exactly its fill
-            moved = map(add, map(net.__getitem__, mine), map(mul, energy, repeat(sign)))
-            rest.update(zip(map(pids.__getitem__, mine), moved, strict=True))
-        else:
-            for index, wh in zip(mine, energy, strict=True):
-                rest[pids[index]] += sign * wh
+        if columns.unique:  # one order per prosumer: set its move at C speed
+            signed = map(mul, energy, repeat(sign))
+            deque(map(moved.__setitem__, map(pos.__getitem__, mine), signed), maxlen=0)
+            continue
+        for index, wh in zip(mine, energy, strict=True):
+            moved[pos[index]] += sign * wh
+    rest = dict(zip(nets, map(add, values, moved), strict=True))
     return Match(columns, buys, sells, price, rest)
 
 
@@ -254,5 +264,6 @@ def book_match(book: TradeBook, match: Match, fills: OrderFills) -> None:
         parties = list(map(columns.pids.__getitem__, orders))
         amounts = match.exact.amounts(energy, book.scale) if match.exact else None
         first = booking(parties, energy, match.price, "order", amounts, ids)
-        fills.energy.update(zip(ids, energy, strict=True))
-        fills.line.update(zip(ids, range(first, first + len(ids)), strict=True))
+        fills.filled += ids
+        fills.energy += energy
+        fills.line += range(first, first + len(ids))
