@@ -101,15 +101,17 @@ class TradeLines:
 
 @dataclass
 class OrderFills:
-    """Every order id given, in order, and for the filled ones their Wh and their trade line."""
+    """Every order id given, in order, and the filled ones (in line order): Wh and trade line."""
 
     order_ids: list[str] = field(default_factory=list)
-    energy: dict[str, int] = field(default_factory=dict)
-    line: dict[str, int] = field(default_factory=dict)
+    filled: list[str] = field(default_factory=list)
+    energy: list[int] = field(default_factory=list)
+    line: list[int] = field(default_factory=list)
 
     def by_order(self) -> dict[str, tuple[int, list[int]]]:
         """Per order id: (filled Wh, [its trade line]), or (0, []) when unfilled."""
-        energy, line = self.energy, self.line
+        energy = dict(zip(self.filled, self.energy, strict=True))
+        line = dict(zip(self.filled, self.line, strict=True))
         return {
             oid: (energy[oid], [line[oid]]) if oid in energy else (0, []) for oid in self.order_ids
         }
