@@ -113,6 +113,7 @@ def delete_grid(uow: UnitOfWork, grid: GridRecord) -> None:
             f"grid {grid.id} has prosumers or closed timeframes; only an unused grid is deleted"
         )
     uow.registry.delete_partners_and_keys(grid.id)
+    uow.registry.delete_plant(grid.id)
     uow.registry.delete(grid)
     uow.commit()
 
@@ -156,6 +157,7 @@ def delete_prosumer(uow: UnitOfWork, prosumer: ProsumerRecord) -> None:
             f"prosumer {prosumer.id} has readings or orders; deactivate it (active=false) instead"
         )
     uow.registry.delete_keys_of(prosumer_id=prosumer.id)
+    uow.registry.delete_assets_and_controls(prosumer.id)
     uow.registry.delete(prosumer)
     uow.commit()
 
