@@ -56,6 +56,7 @@ class ProsumerRecord(Protocol):
     kind: str
     wallet: str
     active: bool
+    members: int | None
     created_at: datetime
     updated_at: datetime
 

@@ -1,4 +1,4 @@
-"""assets, prosumer controls, the grid's plant, grid coordinates
+"""assets, prosumer controls, the grid's plant, grid coordinates, consumer groups' members
 
 Revision ID: 0004
 Revises: 0002
@@ -19,6 +19,8 @@ def upgrade() -> None:
     with op.batch_alter_table("grids") as batch:
         batch.add_column(sa.Column("latitude", sa.String(length=40), nullable=True))
         batch.add_column(sa.Column("longitude", sa.String(length=40), nullable=True))
+    with op.batch_alter_table("prosumers") as batch:
+        batch.add_column(sa.Column("members", sa.Integer(), nullable=True))
     op.create_table(
         "assets",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -67,6 +69,8 @@ def downgrade() -> None:
     op.drop_table("prosumer_controls")
     op.drop_index("ix_assets_prosumer_id_created_at", table_name="assets")
     op.drop_table("assets")
+    with op.batch_alter_table("prosumers") as batch:
+        batch.drop_column("members")
     with op.batch_alter_table("grids") as batch:
         batch.drop_column("longitude")
         batch.drop_column("latitude")

@@ -80,6 +80,7 @@ class Prosumer(Timestamped, Base):
     kind: Mapped[str] = mapped_column(String(20))
     wallet: Mapped[str] = mapped_column(String(42))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    members: Mapped[int | None] = mapped_column(Integer)  # consumers in a consumer_group
 
 
 class Asset(Timestamped, Base):

@@ -232,3 +232,28 @@ def test_grid_coordinates(client: Any, admin: dict[str, str]) -> None:
         url, json={"longitude": "180.5"}, headers={**admin, "If-Match": moved.headers["ETag"]}
     )
     assert bad.status_code == 400 and "longitude" in bad.json["errors"]
+
+
+def test_consumer_group_counts_members(
+    client: Any, admin: dict[str, str], grid: dict[str, Any]
+) -> None:
+    group = add_prosumer(client, admin, grid["id"], 7, kind="consumer_group", members=40)
+    assert group["members"] == 40
+    house = add_prosumer(client, admin, grid["id"], 8)
+    assert house["members"] is None
+    url = f"/api/v1/grids/{grid['id']}/prosumers"
+    body = {"name": "g", "address": "a", "kind": "consumer_group", "wallet": "0x" + "9" * 40}
+    missing = client.post(url, json=body, headers=admin)
+    assert missing.status_code == 400 and "members" in missing.json["errors"]
+    stray = client.post(url, json={**body, "kind": "household", "members": 3}, headers=admin)
+    assert stray.status_code == 400 and "members" in stray.json["errors"]
+    listed = client.get(url + "?kind=consumer_group", headers=admin).json
+    assert [(p["id"], p["members"]) for p in listed] == [(group["id"], 40)]
+    target = f"/api/v1/prosumers/{house['id']}"
+    etag = client.get(target, headers=admin).headers["ETag"]
+    bad = client.patch(target, json={"members": 3}, headers={**admin, "If-Match": etag})
+    assert bad.status_code == 422 and "members" in bad.json["errors"]
+    ok = client.patch(
+        target, json={"kind": "consumer_group", "members": 3}, headers={**admin, "If-Match": etag}
+    )
+    assert ok.status_code == 200 and ok.json["members"] == 3
