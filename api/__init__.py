@@ -107,6 +107,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_api(app: Flask) -> None:
+    from api.assets.routes import blp as assets_blp
     from api.docs.routes import blp as docs_blp
     from api.grids.routes import blp as grids_blp
     from api.health.routes import blp as health_blp
@@ -124,6 +125,7 @@ def _register_api(app: Flask) -> None:
     app.register_blueprint(docs_blp)
     api.register_blueprint(health_blp)
     blps = (grids_blp, prosumers_blp, metering_blp, market_blp, price_blp, keys_blp, settlement_blp)
+    blps += (assets_blp,)
     for blp in blps:
         limiter.limit(app.config["WRITE_RATE_LIMIT"], exempt_when=_safe_method)(blp)
         api.register_blueprint(blp)

@@ -176,3 +176,33 @@ class StrictBoolean(ma.fields.Boolean):
         if isinstance(value, str) and value in self.accepted:
             return self.accepted[value]
         raise self.make_error("invalid", input=value)
+
+
+class PatternDecimal(ma.fields.Field):
+    """An exact decimal carried as a JSON string whose allowed text (and range) is `pattern`."""
+
+    def __init__(self, pattern: str, **kwargs: Any) -> None:
+        kwargs["metadata"] = {"type": "string", "pattern": pattern, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+        self.regex = re.compile(pattern)
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else format(Decimal(value), "f")
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Decimal:
+        if not isinstance(value, str) or not self.regex.match(value):
+            raise ma.ValidationError(f"Must be a decimal string matching {self.regex.pattern}.")
+        return Decimal(value)
+
+
+# 0..1 with up to 6 places, e.g. "0", "0.25", "1.0"
+RATIO_PATTERN = r"^(0(\.\d{1,6})?|1(\.0{1,6})?)$"
+LATITUDE_PATTERN = r"^-?(90(\.0{1,6})?|[1-8]?\d(\.\d{1,6})?)$"
+LONGITUDE_PATTERN = r"^-?(180(\.0{1,6})?|(1[0-7]\d|[1-9]?\d)(\.\d{1,6})?)$"
+
+
+def Ratio(**kwargs: Any) -> PatternDecimal:  # noqa: N802 (a field, named like one)
+    """A share in 0..1 as a decimal string."""
+    meta = {"description": "A share in 0..1, as a decimal string.", "example": "0.5"}
+    kwargs["metadata"] = {**meta, **kwargs.get("metadata", {})}
+    return PatternDecimal(RATIO_PATTERN, **kwargs)

@@ -42,6 +42,8 @@ class GridRecord(Protocol):
     feed_in_price: Decimal
     mechanism: str
     wei_per_minor_unit: Decimal
+    latitude: Decimal | None
+    longitude: Decimal | None
     created_at: datetime
     updated_at: datetime
 
@@ -54,7 +56,38 @@ class ProsumerRecord(Protocol):
     kind: str
     wallet: str
     active: bool
+    members: int | None
     created_at: datetime
+    updated_at: datetime
+
+
+class AssetRecord(Protocol):
+    """A prosumer's asset; `parameters` holds its type's fields (integers and decimal strings)."""
+
+    id: str
+    prosumer_id: str
+    type: str
+    name: str
+    enabled: bool
+    parameters: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ControlsRecord(Protocol):
+    prosumer_id: str
+    input_ratio: Decimal
+    output_ratio: Decimal
+    updated_at: datetime
+
+
+class PlantRecord(Protocol):
+    grid_id: str
+    max_output_w: int
+    status: str
+    ratio: Decimal
+    buffer_capacity_wh: int
+    carbon_g_per_kwh: int
     updated_at: datetime
 
 
@@ -164,6 +197,27 @@ class Registry(Protocol):
     def wallet_owner(self, grid_id: str, wallet: str) -> str | None: ...
 
     def count_prosumer_history(self, prosumer_id: str) -> int: ...
+
+    # assets, controls, plant
+    def add_asset(self, **fields: Any) -> AssetRecord: ...
+
+    def asset(self, asset_id: str) -> AssetRecord | None: ...
+
+    def assets(
+        self, prosumer_id: str, page: int, size: int
+    ) -> tuple[Sequence[AssetRecord], int]: ...
+
+    def controls(self, prosumer_id: str) -> ControlsRecord | None: ...
+
+    def add_controls(self, **fields: Any) -> ControlsRecord: ...
+
+    def delete_assets_and_controls(self, prosumer_id: str) -> None: ...
+
+    def plant(self, grid_id: str) -> PlantRecord | None: ...
+
+    def add_plant(self, **fields: Any) -> PlantRecord: ...
+
+    def delete_plant(self, grid_id: str) -> None: ...
 
     # readings
     def readings_at(self, grid_id: str, start: datetime) -> dict[str, tuple[int, int]]: ...

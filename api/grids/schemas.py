@@ -5,8 +5,11 @@ from __future__ import annotations
 import marshmallow as ma
 
 from api.fields import (
+    LATITUDE_PATTERN,
+    LONGITUDE_PATTERN,
     DecimalString,
     Instant,
+    PatternDecimal,
     WholeNumber,
     validate_currency,
     validate_timezone,
@@ -63,6 +66,21 @@ class GridSchema(StrictSchema):
             "description": "Settlement rate: wei per minor currency unit.",
             "example": 10**13,
         },
+    )
+    latitude = PatternDecimal(
+        LATITUDE_PATTERN,
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "Degrees north, -90..90 (for the sun's position).",
+            "example": "65.58",
+        },
+    )
+    longitude = PatternDecimal(
+        LONGITUDE_PATTERN,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Degrees east, -180..180.", "example": "22.15"},
     )
     created_at = Instant(dump_only=True)
     updated_at = Instant(dump_only=True)

@@ -9,7 +9,12 @@ from flask.views import MethodView
 
 from api.auth.policy import access, principal, see_grid, see_prosumer
 from api.context import container
-from api.prosumers.schemas import ProsumerPatchSchema, ProsumerQuerySchema, ProsumerSchema
+from api.prosumers.schemas import (
+    ProsumerCreateSchema,
+    ProsumerPatchSchema,
+    ProsumerQuerySchema,
+    ProsumerSchema,
+)
 from api.representations import Representations, json_response, recent_total, tagged
 from api.smorest import PAGE_HEADERS, Blueprint, page
 from models.services import registry
@@ -49,7 +54,7 @@ class GridProsumers(MethodView):
         return page(json_response(PROSUMER_JSON.array(rows) + b"\n"), total, args)
 
     @access("admin", "operator")
-    @blp.arguments(ProsumerSchema, example=PROSUMER_EXAMPLE)
+    @blp.arguments(ProsumerCreateSchema, example=PROSUMER_EXAMPLE)
     @blp.response(201, ProsumerSchema, headers={"Location": {"schema": {"type": "string"}}})
     @blp.problems(404, 409)
     def post(self, data: dict[str, Any], grid_id: Any) -> Any:

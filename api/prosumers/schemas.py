@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from api.fields import Instant, StrictBoolean, Wallet
+from api.fields import Instant, StrictBoolean, Wallet, WholeNumber
 from api.smorest import PageArgs, StrictSchema
 
-KINDS = ("household", "business", "public", "producer")
+KINDS = ("household", "business", "public", "producer", "consumer_group")
+GROUP = "consumer_group"
 
 
 class ProsumerSchema(StrictSchema):
@@ -26,8 +27,44 @@ class ProsumerSchema(StrictSchema):
     )
     wallet = Wallet(required=True)
     active = StrictBoolean(load_default=True, metadata={"example": True})
+    members = WholeNumber(
+        allow_none=True,
+        validate=ma.validate.Range(1, 10**6),
+        metadata={
+            "description": "Consumers clustered in a consumer_group (required for it, null "
+            "for every other kind): only their total consumption counts.",
+            "example": 40,
+        },
+    )
     created_at = Instant(dump_only=True)
     updated_at = Instant(dump_only=True)
+
+
+class ProsumerCreateSchema(ProsumerSchema):
+    """`members` is given exactly for a consumer_group."""
+
+    JSON_SCHEMA = {
+        "oneOf": [
+            {
+                "properties": {"kind": {"enum": [GROUP]}, "members": {"type": "integer"}},
+                "required": ["members"],
+            },
+            {
+                "properties": {
+                    "kind": {"enum": [k for k in KINDS if k != GROUP]},
+                    "members": {"type": "null"},
+                }
+            },
+        ]
+    }
+
+    @ma.validates_schema
+    def _members_of_groups(self, data: dict[str, object], **_: object) -> None:
+        group, members = data.get("kind") == GROUP, data.get("members")
+        if group and members is None:
+            raise ma.ValidationError({"members": ["Required for a consumer_group."]})
+        if not group and members is not None and "kind" in data:
+            raise ma.ValidationError({"members": ["Only a consumer_group has members."]})
 
 
 class ProsumerPatchSchema(ProsumerSchema):

@@ -121,6 +121,7 @@ def delete_grid(uow: UnitOfWork, grid: GridRecord) -> None:
             f"grid {grid.id} has prosumers or closed timeframes; only an unused grid is deleted"
         )
     uow.registry.delete_partners_and_keys(grid.id)
+    uow.registry.delete_plant(grid.id)
     uow.registry.delete(grid)
     uow.commit()
 
@@ -140,7 +141,8 @@ def get_prosumer(uow: UnitOfWork, prosumer_id: str) -> ProsumerRecord:
 def create_prosumer(uow: UnitOfWork, grid: GridRecord, data: dict[str, Any]) -> ProsumerRecord:
     _check_wallet_free(uow, grid.id, data["wallet"], None)
     now = utcnow()
-    fields = {"active": True, **data}
+    fields = {"active": True, "members": None, **data}
+    _check_members(fields["kind"], fields["members"])
     prosumer = uow.registry.add_prosumer(
         id=str(uuid.uuid4()), grid_id=grid.id, created_at=now, updated_at=now, **fields
     )
@@ -153,6 +155,7 @@ def update_prosumer(
 ) -> ProsumerRecord:
     if "wallet" in changes:
         _check_wallet_free(uow, prosumer.grid_id, changes["wallet"], prosumer.id)
+    _check_members(changes.get("kind", prosumer.kind), changes.get("members", prosumer.members))
     _change(prosumer, changes)
     uow.commit()
     return prosumer
@@ -164,6 +167,7 @@ def delete_prosumer(uow: UnitOfWork, prosumer: ProsumerRecord) -> None:
             f"prosumer {prosumer.id} has readings or orders; deactivate it (active=false) instead"
         )
     uow.registry.delete_keys_of(prosumer_id=prosumer.id)
+    uow.registry.delete_assets_and_controls(prosumer.id)
     uow.registry.delete(prosumer)
     uow.commit()
 
@@ -173,6 +177,18 @@ def _change(record: GridRecord | ProsumerRecord, changes: dict[str, Any]) -> Non
     for field, value in changes.items():
         setattr(record, field, value)
     record.updated_at = utcnow()
+
+
+GROUP = "consumer_group"  # clustered consumers: only their total consumption counts
+
+
+def _check_members(kind: str, members: int | None) -> None:
+    """A consumer group counts its members; no other kind has any."""
+    if (kind == GROUP) != (members is not None):
+        need = "required for" if kind == GROUP else "only for"
+        raise Unprocessable(
+            f"members is {need} a {GROUP} prosumer", errors={"members": [f"{need} {GROUP}"]}
+        )
 
 
 def _check_wallet_free(uow: UnitOfWork, grid_id: str, wallet: str, own_id: str | None) -> None:

@@ -12,11 +12,14 @@ from sqlalchemy.orm import Session
 from models.ports import Registry
 from models.sql.tables import (
     ApiKey,
+    Asset,
     Deployment,
     Grid,
     Order,
     Partner,
+    Plant,
     Prosumer,
+    ProsumerControls,
     Reading,
     Timeframe,
 )
@@ -121,6 +124,38 @@ class SqlRegistry:
         readings = select(func.count()).where(Reading.prosumer_id == prosumer_id)
         orders = select(func.count()).where(Order.prosumer_id == prosumer_id)
         return (self.session.scalar(readings) or 0) + (self.session.scalar(orders) or 0)
+
+    # assets, controls, plant
+    def add_asset(self, **fields: Any) -> Asset:
+        return self._added(Asset(**fields))
+
+    def asset(self, asset_id: str) -> Asset | None:
+        return self.session.get(Asset, asset_id)
+
+    def assets(self, prosumer_id: str, page: int, size: int) -> tuple[list[Asset], int]:
+        stmt = select(Asset).where(Asset.prosumer_id == prosumer_id)
+        return self._page(stmt.order_by(Asset.created_at, Asset.id), page, size)
+
+    def controls(self, prosumer_id: str) -> ProsumerControls | None:
+        return self.session.get(ProsumerControls, prosumer_id)
+
+    def add_controls(self, **fields: Any) -> ProsumerControls:
+        return self._added(ProsumerControls(**fields))
+
+    def delete_assets_and_controls(self, prosumer_id: str) -> None:
+        self.session.execute(delete(Asset).where(Asset.prosumer_id == prosumer_id))
+        self.session.execute(
+            delete(ProsumerControls).where(ProsumerControls.prosumer_id == prosumer_id)
+        )
+
+    def plant(self, grid_id: str) -> Plant | None:
+        return self.session.get(Plant, grid_id)
+
+    def add_plant(self, **fields: Any) -> Plant:
+        return self._added(Plant(**fields))
+
+    def delete_plant(self, grid_id: str) -> None:
+        self.session.execute(delete(Plant).where(Plant.grid_id == grid_id))
 
     # readings
     def readings_at(self, grid_id: str, start: datetime) -> dict[str, tuple[int, int]]:

@@ -63,6 +63,8 @@ class Grid(Timestamped, Base):
     feed_in_price: Mapped[Decimal] = mapped_column(DecimalText())
     mechanism: Mapped[str] = mapped_column(String(20), default="mid_market")
     wei_per_minor_unit: Mapped[Decimal] = mapped_column(DecimalText())
+    latitude: Mapped[Decimal | None] = mapped_column(DecimalText())
+    longitude: Mapped[Decimal | None] = mapped_column(DecimalText())
 
 
 class Prosumer(Timestamped, Base):
@@ -78,6 +80,43 @@ class Prosumer(Timestamped, Base):
     kind: Mapped[str] = mapped_column(String(20))
     wallet: Mapped[str] = mapped_column(String(42))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    members: Mapped[int | None] = mapped_column(Integer)  # consumers in a consumer_group
+
+
+class Asset(Timestamped, Base):
+    """A prosumer's physical asset; its type's parameters are a JSON object (exact strings)."""
+
+    __tablename__ = "assets"
+    __table_args__ = (Index("ix_assets_prosumer_id_created_at", "prosumer_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    prosumer_id: Mapped[str] = mapped_column(ForeignKey("prosumers.id"))
+    type: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ProsumerControls(Base):
+    """A prosumer's battery controls; no row means the defaults."""
+
+    __tablename__ = "prosumer_controls"
+    prosumer_id: Mapped[str] = mapped_column(ForeignKey("prosumers.id"), primary_key=True)
+    input_ratio: Mapped[Decimal] = mapped_column(DecimalText())
+    output_ratio: Mapped[Decimal] = mapped_column(DecimalText())
+    updated_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class Plant(Base):
+    """A grid's upstream power plant; no row means the defaults."""
+
+    __tablename__ = "plants"
+    grid_id: Mapped[str] = mapped_column(ForeignKey("grids.id"), primary_key=True)
+    max_output_w: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(10))
+    ratio: Mapped[Decimal] = mapped_column(DecimalText())
+    buffer_capacity_wh: Mapped[int] = mapped_column(BigInteger)
+    carbon_g_per_kwh: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime())
 
 
 class Reading(Base):

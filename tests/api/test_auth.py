@@ -63,6 +63,12 @@ class World:
             self.client.post("/api/v1/keys", json=body, headers=self.keys["admin"]).json["id"]
         )
 
+    def new_asset(self) -> str:
+        path = f"/api/v1/prosumers/{self.ids['a1']}/assets"
+        response = self.client.post(path, json=ASSET, headers=self.keys["admin"])
+        assert response.status_code == 201, response.json
+        return str(response.json["id"])
+
     def new_order(self) -> str:
         path = f"/api/v1/prosumers/{self.ids['a1']}/orders"
         headers = {**self.keys["admin"], "Idempotency-Key": uuid.uuid4().hex}
@@ -71,6 +77,7 @@ class World:
         return str(response.json["id"])
 
 
+ASSET = {"type": "pv", "name": "roof", "peak_power_w": 5000}
 ORDER = {
     "timeframe_start": "2030-01-01T00:15:00Z",
     "side": "sell",
@@ -99,6 +106,7 @@ def build_world(app: Any) -> World:
     url = f"/api/v1/grids/{ids['A']}/timeframes/{T0}"
     assert client.put(url + "/readings", json={"readings": lines}, headers=admin).status_code == 200
     assert client.post(url + "/close?force=true", headers=admin).status_code == 201
+    ids["asset"] = world.new_asset()
     _make_keys(world)
     return world
 
@@ -166,6 +174,11 @@ def fresh_grid(w: World) -> tuple[str, Any, dict[str, str]]:
 
 def fresh_key(w: World) -> tuple[str, Any, dict[str, str]]:
     return f"/api/v1/keys/{w.new_key()}", None, {}
+
+
+def fresh_asset(w: World) -> tuple[str, Any, dict[str, str]]:
+    url = f"/api/v1/assets/{w.new_asset()}"
+    return url, None, w.etag(url)
 
 
 def fresh_order(w: World) -> tuple[str, Any, dict[str, str]]:
@@ -269,6 +282,29 @@ TABLE: dict[str, Row] = {
     ),
     "GET /api/v1/prosumers/{prosumer_id}/balance": row(
         at(f"/api/v1/prosumers/{{a1}}/balance?{RANGE}"), 200, "admin op pro_own"
+    ),
+    "GET /api/v1/prosumers/{prosumer_id}/assets": row(
+        at("/api/v1/prosumers/{a1}/assets"), 200, "admin op pro_own"
+    ),
+    "POST /api/v1/prosumers/{prosumer_id}/assets": row(
+        at("/api/v1/prosumers/{a1}/assets", ASSET), 201, "admin op"
+    ),
+    "GET /api/v1/assets/{asset_id}": row(at("/api/v1/assets/{asset}"), 200, "admin op pro_own"),
+    "PATCH /api/v1/assets/{asset_id}": row(
+        with_etag("/api/v1/assets/{asset}", {"enabled": False}), 200, "admin op pro_own"
+    ),
+    "DELETE /api/v1/assets/{asset_id}": row(fresh_asset, 204, "admin op"),
+    "GET /api/v1/prosumers/{prosumer_id}/controls": row(
+        at("/api/v1/prosumers/{a1}/controls"), 200, "admin op pro_own"
+    ),
+    "PUT /api/v1/prosumers/{prosumer_id}/controls": row(
+        at("/api/v1/prosumers/{a1}/controls", {"input_ratio": "0.5", "output_ratio": "1"}),
+        200,
+        "admin op pro_own",
+    ),
+    "GET /api/v1/grids/{grid_id}/plant": row(at("/api/v1/grids/{A}/plant"), 200, "admin op"),
+    "PATCH /api/v1/grids/{grid_id}/plant": row(
+        with_etag("/api/v1/grids/{A}/plant", {"status": "stopped"}), 200, "admin op"
     ),
     # No settlement has run: allowed callers reach the use case, which answers 404 / 409.
     "POST /api/v1/grids/{grid_id}/settlements": row(

@@ -36,6 +36,9 @@ REFUSALS = [
     (422, r"needs the \w+ of an existing|no such prosumer"),  # referenced ids must exist
     (422, r"belongs to another grid|is inactive"),
     (422, r"expires_at must be in the future"),
+    (422, r"must be below rated_m_s|must be at least rated_m_s|speeds must strictly increase"),
+    (422, r"not a field of an? \w+ asset"),  # a PATCH with another type's parameters
+    (422, r"members is (required|only) for a consumer_group"),  # a PATCH changing kind
 ]
 
 
@@ -92,11 +95,14 @@ def seed(app: Any, headers: dict[str, str]) -> dict[str, str]:
         f"/api/v1/grids/{grid}/partners", json={"name": "p", "trust_level": 1}, headers=headers
     ).json["id"]
     key = client.post("/api/v1/keys", json={"role": "operator", "grid_id": grid}, headers=headers)
+    pv = {"type": "pv", "name": "roof", "peak_power_w": 5000}
+    asset = client.post(f"/api/v1/prosumers/{prosumers[0]}/assets", json=pv, headers=headers)
     return {
         "grid_id": grid,
         "prosumer_id": prosumers[0],
         "partner_id": partner,
         "key_id": key.json["id"],
+        "asset_id": asset.json["id"],
         "start": T0,
         "month": "2026-10",
     }
