@@ -325,6 +325,7 @@ PROSUMER_PAGE_FIELDS = (
     "kind",
     "wallet",
     "active",
+    "members",
     "created_at",
     "updated_at",
 )

@@ -61,7 +61,7 @@ PROSUMER_INSTANTS = ("created_at", "updated_at")
 
 def dumpable(row: Any) -> SimpleNamespace:
     """A prosumer row (a page's plain tuple or a read's row) as an object to serialize."""
-    values = dict(zip(PROSUMER_PAGE_FIELDS, row, strict=False))
+    values = dict(zip(PROSUMER_PAGE_FIELDS, row, strict=True))
     for name in PROSUMER_INSTANTS:
         if isinstance(values[name], str):  # SQLite keeps instants as text
             values[name] = datetime.fromisoformat(values[name])

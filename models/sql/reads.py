@@ -27,7 +27,9 @@ from models.sql.tables import ApiKey, Grid, Prosumer
 
 PROSUMERS = Prosumer.__table__
 _KEY = select(ApiKey.__table__).where(ApiKey.prefix == bindparam("prefix"))
-_PROSUMER = select(PROSUMERS).where(PROSUMERS.c.id == bindparam("id"))
+_PROSUMER = select(*(PROSUMERS.c[name] for name in PROSUMER_PAGE_FIELDS)).where(
+    PROSUMERS.c.id == bindparam("id")
+)
 _GRID = select(Grid.id).where(Grid.id == bindparam("id"))
 _INSTANTS = frozenset(c.name for c in PROSUMERS.c if isinstance(c.type, DateTime))
 # a page's instants as stored (SQLite: text): parsed only for a row not serialized before
