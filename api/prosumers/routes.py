@@ -84,7 +84,7 @@ class ProsumerById(MethodView):
     @blp.etag
     @blp.arguments(ProsumerPatchSchema, example={"name": "Storgatan 1A"})
     @blp.response(200, ProsumerSchema)
-    @blp.problems(404, 409)
+    @blp.problems(404, 409, 422)
     def patch(self, changes: dict[str, Any], prosumer_id: Any) -> Any:
         """Change a prosumer (If-Match required; prosumers cannot change wallet or active)."""
         with container().uow() as uow:
