@@ -173,11 +173,7 @@ class TradeBook:
         order_ids: list[str] | None = None,
     ) -> int:
         """Append one line per party selling energy[i] to the grid; the first line."""
-        if amounts is None:
-            amounts = amounts_minor(energy, unit_price, self.scale)
-        self.grid_money -= sum(amounts)
-        grid = [GRID] * len(parties)
-        return self._extend(parties, grid, energy, unit_price, kind, amounts, order_ids)
+        return self._with_grid(False, parties, energy, unit_price, kind, amounts, order_ids)
 
     def buy_from_grid(
         self,
@@ -189,11 +185,26 @@ class TradeBook:
         order_ids: list[str] | None = None,
     ) -> int:
         """Append one line per party buying energy[i] from the grid; the first line."""
+        return self._with_grid(True, parties, energy, unit_price, kind, amounts, order_ids)
+
+    def _with_grid(
+        self,
+        grid_sells: bool,
+        parties: list[str],
+        energy: list[int],
+        unit_price: Decimal,
+        kind: str,
+        amounts: list[int] | None,
+        order_ids: list[str] | None,
+    ) -> int:
+        """Lines between the grid and each party; the grid's money moves by their sum."""
         if amounts is None:
             amounts = amounts_minor(energy, unit_price, self.scale)
-        self.grid_money += sum(amounts)
+        total = sum(amounts)
+        self.grid_money += total if grid_sells else -total
         grid = [GRID] * len(parties)
-        return self._extend(grid, parties, energy, unit_price, kind, amounts, order_ids)
+        sellers, buyers = (grid, parties) if grid_sells else (parties, grid)
+        return self._extend(sellers, buyers, energy, unit_price, kind, amounts, order_ids)
 
     def _extend(
         self,
