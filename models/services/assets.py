@@ -15,6 +15,7 @@ from typing import Any
 from models.ports import AssetRecord, ControlsRecord, PlantRecord, ProsumerRecord, UnitOfWork
 from models.services.clock import utcnow
 from models.services.errors import Unprocessable, found
+from models.services.registry import apply_changes
 
 # Per type: the required fields, then the optional ones with their defaults (None: absent).
 ASSET_TYPES: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
@@ -79,7 +80,7 @@ def create_asset(uow: UnitOfWork, prosumer: ProsumerRecord, data: dict[str, Any]
 
 def update_asset(uow: UnitOfWork, asset: AssetRecord, changes: dict[str, Any]) -> AssetRecord:
     """Change the name, the switch or parameters of the asset's own type."""
-    common = {f: changes.pop(f) for f in ("name", "enabled") if f in changes}
+    common: dict[str, Any] = {f: changes.pop(f) for f in ("name", "enabled") if f in changes}
     foreign = sorted(set(changes) - set(fields_of(asset.type)))
     if foreign:
         raise Unprocessable(
@@ -87,10 +88,7 @@ def update_asset(uow: UnitOfWork, asset: AssetRecord, changes: dict[str, Any]) -
             errors={f: [f"Not a field of a {asset.type} asset."] for f in foreign},
         )
     parameters = _checked(asset.type, {**asset.parameters, **changes})
-    for name, value in common.items():
-        setattr(asset, name, value)
-    asset.parameters = parameters
-    asset.updated_at = utcnow()
+    apply_changes(asset, {**common, "parameters": parameters})
     uow.commit()
     return asset
 
@@ -157,13 +155,10 @@ def put_controls(
 ) -> dict[str, Any]:
     """Set both ratios (idempotent)."""
     controls = uow.registry.controls(prosumer.id)
-    now = utcnow()
     if controls is None:
-        controls = uow.registry.add_controls(prosumer_id=prosumer.id, updated_at=now, **data)
+        controls = uow.registry.add_controls(prosumer_id=prosumer.id, updated_at=utcnow(), **data)
     elif any(getattr(controls, k) != v for k, v in data.items()):
-        for name, value in data.items():
-            setattr(controls, name, value)
-        controls.updated_at = now
+        apply_changes(controls, data)
     uow.commit()
     return _controls_view(controls)
 
@@ -195,15 +190,12 @@ def update_plant(uow: UnitOfWork, grid_id: str, changes: dict[str, Any]) -> dict
     """Change the plant's settings (its row is made from the defaults on the first change)."""
     uow.registry.lock_grid(grid_id)
     plant = uow.registry.plant(grid_id)
-    now = utcnow()
     if plant is None:
         plant = uow.registry.add_plant(
-            grid_id=grid_id, **{**PLANT_DEFAULTS, **changes}, updated_at=now
+            grid_id=grid_id, **{**PLANT_DEFAULTS, **changes}, updated_at=utcnow()
         )
     else:
-        for name, value in changes.items():
-            setattr(plant, name, value)
-        plant.updated_at = now
+        apply_changes(plant, changes)
     uow.commit()
     return _plant_view(plant)
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
 from models.ports import (
     PROSUMER_PAGE_FIELDS,
@@ -109,7 +109,7 @@ def update_grid(uow: UnitOfWork, grid: GridRecord, changes: dict[str, Any]) -> G
             f"{', '.join(pricing)} cannot change while a timeframe is closing; "
             "finish closing it first (close it again)"
         )
-    _change(grid, changes)
+    apply_changes(grid, changes)
     _check_prices(grid.feed_in_price, grid.import_price)
     uow.commit()
     return grid
@@ -156,7 +156,7 @@ def update_prosumer(
     if "wallet" in changes:
         _check_wallet_free(uow, prosumer.grid_id, changes["wallet"], prosumer.id)
     _check_members(changes.get("kind", prosumer.kind), changes.get("members", prosumer.members))
-    _change(prosumer, changes)
+    apply_changes(prosumer, changes)
     uow.commit()
     return prosumer
 
@@ -172,7 +172,13 @@ def delete_prosumer(uow: UnitOfWork, prosumer: ProsumerRecord) -> None:
     uow.commit()
 
 
-def _change(record: GridRecord | ProsumerRecord, changes: dict[str, Any]) -> None:
+class Changeable(Protocol):
+    """A registry record that keeps the time of its last change."""
+
+    updated_at: datetime
+
+
+def apply_changes(record: Changeable, changes: dict[str, Any]) -> None:
     """Set the changed fields and the time of the change."""
     for field, value in changes.items():
         setattr(record, field, value)
