@@ -127,3 +127,6 @@ def register(app: Flask) -> None:
 
     ledger_cli.register(app)
     app.cli.add_command(close_timeframes)
+    from api import simulation_cli
+
+    simulation_cli.register(app)

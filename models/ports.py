@@ -8,7 +8,8 @@ Where each port lives (adapters are checked against these Protocols by mypy):
 - `Stores` (what services receive as `container`): `models/bootstrap.py` `Container`.
 - `UnitOfWork` and `Registry`: `models/sql/uow.py`, `models/sql/registry.py` (SQLAlchemy).
 - `Reads` (hot Core reads): `models/sql/reads.py`.
-- `Collection`, `Snapshots`, `Trades`, `DocumentStores`: `models/documents/` (SQLite, pymongo).
+- `Collection`, `Snapshots`, `Trades`, `FlowStore`, `WeatherStore`, `DocumentStores`:
+  `models/documents/` (SQLite, pymongo).
 - `Clock`: `models/services/clock.py` `utcnow`.
 """
 
@@ -218,6 +219,14 @@ class Registry(Protocol):
     def add_plant(self, **fields: Any) -> PlantRecord: ...
 
     def delete_plant(self, grid_id: str) -> None: ...
+
+    # what a simulation reads (active prosumers of a grid, oldest first, and theirs)
+    def active_prosumers(self, grid_id: str) -> Sequence[ProsumerRecord]: ...
+
+    def grid_assets(self, grid_id: str) -> Sequence[AssetRecord]:
+        """Assets of the grid's active prosumers, by prosumer then creation."""
+
+    def grid_controls(self, grid_id: str) -> Mapping[str, ControlsRecord]: ...
 
     # readings
     def readings_at(self, grid_id: str, start: datetime) -> dict[str, tuple[int, int]]: ...
@@ -482,11 +491,38 @@ class TransactionStore(Protocol):
         """{start, received_minor, paid_minor} per timeframe of one party, oldest first."""
 
 
+class FlowStore(Protocol):
+    """Simulated energy flows, one document per (grid, prosumer, timeframe), integer Wh."""
+
+    def upsert(self, docs: Iterable[Doc]) -> None:
+        """Insert or replace documents keyed by (grid_id, prosumer_id, start)."""
+
+    def at(self, grid_id: str, start: str) -> dict[str, Doc]:
+        """One timeframe's flows by prosumer_id."""
+
+    def of_prosumer(
+        self, grid_id: str, prosumer_id: str, start_from: str, start_to: str, skip: int, limit: int
+    ) -> tuple[Docs, int]:
+        """A prosumer's flows with `start_from <= start < start_to`, oldest first; the total."""
+
+
+class WeatherStore(Protocol):
+    """A grid's measured weather series: rows {time, wind_speed_m_s, ghi_w_m2, temperature_c}."""
+
+    def replace(self, grid_id: str, rows: Sequence[Doc]) -> None:
+        """Make `rows` the grid's whole series (idempotent)."""
+
+    def series(self, grid_id: str, start_from: str = "", start_to: str = "~") -> Docs:
+        """Rows with `start_from <= time < start_to`, by time."""
+
+
 class DocumentStores(Protocol):
     """Everything the document engine holds, opened from one URL."""
 
     snapshots: SnapshotStore
     transactions: TransactionStore
+    flows: FlowStore
+    weather: WeatherStore
 
     def collection(self, name: str) -> Collection: ...
 

@@ -7,10 +7,11 @@ from typing import Any
 import pymongo
 
 from models.documents.mongo_collection import MongoCollection
+from models.documents.mongo_sim import MongoFlowStore, MongoWeatherStore
 from models.documents.mongo_snapshots import MongoSnapshotStore
 from models.documents.mongo_trades import MongoTransactionStore
 from models.documents.shapes import check_collection_name
-from models.ports import SnapshotStore, TransactionStore
+from models.ports import FlowStore, SnapshotStore, TransactionStore, WeatherStore
 
 
 class MongoStores:
@@ -21,6 +22,8 @@ class MongoStores:
         self._tx_db = client[transactions_db]
         self.snapshots: SnapshotStore = MongoSnapshotStore(client[snapshots_db])
         self.transactions: TransactionStore = MongoTransactionStore(self._tx_db)
+        self.flows: FlowStore = MongoFlowStore(self._tx_db)
+        self.weather: WeatherStore = MongoWeatherStore(self._tx_db)
 
     def collection(self, name: str) -> MongoCollection:
         """A generic collection in the transactions database."""

@@ -18,6 +18,21 @@ GRID_TOTAL_FIELDS = (
     "import_wh",
 )
 LINE_SUM_FIELDS = ("produced_wh", "consumed_wh", "net_wh")
+# A prosumer's simulated energy flows per timeframe (integer Wh; stored_wh after the timeframe).
+FLOW_FIELDS = (
+    "produced_wh",
+    "consumed_wh",
+    "own_use_wh",
+    "to_battery_wh",
+    "from_battery_wh",
+    "bought_wh",
+    "sold_wh",
+    "losses_wh",
+    "stored_wh",
+    "capacity_wh",
+)
+FLOW_KEY = ("grid_id", "prosumer_id", "start")
+WEATHER_FIELDS = ("wind_speed_m_s", "ghi_w_m2", "temperature_c")
 PARTY_SUM_FIELDS = ("sold_wh", "bought_wh", "received_minor", "paid_minor", "trades")
 SCALARS = (str, int, float, bool, type(None))
 

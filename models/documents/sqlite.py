@@ -6,18 +6,21 @@ from models.documents.shapes import check_collection_name
 from models.documents.sqlite_collection import SqliteCollection
 from models.documents.sqlite_db import SqliteDb
 from models.documents.sqlite_schema import collection_ddl
+from models.documents.sqlite_sim import SqliteFlowStore, SqliteWeatherStore
 from models.documents.sqlite_snapshots import SqliteSnapshotStore
 from models.documents.sqlite_trades import SqliteTransactionStore
-from models.ports import SnapshotStore, TransactionStore
+from models.ports import FlowStore, SnapshotStore, TransactionStore, WeatherStore
 
 
 class SqliteStores:
-    """Snapshots (snap_*), trades (tx_*) and generic collections (doc_<name>) in one file."""
+    """Snapshots (snap_*), trades (tx_*), flows and weather (sim_*), collections (doc_<name>)."""
 
     def __init__(self, path: str, busy_timeout_ms: int = 10_000) -> None:
         self._db = SqliteDb(path, busy_timeout_ms)
         self.snapshots: SnapshotStore = SqliteSnapshotStore(self._db)
         self.transactions: TransactionStore = SqliteTransactionStore(self._db)
+        self.flows: FlowStore = SqliteFlowStore(self._db)
+        self.weather: WeatherStore = SqliteWeatherStore(self._db)
         self._tables: set[str] = set()
 
     @property

@@ -1,4 +1,4 @@
-"""DDL of the SQLite document store: snap_* for snapshots, tx_* for trades, doc_<name>."""
+"""DDL of the SQLite document store: snap_*, tx_* (trades), sim_* (flows, weather), doc_<name>."""
 
 from __future__ import annotations
 
@@ -42,6 +42,31 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS tx_by_time ON tx_trades (grid_id, timeframe_start, line)",
     "CREATE INDEX IF NOT EXISTS tx_by_seller ON tx_trades (grid_id, seller, timeframe_start)",
     "CREATE INDEX IF NOT EXISTS tx_by_buyer ON tx_trades (grid_id, buyer, timeframe_start)",
+    """CREATE TABLE IF NOT EXISTS sim_flows (
+        grid_id TEXT NOT NULL,
+        prosumer_id TEXT NOT NULL,
+        start TEXT NOT NULL,
+        produced_wh INTEGER NOT NULL,
+        consumed_wh INTEGER NOT NULL,
+        own_use_wh INTEGER NOT NULL,
+        to_battery_wh INTEGER NOT NULL,
+        from_battery_wh INTEGER NOT NULL,
+        bought_wh INTEGER NOT NULL,
+        sold_wh INTEGER NOT NULL,
+        losses_wh INTEGER NOT NULL,
+        stored_wh INTEGER NOT NULL,
+        capacity_wh INTEGER NOT NULL,
+        PRIMARY KEY (grid_id, prosumer_id, start)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS sim_flows_by_start ON sim_flows (grid_id, start)",
+    """CREATE TABLE IF NOT EXISTS sim_weather (
+        grid_id TEXT NOT NULL,
+        time TEXT NOT NULL,
+        wind_speed_m_s TEXT NOT NULL,
+        ghi_w_m2 TEXT NOT NULL,
+        temperature_c TEXT NOT NULL,
+        PRIMARY KEY (grid_id, time)
+    ) WITHOUT ROWID""",
 )
 
 

@@ -157,6 +157,29 @@ class SqlRegistry:
     def delete_plant(self, grid_id: str) -> None:
         self.session.execute(delete(Plant).where(Plant.grid_id == grid_id))
 
+    # what a simulation reads
+    def active_prosumers(self, grid_id: str) -> list[Prosumer]:
+        stmt = select(Prosumer).where(Prosumer.grid_id == grid_id, Prosumer.active.is_(True))
+        return list(self.session.scalars(stmt.order_by(Prosumer.created_at, Prosumer.id)))
+
+    def grid_assets(self, grid_id: str) -> list[Asset]:
+        stmt = (
+            select(Asset)
+            .join(Prosumer, Prosumer.id == Asset.prosumer_id)
+            .where(Prosumer.grid_id == grid_id, Prosumer.active.is_(True))
+        )
+        return list(
+            self.session.scalars(stmt.order_by(Asset.prosumer_id, Asset.created_at, Asset.id))
+        )
+
+    def grid_controls(self, grid_id: str) -> dict[str, ProsumerControls]:
+        stmt = (
+            select(ProsumerControls)
+            .join(Prosumer, Prosumer.id == ProsumerControls.prosumer_id)
+            .where(Prosumer.grid_id == grid_id)
+        )
+        return {c.prosumer_id: c for c in self.session.scalars(stmt)}
+
     # readings
     def readings_at(self, grid_id: str, start: datetime) -> dict[str, tuple[int, int]]:
         stmt = select(Reading.prosumer_id, Reading.produced_wh, Reading.consumed_wh).where(

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import numpy.typing as npt
+
 from models.domain.physics.battery import NO_BATTERY, Battery, Controls, Flows, dispatch
 from models.domain.physics.loads import (
     Appliance,
@@ -60,9 +62,17 @@ def _gather(rows: Sequence[Sequence[T]]) -> tuple[list[T], list[int]]:
 
 
 def energy(
-    households: Sequence[Household], weather: Weather, timeline: Timeline, seed: int
+    households: Sequence[Household],
+    weather: Weather,
+    timeline: Timeline,
+    seed: int,
+    paused: npt.ArrayLike | None = None,
 ) -> tuple[IntArray, IntArray]:
-    """Produced and consumed Wh per household (rows) and timeframe from its enabled assets."""
+    """Produced and consumed Wh per household (rows) and timeframe from its enabled assets.
+
+    `paused` masks the scheduled loads (all households' in order; rows or cells), as
+    `loads.scheduled_wh` takes it.
+    """
     n = len(households)
     turbines, t_own = _gather([h.turbines for h in households])
     pvs, p_own = _gather([h.pvs for h in households])
@@ -77,7 +87,7 @@ def energy(
     ]
     consumed = [
         sum_by_owner(l_own, load_wh(timeline, loads), n),
-        sum_by_owner(s_own, scheduled_wh(timeline, sched), n),
+        sum_by_owner(s_own, scheduled_wh(timeline, sched, paused), n),
         sum_by_owner(a_own, used, n),
     ]
     return _total(produced), _total(consumed)

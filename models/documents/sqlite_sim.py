@@ -1,0 +1,82 @@
+"""FlowStore and WeatherStore on SQLite: one row per document in `sim_flows` and `sim_weather`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from models.documents.shapes import FLOW_FIELDS, FLOW_KEY, WEATHER_FIELDS, batched, exact_int
+from models.documents.sqlite_db import SqliteDb
+from models.ports import Doc, Docs
+
+_FLOW_COLUMNS = (*FLOW_KEY, *FLOW_FIELDS)
+_UPSERT_FLOW = (
+    f"INSERT OR REPLACE INTO sim_flows ({', '.join(_FLOW_COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in _FLOW_COLUMNS)})"
+)
+_SELECT_FLOW = f"SELECT {', '.join(_FLOW_COLUMNS)} FROM sim_flows"
+_WEATHER_COLUMNS = ("time", *WEATHER_FIELDS)
+
+
+def _flow_row(doc: Doc) -> tuple[object, ...]:
+    return (*(str(doc[k]) for k in FLOW_KEY), *(exact_int(doc[f]) for f in FLOW_FIELDS))
+
+
+class SqliteFlowStore:
+    """Flows keyed by (grid_id, prosumer_id, start); a rewrite replaces the row."""
+
+    def __init__(self, db: SqliteDb) -> None:
+        self._db = db
+
+    def upsert(self, docs: Iterable[Doc]) -> None:
+        """Insert or replace, in transactions of 50,000 rows."""
+        for batch in batched(map(_flow_row, docs), 50_000):
+            with self._db.write() as conn:
+                conn.executemany(_UPSERT_FLOW, batch)
+
+    def at(self, grid_id: str, start: str) -> dict[str, Doc]:
+        """One timeframe's flows by prosumer_id."""
+        rows = self._db.conn.execute(
+            f"{_SELECT_FLOW} WHERE grid_id = ? AND start = ?", (grid_id, start)
+        )
+        return {row[1]: dict(zip(_FLOW_COLUMNS, row, strict=True)) for row in rows}
+
+    def of_prosumer(
+        self, grid_id: str, prosumer_id: str, start_from: str, start_to: str, skip: int, limit: int
+    ) -> tuple[Docs, int]:
+        """A prosumer's flows in range, oldest first, and how many there are."""
+        where = "WHERE grid_id = ? AND prosumer_id = ? AND start >= ? AND start < ?"
+        params = (grid_id, prosumer_id, start_from, start_to)
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"{_SELECT_FLOW} {where} ORDER BY start LIMIT ? OFFSET ?",
+                (*params, limit if limit > 0 else -1, max(skip, 0)),
+            ).fetchall()
+            total = conn.execute(f"SELECT COUNT(*) FROM sim_flows {where}", params).fetchone()
+        return [dict(zip(_FLOW_COLUMNS, r, strict=True)) for r in rows], int(total[0])
+
+
+class SqliteWeatherStore:
+    """A grid's measured weather, one row per time; a PUT replaces the whole series."""
+
+    def __init__(self, db: SqliteDb) -> None:
+        self._db = db
+
+    def replace(self, grid_id: str, rows: Sequence[Doc]) -> None:
+        """Make `rows` the grid's series in one transaction."""
+        values = [(grid_id, *(str(r[c]) for c in _WEATHER_COLUMNS)) for r in rows]
+        with self._db.write() as conn:
+            conn.execute("DELETE FROM sim_weather WHERE grid_id = ?", (grid_id,))
+            conn.executemany(
+                f"INSERT INTO sim_weather (grid_id, {', '.join(_WEATHER_COLUMNS)})"
+                " VALUES (?, ?, ?, ?, ?)",
+                values,
+            )
+
+    def series(self, grid_id: str, start_from: str = "", start_to: str = "~") -> Docs:
+        """Rows with start_from <= time < start_to, by time."""
+        rows = self._db.conn.execute(
+            f"SELECT {', '.join(_WEATHER_COLUMNS)} FROM sim_weather"
+            " WHERE grid_id = ? AND time >= ? AND time < ? ORDER BY time",
+            (grid_id, start_from, start_to),
+        )
+        return [dict(zip(_WEATHER_COLUMNS, row, strict=True)) for row in rows]
