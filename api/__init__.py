@@ -117,6 +117,7 @@ def _register_api(app: Flask) -> None:
     from api.price.routes import blp as price_blp
     from api.prosumers.routes import blp as prosumers_blp
     from api.settlement.routes import blp as settlement_blp
+    from api.simulation.routes import blp as simulation_blp
 
     limiter = Limiter(_limit_key, app=app, default_limits=[])
     limiter.request_filter(_safe_method)
@@ -126,6 +127,7 @@ def _register_api(app: Flask) -> None:
     api.register_blueprint(health_blp)
     blps = (grids_blp, prosumers_blp, metering_blp, market_blp, price_blp, keys_blp, settlement_blp)
     blps += (assets_blp,)
+    blps += (simulation_blp,)
     for blp in blps:
         limiter.limit(app.config["WRITE_RATE_LIMIT"], exempt_when=_safe_method)(blp)
         api.register_blueprint(blp)

@@ -98,6 +98,13 @@ def simulate_grid(
     }
 
 
+def check_simulation(
+    stores: Stores, grid_id: str, start: datetime, end: datetime, seed: int
+) -> None:
+    """404/422 now for what a simulation would refuse at its start (before a background run)."""
+    _plan(stores, grid_id, start, end, seed)
+
+
 def _plan(stores: Stores, grid_id: str, start: datetime, end: datetime, seed: int) -> Run:
     """The run's inputs, or 404/422 naming what is wrong."""
     if seed < 0:

@@ -324,6 +324,16 @@ TABLE: dict[str, Row] = {
         404,
         "admin op pro_own",
     ),
+    # Grid A has no coordinates: allowed callers reach the use case, which answers 422.
+    "POST /api/v1/grids/{grid_id}/simulations": row(
+        at("/api/v1/grids/{A}/simulations", {"from": T0, "to": T1}), 422, "admin op"
+    ),
+    "GET /api/v1/grids/{grid_id}/simulations/{simulation_id}": row(
+        at("/api/v1/grids/{A}/simulations/00000000-0000-4000-8000-000000000000"), 404, "admin op"
+    ),
+    "GET /api/v1/prosumers/{prosumer_id}/flows": row(
+        at("/api/v1/prosumers/{a1}/flows?" + RANGE), 200, "admin op pro_own"
+    ),
 }
 PUBLIC = {"GET /health/live", "GET /health/ready"}
 

@@ -39,6 +39,8 @@ REFUSALS = [
     (422, r"must be below rated_m_s|must be at least rated_m_s|speeds must strictly increase"),
     (422, r"not a field of an? \w+ asset"),  # a PATCH with another type's parameters
     (422, r"members is (required|only) for a consumer_group"),  # a PATCH changing kind
+    (422, r"has no latitude/longitude"),  # a simulation needs the sun's position
+    (422, r"whole number of \d+-minute timeframes later"),  # a simulation's `to`
 ]
 
 

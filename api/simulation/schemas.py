@@ -1,0 +1,85 @@
+"""Bodies of simulations, energy flows and measured weather."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from api.fields import StrictBoolean
+from api.metering.schemas import RangeArgs, TimeRange
+
+
+class FlowArgs(RangeArgs):
+    """A range [from, to) of at most 400 days and a page."""
+
+
+class SimulateSchema(TimeRange):
+    seed = ma.fields.Integer(
+        load_default=0,
+        validate=ma.validate.Range(0, 2**63 - 1),
+        metadata={
+            "description": "Seeds the weather and appliance noise (default 0).",
+            "example": 7,
+        },
+    )
+    close = StrictBoolean(
+        load_default=False,
+        metadata={"description": "Close the simulated timeframes that have ended."},
+    )
+
+
+class ErrorSchema(ma.Schema):
+    status = ma.fields.Integer(metadata={"example": 409})
+    detail = ma.fields.String()
+
+
+class SimulationSchema(ma.Schema):
+    id = ma.fields.String()
+    grid_id = ma.fields.String()
+    from_ = ma.fields.String(data_key="from", attribute="from")
+    to = ma.fields.String()
+    seed = ma.fields.Integer()
+    close = ma.fields.Boolean()
+    status = ma.fields.String(
+        metadata={"enum": ["queued", "running", "succeeded", "failed"], "example": "running"}
+    )
+    done = ma.fields.Integer(metadata={"description": "Timeframes written so far."})
+    total = ma.fields.Integer()
+    summary = ma.fields.Dict(
+        allow_none=True,
+        metadata={"description": "The run's summary (readings counts, energy totals, weather)."},
+    )
+    error = ma.fields.Nested(ErrorSchema, allow_none=True)
+    created_at = ma.fields.String()
+    updated_at = ma.fields.String()
+    status_url = ma.fields.String(metadata={"example": "/api/v1/grids/…/simulations/…"})
+
+
+class SuppliedSchema(ma.Schema):
+    own_production_wh = ma.fields.Integer()
+    battery_wh = ma.fields.Integer()
+    market_wh = ma.fields.Integer()
+
+
+class FlowSchema(ma.Schema):
+    prosumer_id = ma.fields.String()
+    start = ma.fields.String(metadata={"example": "2026-06-01T12:00:00Z"})
+    produced_wh = ma.fields.Integer()
+    consumed_wh = ma.fields.Integer()
+    own_use_wh = ma.fields.Integer(metadata={"description": "Production used in the house."})
+    to_battery_wh = ma.fields.Integer(metadata={"description": "Energy added to the store."})
+    from_battery_wh = ma.fields.Integer(metadata={"description": "Energy taken from the store."})
+    bought_wh = ma.fields.Integer()
+    sold_wh = ma.fields.Integer()
+    losses_wh = ma.fields.Integer(metadata={"description": "Charge and discharge losses."})
+    stored_wh = ma.fields.Integer(metadata={"description": "Stored energy after the timeframe."})
+    capacity_wh = ma.fields.Integer()
+    soc = ma.fields.Decimal(
+        as_string=True, allow_none=True, metadata={"description": "stored / capacity, 4 places."}
+    )
+    supplied_wh = ma.fields.Nested(SuppliedSchema)
+    ran_on = ma.fields.String(
+        metadata={
+            "enum": ["own_production", "battery", "market", "nothing"],
+            "description": "The source that served most of the consumption.",
+        }
+    )
