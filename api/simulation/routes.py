@@ -9,11 +9,20 @@ from flask.views import MethodView
 
 from api.auth.policy import access, see_grid, see_prosumer
 from api.context import container
-from api.simulation.schemas import FlowArgs, FlowSchema, SimulateSchema, SimulationSchema
+from api.simulation.schemas import (
+    FlowArgs,
+    FlowSchema,
+    SimulateSchema,
+    SimulationSchema,
+    WeatherSchema,
+    WeatherSeriesSchema,
+)
+from api.simulation.weather_body import CSV_EXAMPLE, weather_rows
 from api.smorest import PAGE_HEADERS, Blueprint, page
 from models.services import registry
 from models.services.flows import list_flows
 from models.services.simulation_jobs import simulation_status, start_simulation
+from models.services.weather import put_weather, read_weather
 
 blp = Blueprint(
     "simulation",
@@ -22,6 +31,16 @@ blp = Blueprint(
     description="Simulated grids: runs, energy flows per prosumer, measured weather.",
 )
 LOCATION = {"Location": {"schema": {"type": "string"}}}
+WEATHER_EXAMPLE = {
+    "rows": [
+        {
+            "time": "2026-06-01T12:00:00Z",
+            "wind_speed_m_s": "6.5",
+            "ghi_w_m2": "640",
+            "temperature_c": "18.5",
+        }
+    ]
+}
 
 
 def _with_url(run: dict[str, Any]) -> dict[str, Any]:
@@ -85,3 +104,34 @@ class ProsumerFlows(MethodView):
             args["page_size"],
         )
         return page(items, total, args)
+
+
+@blp.route("/grids/<uuid:grid_id>/weather")
+class GridWeather(MethodView):
+    @access("admin", "operator")
+    @blp.response(200, WeatherSeriesSchema)
+    @blp.problems(404)
+    def get(self, grid_id: Any) -> Any:
+        """The grid's measured weather series (empty when none was uploaded)."""
+        see_grid(str(grid_id))
+        return read_weather(container(), str(grid_id))
+
+    @access("admin", "operator")
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "description": 'JSON `{"rows": [...]}` or CSV whose first line names the columns '
+            "time, wind_speed_m_s, ghi_w_m2, temperature_c. Rows are counted from 0 (the CSV "
+            "header is not a row).",
+            "content": {
+                "application/json": {"schema": WeatherSchema, "example": WEATHER_EXAMPLE},
+                "text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE},
+            },
+        }
+    )
+    @blp.response(200, WeatherSeriesSchema, description="The stored series.")
+    @blp.problems(400, 404, 413, 415, 422)
+    def put(self, grid_id: Any) -> Any:
+        """Replace the grid's measured weather series (JSON or CSV)."""
+        see_grid(str(grid_id))
+        return put_weather(container(), str(grid_id), weather_rows())

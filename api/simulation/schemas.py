@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import marshmallow as ma
 
-from api.fields import StrictBoolean
+from api.fields import Instant, PatternDecimal, StrictBoolean
 from api.metering.schemas import RangeArgs, TimeRange
+from api.smorest import StrictSchema
+from models.services.weather import MAX_ROWS
 
 
 class FlowArgs(RangeArgs):
@@ -83,3 +87,48 @@ class FlowSchema(ma.Schema):
             "description": "The source that served most of the consumption.",
         }
     )
+
+
+MEASURE_PATTERN = r"^-?\d{1,4}(\.\d{1,6})?$"
+
+
+def _measure(low: int, high: int, what: str, example: str) -> PatternDecimal:
+    return PatternDecimal(
+        MEASURE_PATTERN,
+        required=True,
+        validate=ma.validate.Range(
+            Decimal(low), Decimal(high), error=f"Must be between {low} and {high}."
+        ),
+        metadata={"description": f"{what}, {low}..{high}, a decimal string.", "example": example},
+    )
+
+
+class WeatherRowSchema(StrictSchema):
+    time = Instant(required=True, metadata={"example": "2026-06-01T12:00:00Z"})
+    wind_speed_m_s = _measure(0, 100, "Wind speed at 10 m, m/s", "6.5")
+    ghi_w_m2 = _measure(0, 2000, "Global horizontal irradiance, W/m2", "640")
+    temperature_c = _measure(-90, 70, "Air temperature, deg C", "18.5")
+
+
+class WeatherSchema(StrictSchema):
+    rows = ma.fields.List(
+        ma.fields.Nested(WeatherRowSchema),
+        required=True,
+        validate=ma.validate.Length(max=MAX_ROWS),
+        metadata={"description": f"Times strictly increasing; at most {MAX_ROWS} rows."},
+    )
+
+
+class WeatherRowOut(ma.Schema):
+    time = ma.fields.String()
+    wind_speed_m_s = ma.fields.String()
+    ghi_w_m2 = ma.fields.String()
+    temperature_c = ma.fields.String()
+
+
+class WeatherSeriesSchema(ma.Schema):
+    grid_id = ma.fields.String()
+    count = ma.fields.Integer()
+    first = ma.fields.String(allow_none=True)
+    last = ma.fields.String(allow_none=True)
+    rows = ma.fields.List(ma.fields.Nested(WeatherRowOut))

@@ -334,6 +334,10 @@ TABLE: dict[str, Row] = {
     "GET /api/v1/prosumers/{prosumer_id}/flows": row(
         at("/api/v1/prosumers/{a1}/flows?" + RANGE), 200, "admin op pro_own"
     ),
+    "GET /api/v1/grids/{grid_id}/weather": row(at("/api/v1/grids/{A}/weather"), 200, "admin op"),
+    "PUT /api/v1/grids/{grid_id}/weather": row(
+        at("/api/v1/grids/{A}/weather", {"rows": []}), 200, "admin op"
+    ),
 }
 PUBLIC = {"GET /health/live", "GET /health/ready"}
 

@@ -41,6 +41,8 @@ REFUSALS = [
     (422, r"members is (required|only) for a consumer_group"),  # a PATCH changing kind
     (422, r"has no latitude/longitude"),  # a simulation needs the sun's position
     (422, r"whole number of \d+-minute timeframes later"),  # a simulation's `to`
+    (400, r"Must be between -?\d+ and \d+"),  # a weather value outside its plausible range
+    (422, r"must be later than the previous row's time"),  # weather rows in time order
 ]
 
 
