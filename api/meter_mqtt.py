@@ -28,6 +28,7 @@ from api.metering.schemas import EnergyWh
 from api.smorest import StrictSchema
 from models.mqtt.inbox import Inbox, Message
 from models.services import meter_ingest
+from models.services.crashpoints import crash_point
 from models.services.errors import DomainError
 
 TOPIC = "minigrid/+/meters/+/readings"
@@ -153,6 +154,7 @@ def consume(
         replies, outcome = _until_written(container, batch, stop)
         if replies is None:
             break  # stopping with the batch unwritten: the broker delivers it again
+        crash_point("ingest_written")  # tests: SIGKILLed after the write, before the acks
         infos = [inbox.reply(topic, json.dumps(body).encode()) for topic, body in replies]
         for info in infos:
             info.wait_for_publish(10.0)

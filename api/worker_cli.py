@@ -61,12 +61,17 @@ def ingest_mqtt(url: str | None, client_id: str, batch_size: int) -> None:
     url = url or current_app.config["MQTT_URL"]
     if not url:
         raise click.ClickException("no broker: set MQTT_URL (e.g. mqtt://127.0.0.1:1883) or --url")
+    from models.mqtt.inbox import Inbox
+
     stop = _stop_on_signals()
-    click.echo(f"ingest: {meter_mqtt.TOPIC} on {redact(url)} as {client_id}", err=True)
     try:
-        stats = meter_mqtt.run(container(), url, client_id, stop, batch_size=batch_size)
-    except ConnectionError as exc:
-        raise click.ClickException(str(exc)) from None
+        inbox = Inbox(url, client_id, meter_mqtt.TOPIC).start()
+    except (ConnectionError, OSError) as exc:
+        raise click.ClickException(f"MQTT broker {redact(url)}: {exc}") from None
+    click.echo(
+        f"ingest: subscribed to {meter_mqtt.TOPIC} on {redact(url)} as {client_id}", err=True
+    )
+    stats = meter_mqtt.run(container(), url, client_id, stop, inbox=inbox, batch_size=batch_size)
     click.echo(f"ingest stopped: {stats.line()}", err=True)
 
 

@@ -45,9 +45,15 @@ class Inbox:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self._subscribed = threading.Event()
+        self.client.on_subscribe = lambda *args: self._subscribed.set()
 
-    def start(self) -> Inbox:
+    def start(self, timeout_s: float = 10.0) -> Inbox:
+        """Connect and wait until the broker confirmed the subscription."""
         connected(self.client, self.broker, persistent=True, expiry_s=self.expiry_s)
+        if not self._subscribed.wait(timeout_s):
+            self.stop()
+            raise ConnectionError(f"the broker did not confirm the subscription to {self.topic}")
         return self
 
     def _on_connect(self, client: mqtt.Client, *args: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import getpass
 import json
 import os
 import queue
@@ -80,7 +81,7 @@ def private_mosquitto(tmp_path: Path, port: int | None = None) -> Iterator[tuple
     conf.write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
         f"persistence_location {tmp_path}/\nautosave_interval 0\nautosave_on_changes false\n"
-        "max_queued_messages 0\nset_tcp_nodelay true\n"
+        f"max_queued_messages 0\nset_tcp_nodelay true\nuser {getpass.getuser()}\n"
     )
     procs: list[subprocess.Popen[Any]] = []
 
