@@ -126,6 +126,9 @@ def register(app: Flask) -> None:
     from api import ledger_cli
 
     ledger_cli.register(app)
+    from api import worker_cli
+
+    worker_cli.register(app)
     app.cli.add_command(close_timeframes)
     from api import simulation_cli
 

@@ -34,6 +34,10 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOG_LEVEL": "INFO",
     "KEY_CACHE_S": 2.0,
+    "QUEUE_URL": "",  # empty: REDIS_URL when set, else queue_url() below
+    "REDIS_URL": "",
+    "QUEUE_NAME": "minigrid",
+    "MQTT_URL": "",  # empty: no broker (`make run` starts an embedded one and sets it)
 }
 
 # Settings read from the environment, with the type each one must parse as.
@@ -55,7 +59,24 @@ TYPES: dict[str, type] = {
     "RATELIMIT_STORAGE_URI": str,
     "LOG_LEVEL": str,
     "KEY_CACHE_S": float,
+    "QUEUE_URL": str,
+    "REDIS_URL": str,
+    "QUEUE_NAME": str,
+    "MQTT_URL": str,
 }
+
+
+def queue_url(config: dict[str, Any]) -> str:
+    """The task queue's URL: QUEUE_URL, else REDIS_URL, else a SQLite file beside the registry
+    when that is a SQLite file (var/queue.db by default), else var/queue.db."""
+    if config.get("QUEUE_URL"):
+        return str(config["QUEUE_URL"])
+    if config.get("REDIS_URL"):
+        return str(config["REDIS_URL"])
+    database = str(config["DATABASE_URL"])
+    if database.startswith("sqlite:///") and database != "sqlite:///:memory:":
+        return f"sqlite:///{Path(database.removeprefix('sqlite:///')).parent / 'queue.db'}"
+    return f"sqlite:///{VAR / 'queue.db'}"
 
 
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -69,6 +90,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             config[key] = _parse(key, os.environ[key], kind)
     config.update(overrides or {})
     validate(config)
+    config["QUEUE_URL"] = queue_url(config)
     return config
 
 
@@ -92,15 +114,25 @@ def _parse(key: str, raw: str, kind: type) -> Any:
         raise ConfigError(f"{key}={raw!r} is not a valid {kind.__name__}") from None
 
 
+OPTIONAL_URLS = frozenset(
+    {"QUEUE_URL", "REDIS_URL", "MQTT_URL"}
+)  # empty: the default described above
+
+
 def validate(config: dict[str, Any]) -> None:
     """Raise ConfigError naming the first bad setting."""
     schemes = {
         "DATABASE_URL": ("sqlite:", "postgresql"),
         "MONGO_URL": ("sqlite:", "mongodb:", "mongodb+srv:", "mongomock:"),
         "LEDGER_URL": ("http:", "https:", "eth-tester:"),
+        "QUEUE_URL": ("sqlite:", "redis:", "rediss:"),
+        "REDIS_URL": ("redis:", "rediss:"),
+        "MQTT_URL": ("mqtt:",),
     }
     for key, allowed in schemes.items():
         value = str(config.get(key, ""))
+        if not value and key in OPTIONAL_URLS:
+            continue
         if not value.startswith(allowed):
             raise ConfigError(f"{key}={value!r} must start with one of {', '.join(allowed)}")
     for name in ("STORE_TIMEOUT_S", "TX_WAIT_S", "PAYMENT_WAIT_S"):

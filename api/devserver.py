@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any
 
 from api.config import DEFAULTS, ROOT, VAR, ConfigError, load_config
+from api.devworkers import start_broker, start_workers
 
 STATE_FILE = "anvil-state.json"
 FLASK = ".venv/bin/flask --app wsgi"
@@ -27,11 +28,15 @@ GUNICORN_FLAGS = ("-w", "2", "--graceful-timeout", "10", "--no-control-socket")
 
 def child_settings(config: dict[str, Any], var: Path, ledger_port: int) -> dict[str, str]:
     """Store URLs for the children: defaults move into `var`, explicit settings are kept."""
-    out = {key: str(config[key]) for key in ("DATABASE_URL", "MONGO_URL", "LEDGER_URL")}
+    out = {
+        key: str(config[key]) for key in ("DATABASE_URL", "MONGO_URL", "LEDGER_URL", "QUEUE_URL")
+    }
     if out["DATABASE_URL"] == DEFAULTS["DATABASE_URL"]:
         out["DATABASE_URL"] = f"sqlite:///{var / 'minigrid.db'}"
     if out["MONGO_URL"] == DEFAULTS["MONGO_URL"]:
         out["MONGO_URL"] = f"sqlite:///{var / 'documents.db'}"
+    if out["QUEUE_URL"] == f"sqlite:///{VAR / 'queue.db'}":
+        out["QUEUE_URL"] = f"sqlite:///{var / 'queue.db'}"
     if out["LEDGER_URL"] == DEFAULTS["LEDGER_URL"]:
         out["LEDGER_URL"] = f"http://127.0.0.1:{ledger_port}"
     return out
@@ -122,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--ledger-port", type=int, default=8545)
+    parser.add_argument("--mqtt-port", type=int, default=1884, help="embedded MQTT broker")
     parser.add_argument("--var", type=Path, default=VAR, help="data directory (default var/)")
     return parser
 
@@ -156,6 +162,9 @@ def serve(args: argparse.Namespace, config: dict[str, Any], stop: threading.Even
             print(f"first admin key (shown once, keep it): {secret}", flush=True)
         else:
             print(f"an admin key exists; another: {FLASK} keys create --role admin", flush=True)
+        mqtt_url, broker = start_broker(config, args.mqtt_port)
+        children += [broker] if broker else []
+        children += start_workers(env, mqtt_url, args.mqtt_port)
         web = start_gunicorn(args.host, args.port, env)
         children.append(web)
         base = f"http://{'127.0.0.1' if args.host == '0.0.0.0' else args.host}:{args.port}"

@@ -5,16 +5,19 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.ports import DocumentStores, Ledger, Stores
+from models.ports import DocumentStores, Ledger, Stores, TaskQueue
 from models.sql.engine import make_engine
 from models.sql.reads import SqlReads
 from models.sql.uow import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    from models.queue.huey_tasks import HueyTasks
 
 # The relational store did not answer (down, restarting, connection cut): the API answers 503.
 SQL_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
@@ -43,6 +46,7 @@ class Container:
         self._held = threading.local()
         self._documents: DocumentStores | None = None
         self._chain: Ledger | None = None
+        self._tasks: HueyTasks | None = None
         self._lock = threading.Lock()
 
     def uow(self, write: bool = True) -> SqlUnitOfWork:
@@ -116,6 +120,22 @@ class Container:
                     )
         return self._chain
 
+    @property
+    def tasks(self) -> TaskQueue:
+        """The task queue on QUEUE_URL (huey: SQLite file or Redis), opened on first use."""
+        return self.task_queue()
+
+    def task_queue(self) -> HueyTasks:
+        """The huey adapter itself (workers, tests: drain, sweep, pending)."""
+        if self._tasks is None:
+            from models.queue.huey_tasks import HueyTasks
+
+            with self._lock:
+                if self._tasks is None:
+                    url, name = self.config["QUEUE_URL"], self.config["QUEUE_NAME"]
+                    self._tasks = HueyTasks(url, name, self)
+        return self._tasks
+
     def ping_sql(self) -> None:
         with self.read_engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -126,6 +146,8 @@ class Container:
             held.close()
         if self._documents is not None:
             self._documents.close()
+        if self._tasks is not None:
+            self._tasks.close()
         for engine in {self.engine, self.read_engine, self.statement_engine}:
             engine.dispose()
 

@@ -11,6 +11,8 @@ Where each port lives (adapters are checked against these Protocols by mypy):
 - `Collection`, `Snapshots`, `Trades`, `FlowStore`, `WeatherStore`, `DocumentStores`:
   `models/documents/` (SQLite, pymongo).
 - `Clock`: `models/services/clock.py` `utcnow`.
+- `TaskQueue`: `models/queue/huey_tasks.py` (huey: SQLite file or Redis).
+- `MessageBus`: `models/mqtt/bus.py` (paho-mqtt).
 """
 
 from __future__ import annotations
@@ -363,6 +365,21 @@ class Clock(Protocol):
     def __call__(self) -> datetime: ...
 
 
+class TaskQueue(Protocol):
+    """Background work for worker processes: a named task (`models.services.tasks`) with JSON
+    keyword arguments, run at least once (retried after a failure or a killed worker)."""
+
+    def enqueue(self, task: str, delay_s: float = 0.0, **kwargs: Any) -> None:
+        """Queue `task(container, **kwargs)`, to start no sooner than `delay_s` from now."""
+
+
+class MessageBus(Protocol):
+    """The MQTT broker as services see it: retained device commands out."""
+
+    def publish(self, topic: str, payload: Doc, retain: bool = False) -> None:
+        """Publish `payload` as JSON at QoS 1; returns once the broker has it."""
+
+
 class Stores(Protocol):
     """Every store of one process, as services receive it (`container`)."""
 
@@ -382,6 +399,10 @@ class Stores(Protocol):
     @property
     def chain(self) -> Ledger:
         """The chain client (settlement's `Ledger` port)."""
+
+    @property
+    def tasks(self) -> TaskQueue:
+        """The task queue that runs background work in a worker process (`flask worker`)."""
 
 
 # The document stores under the names the architecture uses.

@@ -72,6 +72,7 @@ def make_test_app(database_url: str, tmp_path: Path, **extra: Any) -> Any:
         "LEDGER_URL": "eth-tester://",
         "LOG_LEVEL": "WARNING",
         "WRITE_RATE_LIMIT": "100000/minute",
+        "QUEUE_URL": f"sqlite:///{tmp_path / 'queue.db'}",
         **extra,
     }
     return create_app(config)

@@ -62,6 +62,8 @@ def start(
         str(ledger_port),
         "--var",
         str(var),
+        "--mqtt-port",
+        str(free_port()),
     ]
     with log.open("wb") as out:
         return subprocess.Popen(
@@ -110,6 +112,10 @@ def restart_keeps_data(tmp_path: Path, env: dict[str, str]) -> None:
     try:
         output = wait_line(proc, log, "ready: Swagger UI")
         assert "deployed Settlement" in output
+        assert "mqtt broker: amqtt (embedded) on 127.0.0.1:" in output
+        assert (
+            f"task worker: flask worker (2 threads) on sqlite:///{tmp_path}/var/queue.db" in output
+        )
         token = output.split("first admin key (shown once, keep it): ")[1].split()[0]
         http("POST", f"{base}/api/v1/grids", token, GRID)
         stop(proc, log)

@@ -15,6 +15,7 @@ from eth_account import Account
 from ledger.anvil import ANVIL_BIN, start_anvil, stop_anvil
 from models.services.settlement.ledger_status import deploy_contract
 from tests.conftest import make_test_app
+from tests.queue.fixtures import queue_settings  # noqa: F401 (the worker crash tests)
 from tests.settlement.world import World, add_readings, build_grid, close_month
 
 

@@ -12,7 +12,6 @@ from eth_account import Account
 
 from models.services.errors import Unavailable
 from models.services.settlement import txs as settlement_txs
-from models.services.settlement.jobs import wait_idle
 from models.services.settlement.ledger_status import recorded_contract
 from models.services.settlement.run import ITEMS, SETTLEMENTS, TXS
 from models.services.settlement.settle import settle_month
@@ -180,7 +179,7 @@ def test_a_payment_not_mined_in_time_is_202_then_paid(
         anvil_rpc(container, "evm_mine")
     finally:
         anvil_rpc(container, "evm_setAutomine", True)
-    wait_idle()  # the background command that records the payment
+    assert container.task_queue().drain() == 1  # the task that records the payment
     paid = client.get(url, headers=owner).json
     assert paid["status"] == "paid" and paid["tx_hash"] == posted.json["tx_hash"]
     line = container.documents.collection(ITEMS).get(debit["_id"])

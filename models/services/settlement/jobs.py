@@ -1,29 +1,27 @@
-"""Starting a settlement run in a background thread of this worker, idempotently."""
+"""Settlement runs on the task queue: recorded in the request, run by a worker, idempotently."""
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from typing import Any
 
 from models.domain import settlement_state as st
 from models.ports import Stores
-from models.services.errors import Unavailable
-from models.services.settlement.lease import busy
+from models.services.settlement.lease import LEASE, LeaseHeld, busy
+from models.services.settlement.payments import PAYMENT_TASK, reconcile_payment
 from models.services.settlement.plan import plan_month
 from models.services.settlement.queries import verifiable
 from models.services.settlement.run import SETTLEMENTS, run_key
 from models.services.settlement.settle import DEFAULT_BATCH, open_run, resume_run
+from models.services.settlement.txs import SettlementFailed
+from models.services.tasks import RetryLater, task
 
 log = logging.getLogger("minigrid.settlement")
-_running: set[str] = set()
+RUN_TASK = "settlement.run"
 RETRIES, RETRY_S = 5, 5.0
-_lock = threading.Lock()
 
 
 def start_settlement(container: Stores, grid_id: str, month: str) -> tuple[str, bool]:
-    """Plan (409 if open timeframes), record the run, resume it in a daemon thread.
+    """Plan (409 if open timeframes), record the run, queue it for a worker.
 
     Returns (status, started): a settled or in-progress run is not started again; a settled
     run whose contract is gone (chain reset) goes on to open_run, which refuses it (409).
@@ -33,39 +31,31 @@ def start_settlement(container: Stores, grid_id: str, month: str) -> tuple[str, 
     if existing is not None:
         if existing["status"] == st.SETTLED and verifiable(container, existing):
             return st.SETTLED, False
-        if busy(existing):  # another worker or a `flask settle` is on it
+        if busy(existing):  # a worker or a `flask settle` is on it
             return existing["status"], False
-    plan = plan_month(container, grid_id, month)
-    with _lock:
-        if key in _running:
-            return existing["status"] if existing else st.PLANNED, False
-        run = open_run(container, plan, DEFAULT_BATCH)
-        _running.add(key)
-    threading.Thread(target=_work, args=(run, key), daemon=True, name=f"settle-{key}").start()
-    return st.PLANNED, True
+    run = open_run(container, plan_month(container, grid_id, month), DEFAULT_BATCH)
+    container.tasks.enqueue(RUN_TASK, grid_id=grid_id, month=month)
+    return run.status, True
 
 
-def _work(run: Any, key: str) -> None:
-    """Resume the run, again after a chain outage or timeout; failures are recorded on the run."""
+@task(RUN_TASK, retries=RETRIES, retry_delay_s=RETRY_S)
+def run_settlement(container: Stores, grid_id: str, month: str) -> str:
+    """Resume the recorded run to its end (a settled run sends nothing); its final status.
+
+    A chain outage or a receipt timeout (Unavailable) is retried by the queue; a run leased to
+    another live process is looked at again once that lease could have run out.
+    """
+    run = open_run(container, plan_month(container, grid_id, month), DEFAULT_BATCH)
     try:
-        for attempt in range(1, RETRIES + 1):
-            try:
-                if attempt > 1:  # re-read the recorded state
-                    run = open_run(run.container, run.plan, run.batch_size)
-                resume_run(run)
-                return
-            except Unavailable as exc:  # node down or tx not mined in time: re-check on resume
-                log.warning("settlement %s paused (%d/%d): %s", key, attempt, RETRIES, exc.detail)
-                time.sleep(RETRY_S)
-    except Exception:  # recorded on the run; the thread must not die loudly
-        log.exception("settlement %s stopped", key)
-    finally:
-        with _lock:
-            _running.discard(key)
+        return resume_run(run).status
+    except LeaseHeld as exc:
+        raise RetryLater(exc.detail, LEASE.total_seconds()) from exc
+    except SettlementFailed as exc:  # recorded on the run; retrying would fail the same way
+        log.error("%s", exc)
+        return st.FAILED
 
 
-def wait_idle(timeout_s: float = 10.0) -> None:
-    """Wait for this worker's settlement threads (tests, shutdown)."""
-    for thread in threading.enumerate():
-        if thread.name.startswith("settle-"):
-            thread.join(timeout_s)
+@task(PAYMENT_TASK, retries=RETRIES, retry_delay_s=RETRY_S)
+def reconcile_pending_payment(container: Stores, key: str, tx_hash: str) -> str:
+    """Wait (TX_WAIT_S) for a pending payment and record it paid or due again."""
+    return reconcile_payment(container, key, tx_hash)

@@ -22,6 +22,10 @@ LEASE = timedelta(seconds=120)
 HOST = socket.gethostname()
 
 
+class LeaseHeld(Conflict):
+    """Another live process holds the run's lease (it resumes here once that one ends)."""
+
+
 def new_holder() -> str:
     """A holder id for one run attempt of this process."""
     return f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -58,13 +62,13 @@ def claim(collection: Collection, run_id: str, holder: str) -> None:
     if doc is None:
         raise NotFound(f"no settlement run {run_id} to take the lease of")
     if doc.get("owner") != holder and not _free(doc):
-        raise Conflict(
+        raise LeaseHeld(
             f"settlement {run_id} is being run by {doc['owner']} (lease until "
             f"{doc['lease_until']}); it resumes here once that run ends or its lease expires"
         )
     expect = {"owner": doc.get("owner"), "lease_until": doc.get("lease_until")}
     if not collection.update(run_id, {"owner": holder, "lease_until": _until()}, expect):
-        raise Conflict(f"settlement {run_id} was just claimed by another process")
+        raise LeaseHeld(f"settlement {run_id} was just claimed by another process")
 
 
 def renew(collection: Collection, run_id: str, holder: str) -> None:

@@ -2,7 +2,7 @@
 hand off) and the reconciliation that records debits the contract shows paid.
 
 The request waits at most PAYMENT_WAIT_S for the receipt; after that the payment stays
-`pending` (202 with a status URL) and a background command waits up to TX_WAIT_S and records
+`pending` (202 with a status URL) and a task on the queue waits up to TX_WAIT_S and records
 it `paid`. The contract's bitmap decides at most once; the store only reports. Reads (the
 status URL, the run status) show the chain's answer live but never write it.
 """
@@ -10,7 +10,6 @@ status URL, the run status) show the chain's answer live but never write it.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from models.domain import settlement_state as st
@@ -32,6 +31,7 @@ from models.services.settlement.queries import (
 from models.services.settlement.run import ITEMS, SETTLEMENTS, item_key, run_key
 
 log = logging.getLogger("minigrid.settlement")
+PAYMENT_TASK = "settlement.reconcile_payment"  # run by a worker (settlement/jobs.py)
 
 
 def submit_payment(
@@ -120,12 +120,5 @@ def reconcile_debits(container: Stores, grid_id: str, month: str) -> int:
 
 
 def watch_payment(container: Stores, key: str, tx_hash: str) -> None:
-    """Reconcile a pending payment in a daemon thread of this worker."""
-
-    def work() -> None:
-        try:
-            reconcile_payment(container, key, tx_hash)
-        except Exception:  # the status URL still reads the chain
-            log.exception("payment %s not reconciled", key)
-
-    threading.Thread(target=work, daemon=True, name=f"settle-pay-{key}").start()
+    """Have a worker record the pending payment once its receipt is there (`jobs`)."""
+    container.tasks.enqueue(PAYMENT_TASK, key=key, tx_hash=tx_hash)

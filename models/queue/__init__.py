@@ -1,0 +1,1 @@
+"""The task queue adapter (huey), chosen by URL in models/bootstrap.py."""
