@@ -7,10 +7,11 @@ from typing import Any
 import pymongo
 
 from models.documents.mongo_collection import MongoCollection
+from models.documents.mongo_outbox import MongoOutbox
 from models.documents.mongo_snapshots import MongoSnapshotStore
 from models.documents.mongo_trades import MongoTransactionStore
 from models.documents.shapes import check_collection_name
-from models.ports import SnapshotStore, TransactionStore
+from models.ports import Outbox, SnapshotStore, TransactionStore
 
 
 class MongoStores:
@@ -21,10 +22,12 @@ class MongoStores:
         self._tx_db = client[transactions_db]
         self.snapshots: SnapshotStore = MongoSnapshotStore(client[snapshots_db])
         self.transactions: TransactionStore = MongoTransactionStore(self._tx_db)
+        self._outbox = MongoOutbox(self._tx_db)
+        self.outbox: Outbox = self._outbox
 
     def collection(self, name: str) -> MongoCollection:
         """A generic collection in the transactions database."""
-        return MongoCollection(self._tx_db[check_collection_name(name)])
+        return MongoCollection(self._tx_db[check_collection_name(name)], self._outbox)
 
     def ping(self, timeout_s: float) -> None:
         """Raise if the server does not answer a ping within `timeout_s`."""

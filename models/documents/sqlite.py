@@ -5,10 +5,11 @@ from __future__ import annotations
 from models.documents.shapes import check_collection_name
 from models.documents.sqlite_collection import SqliteCollection
 from models.documents.sqlite_db import SqliteDb
+from models.documents.sqlite_outbox import SqliteOutbox
 from models.documents.sqlite_schema import collection_ddl
 from models.documents.sqlite_snapshots import SqliteSnapshotStore
 from models.documents.sqlite_trades import SqliteTransactionStore
-from models.ports import SnapshotStore, TransactionStore
+from models.ports import Outbox, SnapshotStore, TransactionStore
 
 
 class SqliteStores:
@@ -18,6 +19,7 @@ class SqliteStores:
         self._db = SqliteDb(path, busy_timeout_ms)
         self.snapshots: SnapshotStore = SqliteSnapshotStore(self._db)
         self.transactions: TransactionStore = SqliteTransactionStore(self._db)
+        self.outbox: Outbox = SqliteOutbox(self._db)
         self._tables: set[str] = set()
 
     @property

@@ -42,6 +42,12 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS tx_by_time ON tx_trades (grid_id, timeframe_start, line)",
     "CREATE INDEX IF NOT EXISTS tx_by_seller ON tx_trades (grid_id, seller, timeframe_start)",
     "CREATE INDEX IF NOT EXISTS tx_by_buyer ON tx_trades (grid_id, buyer, timeframe_start)",
+    # domain events written with document changes, until the event log holds them
+    """CREATE TABLE IF NOT EXISTS outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        body TEXT NOT NULL
+    )""",
 )
 
 
