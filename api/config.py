@@ -34,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOG_LEVEL": "INFO",
     "KEY_CACHE_S": 2.0,
+    "WEBHOOK_TIMEOUT_S": 5.0,
+    "WEBHOOK_CONCURRENCY": 8,
+    "WEBHOOK_ALLOWED_NETWORKS": "",
 }
 
 # Settings read from the environment, with the type each one must parse as.
@@ -55,6 +58,9 @@ TYPES: dict[str, type] = {
     "RATELIMIT_STORAGE_URI": str,
     "LOG_LEVEL": str,
     "KEY_CACHE_S": float,
+    "WEBHOOK_TIMEOUT_S": float,
+    "WEBHOOK_CONCURRENCY": int,
+    "WEBHOOK_ALLOWED_NETWORKS": str,
 }
 
 
@@ -103,6 +109,7 @@ def validate(config: dict[str, Any]) -> None:
         value = str(config.get(key, ""))
         if not value.startswith(allowed):
             raise ConfigError(f"{key}={value!r} must start with one of {', '.join(allowed)}")
+    _validate_webhooks(config)
     for name in ("STORE_TIMEOUT_S", "TX_WAIT_S", "PAYMENT_WAIT_S"):
         if float(config[name]) <= 0:
             raise ConfigError(f"{name} must be a positive number of seconds")
@@ -115,3 +122,18 @@ def validate(config: dict[str, Any]) -> None:
     key = str(config["OPERATOR_KEY"])
     if not (key.startswith("0x") and len(key) == 66):
         raise ConfigError("OPERATOR_KEY must be a 0x-prefixed 32-byte hex private key")
+
+
+def _validate_webhooks(config: dict[str, Any]) -> None:
+    """Webhook delivery bounds and the private networks deliveries may reach."""
+    import ipaddress
+
+    if not 0 < float(config["WEBHOOK_TIMEOUT_S"]) <= 60:
+        raise ConfigError("WEBHOOK_TIMEOUT_S must be between 0 and 60 seconds")
+    if not 1 <= int(config["WEBHOOK_CONCURRENCY"]) <= 64:
+        raise ConfigError("WEBHOOK_CONCURRENCY must be between 1 and 64")
+    for net in filter(None, str(config["WEBHOOK_ALLOWED_NETWORKS"]).replace(" ", "").split(",")):
+        try:
+            ipaddress.ip_network(net)
+        except ValueError:
+            raise ConfigError(f"WEBHOOK_ALLOWED_NETWORKS has {net!r}, not a CIDR network") from None

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.ports import DocumentStores, Ledger, Stores
+from models.ports import DocumentStores, Ledger, Outbound, Stores
 from models.sql.engine import make_engine
 from models.sql.reads import SqlReads
 from models.sql.uow import SqlUnitOfWork
@@ -115,6 +115,15 @@ class Container:
                         fee_cap_wei=int(self.config["FEE_CAP_WEI"]),
                     )
         return self._chain
+
+    @property
+    def outbound(self) -> Outbound:
+        """Webhook requests: signed, bounded, refused for private targets unless allowed."""
+        from models.outbound.webhooks import HttpOutbound
+
+        return HttpOutbound(
+            float(self.config["WEBHOOK_TIMEOUT_S"]), str(self.config["WEBHOOK_ALLOWED_NETWORKS"])
+        )
 
     def ping_sql(self) -> None:
         with self.read_engine.connect() as conn:

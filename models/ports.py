@@ -382,6 +382,20 @@ class Webhooks(Protocol):
     def events_by_position(self, positions: Sequence[int]) -> dict[int, Doc]: ...
 
 
+class WebhookRefused(ValueError):
+    """A webhook URL that deliveries may not reach (scheme, private address, ...)."""
+
+
+class Outbound(Protocol):
+    """Signed webhook requests to subscribers (Standard Webhooks), with outbound safety."""
+
+    def check_url(self, url: str) -> None:
+        """WebhookRefused unless `url` is http(s) to a host deliveries may reach."""
+
+    def post(self, url: str, secret: str, msg_id: str, body: str) -> tuple[int | None, str | None]:
+        """POST a signed body within the timeout, no redirects: (status code, error)."""
+
+
 class UnitOfWork(Protocol):
     """`with uow:` opens one transaction; `commit()` makes it durable, leaving rolls it back."""
 
@@ -466,6 +480,10 @@ class Stores(Protocol):
     @property
     def chain(self) -> Ledger:
         """The chain client (settlement's `Ledger` port)."""
+
+    @property
+    def outbound(self) -> Outbound:
+        """Webhook requests to subscribers."""
 
 
 # The document stores under the names the architecture uses.
