@@ -135,7 +135,8 @@ def _send(
     conn: http.client.HTTPConnection, parts: Any, headers: dict[str, str], body: bytes, limit: float
 ) -> tuple[int | None, str | None]:
     """One request under a hard deadline: a timer shuts the socket however the peer behaves."""
-    timer = threading.Timer(limit, _cut, args=(conn,))
+    fired = threading.Event()
+    timer = threading.Timer(limit, _cut, args=(conn, fired))
     timer.daemon = True
     timer.start()
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -143,14 +144,15 @@ def _send(
         conn.request("POST", path, body=body, headers=headers)
         return conn.getresponse().status, None  # the body is not needed
     except (OSError, http.client.HTTPException) as exc:
-        late = not timer.is_alive()
+        late = fired.is_set()
         return None, f"timed out after {limit:g} s" if late else f"{type(exc).__name__}: {exc}"
     finally:
         timer.cancel()
         conn.close()
 
 
-def _cut(conn: http.client.HTTPConnection) -> None:
+def _cut(conn: http.client.HTTPConnection, fired: threading.Event) -> None:
+    fired.set()
     sock = conn.sock
     if sock is not None:
         try:
