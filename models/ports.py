@@ -303,9 +303,14 @@ class EventScope(Protocol):
     """Which events a reader may see: all (admin), one grid (operator), or one prosumer's
     own events and its grid's and community's aggregates (prosumer)."""
 
-    grid_id: str | None
-    prosumer_id: str | None
-    community_id: str | None
+    @property
+    def grid_id(self) -> str | None: ...
+
+    @property
+    def prosumer_id(self) -> str | None: ...
+
+    @property
+    def community_id(self) -> str | None: ...
 
 
 class EventLog(Protocol):
@@ -358,7 +363,7 @@ class Webhooks(Protocol):
 
     def get(self, webhook_id: str) -> WebhookRecord | None: ...
 
-    def list(
+    def listing(
         self, grid_id: str | None, page: int, size: int
     ) -> tuple[Sequence[WebhookRecord], int]: ...
 

@@ -38,5 +38,8 @@ class Events(MethodView):
             )
         except ValueError as exc:
             raise BadCursor(f"after: {exc}", field="after") from exc
-        headers = {"X-Next-Cursor": feed.next_cursor or "", "X-Newest-Cursor": feed.newest_cursor or ""}
+        headers = {
+            "X-Next-Cursor": feed.next_cursor or "",
+            "X-Newest-Cursor": feed.newest_cursor or "",
+        }
         return feed.events, 200, {k: v for k, v in headers.items() if v}

@@ -10,7 +10,7 @@ event id) and pulled from the document; a crash in between leaves it in the docu
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pymongo import UpdateOne
@@ -35,7 +35,7 @@ class MongoOutbox:
             self._db["outbox_sources"].update_one({"_id": name}, {"$set": {}}, upsert=True)
             self._sources.add(name)
 
-    def move(self, name: str, events: dict[str, Sequence[Doc]]) -> None:
+    def move(self, name: str, events: Mapping[str, Sequence[Doc]]) -> None:
         """Copy documents' events ({doc key: events}) to `outbox`, then pull them from the docs."""
         if not any(events.values()):
             return

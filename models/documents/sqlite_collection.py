@@ -11,7 +11,6 @@ from models.documents.shapes import check_field, check_where, keyed_doc, same_va
 from models.documents.sqlite_db import SqliteDb, dumps
 from models.ports import Doc
 
-
 OUTBOX_INSERT = "INSERT INTO outbox (id, body) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"
 
 

@@ -119,8 +119,9 @@ GIVE_UP_S: Final = 24 * 3600.0
 def retry_delay_s(attempts: int, rng: random.Random | None = None) -> float:
     """Seconds before the next try after `attempts` failed ones: uniform in [cap/2, cap],
     cap = min(BASE * 2**(attempts-1), MAX) (exponential backoff, jittered)."""
-    cap = min(BASE_DELAY_S * 2 ** max(attempts - 1, 0), MAX_DELAY_S)
-    return cap / 2 + (rng or random).random() * cap / 2
+    cap: float = min(BASE_DELAY_S * float(2 ** min(max(attempts - 1, 0), 40)), MAX_DELAY_S)
+    draw = rng.random() if rng is not None else random.random()
+    return cap / 2 + draw * cap / 2
 
 
 def gives_up(age_s: float, next_delay_s: float, limit_s: float = GIVE_UP_S) -> bool:

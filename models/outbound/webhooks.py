@@ -10,6 +10,7 @@ trickles bytes.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
@@ -155,10 +156,8 @@ def _cut(conn: http.client.HTTPConnection, fired: threading.Event) -> None:
     fired.set()
     sock = conn.sock
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _implements(outbound: HttpOutbound) -> Outbound:

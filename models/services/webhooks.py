@@ -119,7 +119,7 @@ def get_webhook(uow: UnitOfWork, webhook_id: str, grid_scope: str | None) -> Web
 def list_webhooks(
     uow: UnitOfWork, grid_scope: str | None, page: int, size: int
 ) -> tuple[list[dict[str, Any]], int]:
-    rows, total = uow.webhooks.list(grid_scope, page, size)
+    rows, total = uow.webhooks.listing(grid_scope, page, size)
     return [view(r) for r in rows], total
 
 
@@ -277,7 +277,9 @@ def deliver_webhooks(container: Stores) -> PassReport:
     workers = int(container.config["WEBHOOK_CONCURRENCY"])
     while jobs := _claim(container, lease_s=2 * timeout + 1):
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(lambda j: outbound.post(j.url, j.secret, j.msg_id, j.body), jobs))
+            results = list(
+                pool.map(lambda j: outbound.post(j.url, j.secret, j.msg_id, j.body), jobs)
+            )
         _record(container, [(j, c, e) for j, (c, e) in zip(jobs, results, strict=True)], report)
         report.sent += len(jobs)
         if len(jobs) < CLAIM_BATCH:

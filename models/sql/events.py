@@ -81,7 +81,9 @@ class SqlEventLog:
             .order_by(Event.position)
             .limit(limit)
         )
-        return [(row[0], dict(zip(EVENT_FIELDS, row[1:], strict=True))) for row in self._rows(query)]
+        return [
+            (row[0], dict(zip(EVENT_FIELDS, row[1:], strict=True))) for row in self._rows(query)
+        ]
 
     def newest(self, scope: EventScope, types: Sequence[str]) -> int:
         """The newest position within the scope and types (0: none)."""
@@ -90,7 +92,6 @@ class SqlEventLog:
 
     def _rows(self, query: Any) -> Sequence[Any]:
         return self._session.execute(query).all()
-
 
 
 class SqlWebhooks:
@@ -108,7 +109,7 @@ class SqlWebhooks:
     def get(self, webhook_id: str) -> WebhookRecord | None:
         return self._session.get(Webhook, webhook_id)
 
-    def list(
+    def listing(
         self, grid_id: str | None, page: int, size: int
     ) -> tuple[Sequence[WebhookRecord], int]:
         where = [] if grid_id is None else [Webhook.grid_id == grid_id]
@@ -157,7 +158,7 @@ class SqlWebhooks:
         )
         if self._session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        rows = list(self._session.scalars(query).all())
+        rows: list[DeliveryRecord] = list(self._session.scalars(query).all())
         if rows:
             self._session.execute(
                 update(Delivery)

@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from models.services.events import Scope
-
 from tests.settlement.conftest import accounts, container, world  # noqa: F401 (fixtures)
 
 
-def all_events(container: Any, **scope: Any) -> list[dict[str, Any]]:
+def all_events(stores: Any, **scope: Any) -> list[dict[str, Any]]:
     """Every event in the log within a scope, oldest first."""
-    with container.uow(write=False) as uow:
+    with stores.uow(write=False) as uow:
         return [e for _, e in uow.events.page(0, Scope(**scope), (), 100_000)]
 
 
-def of_type(container: Any, type_: str) -> list[dict[str, Any]]:
-    return [e for e in all_events(container) if e["type"] == type_]
+def of_type(stores: Any, type_: str) -> list[dict[str, Any]]:
+    return [e for e in all_events(stores) if e["type"] == type_]

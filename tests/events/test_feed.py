@@ -84,6 +84,8 @@ def test_a_cursor_not_issued_by_the_feed_is_a_400(client, admin) -> None:
     for bad in ("nope", "ZXYx", ev.encode_cursor(1)[:-2] + "!!"):
         response = client.get("/api/v1/events", query_string={"after": bad}, headers=admin)
         assert response.status_code == 400, bad
-        assert response.mimetype == "application/problem+json" and "after" in response.json["detail"]
+        assert (
+            response.mimetype == "application/problem+json" and "after" in response.json["detail"]
+        )
     response = client.get("/api/v1/events", query_string={"type": "nope"}, headers=admin)
     assert response.status_code == 400

@@ -101,7 +101,7 @@ def test_a_delivery_is_signed_per_standard_webhooks(client, admin, grid, stores)
         _event(stores, grid["id"], ev.SETTLEMENT_POSTED)  # not subscribed
         report = deliver_webhooks(stores)
         assert (report.fanned_out, report.succeeded) == (1, 1)
-        (headers, body), = recv.requests
+        ((headers, body),) = recv.requests
     payload = Webhook(hook["secret"]).verify(body, headers)
     assert headers["webhook-id"] == evt["id"]
     assert payload["type"] == "timeframe.closed" and payload["data"]["grid_id"] == grid["id"]
@@ -190,7 +190,10 @@ def test_deleting_a_webhook_drops_its_deliveries(client, admin, grid, stores) ->
 
     assert fan_out(stores) == 1
     etag = client.get(f"{HOOKS}/{hook['id']}", headers=admin).headers["ETag"]
-    assert client.delete(f"{HOOKS}/{hook['id']}", headers={**admin, "If-Match": etag}).status_code == 204
+    assert (
+        client.delete(f"{HOOKS}/{hook['id']}", headers={**admin, "If-Match": etag}).status_code
+        == 204
+    )
     assert json.loads(json.dumps(client.get(HOOKS, headers=admin).json)) == []
 
 
