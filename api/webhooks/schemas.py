@@ -8,10 +8,12 @@ from api.fields import Instant, StrictBoolean
 from api.smorest import PageArgs, StrictSchema
 from models.domain.events import TYPES
 
-URL = ma.validate.And(
+LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+URL_PATTERN = rf"^https?://{LABEL}(?:\.{LABEL})*(?::[0-9]{{1,5}})?(?:/[A-Za-z0-9._~%/+=&?-]*)?$"
+URL = [
     ma.validate.Length(1, 2000),
-    ma.validate.URL(schemes={"http", "https"}, require_tld=False),
-)
+    ma.validate.Regexp(URL_PATTERN, error="url must be http(s)://host[:port][/path]"),
+]
 
 
 class WebhookSchema(StrictSchema):
