@@ -384,6 +384,9 @@ class Webhooks(Protocol):
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[DeliveryRecord]:
         """Pending deliveries due by `now` and not leased, leased until `lease_until`."""
 
+    def record_attempts(self, rows: list[dict[str, Any]]) -> None:
+        """Set each delivery's fields (`id` names it; deleted ones are skipped)."""
+
     def events_by_position(self, positions: Sequence[int]) -> dict[int, Doc]: ...
 
 

@@ -221,10 +221,12 @@ class Job:
     secret: str
     msg_id: str
     body: str
+    attempts: int  # before this one
+    created_at: datetime
 
 
 def _claim(container: Stores, lease_s: float) -> list[Job]:
-    """Lease due deliveries (committed before any request goes out) with what sending needs."""
+    """Lease due deliveries (committed before any request is sent) with what sending needs."""
     with container.uow() as uow:
         now = utcnow()
         rows = uow.webhooks.claim_due(now, now + timedelta(seconds=lease_s), CLAIM_BATCH)
@@ -236,37 +238,50 @@ def _claim(container: Stores, lease_s: float) -> list[Job]:
         hook = hooks[row.webhook_id]
         assert hook is not None  # a delivery goes with its subscription
         body = json.dumps(ev.webhook_payload(events[row.event_position]), separators=(",", ":"))
-        jobs.append(Job(row.id, hook.url, hook.secret, row.event_id, body))
+        jobs.append(
+            Job(row.id, hook.url, hook.secret, row.event_id, body, row.attempts, row.created_at)
+        )
     return jobs
+
+
+def _outcome(job: Job, code: int | None, error: str | None, now: datetime) -> dict[str, Any]:
+    """The delivery's new fields: succeeded, retry later (backoff and jitter), or failed."""
+    attempts = job.attempts + 1
+    changes: dict[str, Any] = {
+        "id": job.delivery_id,
+        "attempts": attempts,
+        "last_status_code": code,
+        "last_error": (error or f"answered {code}")[:500],
+        "lease_until": None,
+        "updated_at": now,
+        "delivered_at": None,
+        "status": PENDING,
+        "next_attempt_at": None,
+    }
+    if code is not None and 200 <= code < 300:
+        return {**changes, "status": SUCCEEDED, "delivered_at": now, "last_error": None}
+    delay = ev.retry_delay_s(attempts)
+    if ev.gives_up((now - job.created_at).total_seconds(), delay):
+        return {**changes, "status": FAILED}
+    return {**changes, "next_attempt_at": now + timedelta(seconds=delay)}
 
 
 def _record(
     container: Stores, outcomes: Sequence[tuple[Job, int | None, str | None]], report: PassReport
 ) -> None:
-    """Write each attempt's outcome: succeeded, retry later (backoff and jitter), or failed."""
+    """Write every attempt's outcome in one transaction."""
+    now = utcnow()
+    rows = [_outcome(job, code, error, now) for job, code, error in outcomes]
     with container.uow() as uow:
-        now = utcnow()
-        for job, code, error in outcomes:
-            row = uow.webhooks.delivery(job.delivery_id)
-            if row is None:  # its subscription was deleted meanwhile
-                continue
-            row.attempts += 1
-            row.last_status_code, row.last_error = code, (error or None) and error[:500]
-            row.lease_until, row.updated_at = None, now
-            if code is not None and 200 <= code < 300:
-                row.status, row.delivered_at, row.next_attempt_at = SUCCEEDED, now, None
-                report.succeeded += 1
-                continue
-            if row.last_error is None:
-                row.last_error = f"answered {code}"
-            delay = ev.retry_delay_s(row.attempts)
-            if ev.gives_up((now - row.created_at).total_seconds(), delay):
-                row.status, row.next_attempt_at = FAILED, None
-                report.failed += 1
-            else:
-                row.next_attempt_at = now + timedelta(seconds=delay)
-                report.retrying += 1
+        uow.webhooks.record_attempts(rows)
         uow.commit()
+    for row in rows:
+        if row["status"] == SUCCEEDED:
+            report.succeeded += 1
+        elif row["status"] == FAILED:
+            report.failed += 1
+        else:
+            report.retrying += 1
 
 
 def deliver_webhooks(container: Stores) -> PassReport:

@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from models.ports import DeliveryRecord, Doc, EventLog, EventScope, WebhookRecord, Webhooks
@@ -167,6 +178,20 @@ class SqlWebhooks:
                 execution_options={"synchronize_session": "fetch"},
             )
         return rows
+
+    def record_attempts(self, rows: list[dict[str, Any]]) -> None:
+        """Set each delivery's fields (`id` names it; deleted ones are skipped), one statement."""
+        if not rows:
+            return
+        table = Delivery.__table__
+        fields = [k for k in rows[0] if k != "id"]
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("delivery_id"))
+            .values({f: bindparam(f) for f in fields})
+        )
+        params = [{"delivery_id": r["id"], **{f: r[f] for f in fields}} for r in rows]
+        self._session.connection().execute(statement, params)
 
     def events_by_position(self, positions: Sequence[int]) -> dict[int, Doc]:
         query = select(*_COLUMNS).where(Event.position.in_(list(positions)))

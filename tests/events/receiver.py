@@ -47,11 +47,15 @@ def _handler(state: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default 5 drops parallel connects (1 s SYN retries)
+    daemon_threads = True
+
+
 @contextmanager
 def receiver() -> Iterator[Receiver]:
     """A receiver on a free loopback port, serving in a thread until the block ends."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), BaseHTTPRequestHandler)
     recv = Receiver(f"http://127.0.0.1:{server.server_address[1]}/hook")
     server.RequestHandlerClass = _handler(recv)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
