@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, current_app
 from flask.views import MethodView
 
 from api.auth.policy import access, principal
@@ -42,4 +43,7 @@ class Events(MethodView):
             "X-Next-Cursor": feed.next_cursor or "",
             "X-Newest-Cursor": feed.newest_cursor or "",
         }
-        return feed.events, 200, {k: v for k, v in headers.items() if v}
+        # stored events are already the response's JSON shape: written out without marshmallow
+        response: Response = current_app.json.response(feed.events)
+        response.headers.update({k: v for k, v in headers.items() if v})
+        return response
