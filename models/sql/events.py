@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Table,
     and_,
     bindparam,
     delete,
@@ -184,6 +185,7 @@ class SqlWebhooks:
         if not rows:
             return
         table = Delivery.__table__
+        assert isinstance(table, Table)
         fields = [k for k in rows[0] if k != "id"]
         statement = (
             update(table)
