@@ -38,7 +38,7 @@ class Events(MethodView):
                 stores, scope, args.get("after"), args.get("type") or [], grid, args["limit"]
             )
         except ValueError as exc:
-            raise BadCursor(f"after: {exc}", field="after") from exc
+            raise BadCursor(f"after: {exc}", errors={"after": [str(exc)]}) from exc
         headers = {
             "X-Next-Cursor": feed.next_cursor or "",
             "X-Newest-Cursor": feed.newest_cursor or "",
