@@ -109,6 +109,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _register_api(app: Flask) -> None:
     from api.assets.routes import blp as assets_blp
     from api.docs.routes import blp as docs_blp
+    from api.events.routes import blp as events_blp
     from api.grids.routes import blp as grids_blp
     from api.health.routes import blp as health_blp
     from api.keys.routes import blp as keys_blp
@@ -118,6 +119,7 @@ def _register_api(app: Flask) -> None:
     from api.prosumers.routes import blp as prosumers_blp
     from api.settlement.routes import blp as settlement_blp
     from api.simulation.routes import blp as simulation_blp
+    from api.webhooks.routes import blp as webhooks_blp
 
     limiter = Limiter(_limit_key, app=app, default_limits=[])
     limiter.request_filter(_safe_method)
@@ -128,6 +130,7 @@ def _register_api(app: Flask) -> None:
     blps = (grids_blp, prosumers_blp, metering_blp, market_blp, price_blp, keys_blp, settlement_blp)
     blps += (assets_blp,)
     blps += (simulation_blp,)
+    blps += (events_blp, webhooks_blp)
     for blp in blps:
         limiter.limit(app.config["WRITE_RATE_LIMIT"], exempt_when=_safe_method)(blp)
         api.register_blueprint(blp)

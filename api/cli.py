@@ -120,6 +120,26 @@ def _month(month: str, grid: Any) -> tuple[datetime, datetime]:
     return start, ceil_timeframe(end, grid.timeframe_minutes)
 
 
+@click.command("deliver-webhooks")
+@click.option("--loop", "interval", type=float, default=None, help="Repeat every N seconds.")
+@with_appcontext
+def deliver_webhooks(interval: float | None) -> None:
+    """Relay the outbox, fan events out to webhooks and send what is due (one pass)."""
+    import time
+
+    from models.services.webhooks import deliver_webhooks as one_pass
+
+    while True:
+        report = one_pass(container())
+        click.echo(
+            f"relayed {report.relayed}, new deliveries {report.fanned_out}, sent {report.sent}: "
+            f"{report.succeeded} succeeded, {report.retrying} to retry, {report.failed} failed"
+        )
+        if interval is None:
+            return
+        time.sleep(interval)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(keys_cli)
@@ -133,3 +153,4 @@ def register(app: Flask) -> None:
     from api import simulation_cli
 
     simulation_cli.register(app)
+    app.cli.add_command(deliver_webhooks)

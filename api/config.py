@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": "",
     "QUEUE_NAME": "minigrid",
     "MQTT_URL": "",  # empty: no broker (`make run` starts an embedded one and sets it)
+    "WEBHOOK_TIMEOUT_S": 5.0,
+    "WEBHOOK_CONCURRENCY": 8,
+    "WEBHOOK_ALLOWED_NETWORKS": "",
 }
 
 # Settings read from the environment, with the type each one must parse as.
@@ -63,6 +66,9 @@ TYPES: dict[str, type] = {
     "REDIS_URL": str,
     "QUEUE_NAME": str,
     "MQTT_URL": str,
+    "WEBHOOK_TIMEOUT_S": float,
+    "WEBHOOK_CONCURRENCY": int,
+    "WEBHOOK_ALLOWED_NETWORKS": str,
 }
 
 
@@ -135,6 +141,7 @@ def validate(config: dict[str, Any]) -> None:
             continue
         if not value.startswith(allowed):
             raise ConfigError(f"{key}={value!r} must start with one of {', '.join(allowed)}")
+    _validate_webhooks(config)
     for name in ("STORE_TIMEOUT_S", "TX_WAIT_S", "PAYMENT_WAIT_S"):
         if float(config[name]) <= 0:
             raise ConfigError(f"{name} must be a positive number of seconds")
@@ -147,3 +154,18 @@ def validate(config: dict[str, Any]) -> None:
     key = str(config["OPERATOR_KEY"])
     if not (key.startswith("0x") and len(key) == 66):
         raise ConfigError("OPERATOR_KEY must be a 0x-prefixed 32-byte hex private key")
+
+
+def _validate_webhooks(config: dict[str, Any]) -> None:
+    """Webhook delivery bounds and the private networks deliveries may reach."""
+    import ipaddress
+
+    if not 0 < float(config["WEBHOOK_TIMEOUT_S"]) <= 60:
+        raise ConfigError("WEBHOOK_TIMEOUT_S must be between 0 and 60 seconds")
+    if not 1 <= int(config["WEBHOOK_CONCURRENCY"]) <= 64:
+        raise ConfigError("WEBHOOK_CONCURRENCY must be between 1 and 64")
+    for net in filter(None, str(config["WEBHOOK_ALLOWED_NETWORKS"]).replace(" ", "").split(",")):
+        try:
+            ipaddress.ip_network(net)
+        except ValueError:
+            raise ConfigError(f"WEBHOOK_ALLOWED_NETWORKS has {net!r}, not a CIDR network") from None

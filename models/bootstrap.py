@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.ports import DocumentStores, Ledger, Stores, TaskQueue
+from models.ports import DocumentStores, Ledger, Outbound, Stores, TaskQueue
 from models.sql.engine import make_engine
 from models.sql.reads import SqlReads
 from models.sql.uow import SqlUnitOfWork
@@ -135,6 +135,15 @@ class Container:
                     url, name = self.config["QUEUE_URL"], self.config["QUEUE_NAME"]
                     self._tasks = HueyTasks(url, name, self)
         return self._tasks
+
+    @property
+    def outbound(self) -> Outbound:
+        """Webhook requests: signed, bounded, refused for private targets unless allowed."""
+        from models.outbound.webhooks import HttpOutbound
+
+        return HttpOutbound(
+            float(self.config["WEBHOOK_TIMEOUT_S"]), str(self.config["WEBHOOK_ALLOWED_NETWORKS"])
+        )
 
     def ping_sql(self) -> None:
         with self.read_engine.connect() as conn:

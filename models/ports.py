@@ -307,11 +307,126 @@ class Registry(Protocol):
     def deployment(self, chain_id: int) -> DeploymentRecord | None: ...
 
 
+# --- events and webhooks (section owned by the events work) -----------------------------------
+
+
+class EventScope(Protocol):
+    """Which events a reader may see: all (admin), one grid (operator), or one prosumer's
+    own events and its grid's and community's aggregates (prosumer)."""
+
+    @property
+    def grid_id(self) -> str | None: ...
+
+    @property
+    def prosumer_id(self) -> str | None: ...
+
+    @property
+    def community_id(self) -> str | None: ...
+
+
+class EventLog(Protocol):
+    """The ordered log of domain events; positions grow with commit order."""
+
+    def append(self, events: Sequence[Doc]) -> int:
+        """Append events not yet in the log (by id) after the newest position; how many."""
+
+    def page(
+        self, after: int, scope: EventScope, types: Sequence[str], limit: int
+    ) -> list[tuple[int, Doc]]:
+        """(position, event) after a position, oldest first, within the scope and types."""
+
+    def newest(self, scope: EventScope, types: Sequence[str]) -> int:
+        """The newest position within the scope and types (0: none)."""
+
+
+class WebhookRecord(Protocol):
+    id: str
+    grid_id: str | None
+    url: str
+    event_types: list[str]
+    active: bool
+    secret: str
+    cursor: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class DeliveryRecord(Protocol):
+    id: str
+    webhook_id: str
+    event_position: int
+    event_id: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    lease_until: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
+
+
+class Webhooks(Protocol):
+    """Webhook subscriptions and their deliveries, inside one unit of work."""
+
+    def add(self, **fields: Any) -> WebhookRecord: ...
+
+    def get(self, webhook_id: str) -> WebhookRecord | None: ...
+
+    def listing(
+        self, grid_id: str | None, page: int, size: int
+    ) -> tuple[Sequence[WebhookRecord], int]: ...
+
+    def active(self) -> Sequence[WebhookRecord]:
+        """Active subscriptions, locked for fan-out until commit."""
+
+    def delete(self, webhook: WebhookRecord) -> None:
+        """Remove a subscription and its deliveries."""
+
+    def add_deliveries(self, rows: list[dict[str, Any]]) -> None: ...
+
+    def delivery(self, delivery_id: str) -> DeliveryRecord | None: ...
+
+    def deliveries(
+        self, webhook_id: str, page: int, size: int
+    ) -> tuple[Sequence[DeliveryRecord], int]: ...
+
+    def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[DeliveryRecord]:
+        """Pending deliveries due by `now` and not leased, leased until `lease_until`."""
+
+    def record_attempts(self, rows: list[dict[str, Any]]) -> None:
+        """Set each delivery's fields (`id` names it; deleted ones are skipped)."""
+
+    def events_by_position(self, positions: Sequence[int]) -> dict[int, Doc]: ...
+
+
+class WebhookRefused(ValueError):
+    """A webhook URL that deliveries may not reach (scheme, private address, ...)."""
+
+
+class Outbound(Protocol):
+    """Signed webhook requests to subscribers (Standard Webhooks), with outbound safety."""
+
+    def check_url(self, url: str) -> None:
+        """WebhookRefused unless `url` is http(s) to a host deliveries may reach."""
+
+    def post(self, url: str, secret: str, msg_id: str, body: str) -> tuple[int | None, str | None]:
+        """POST a signed body within the timeout, no redirects: (status code, error)."""
+
+
 class UnitOfWork(Protocol):
     """`with uow:` opens one transaction; `commit()` makes it durable, leaving rolls it back."""
 
     @property
     def registry(self) -> Registry: ...
+
+    @property
+    def events(self) -> EventLog:
+        """The event log, written in this unit of work's transaction (the SQL outbox)."""
+
+    @property
+    def webhooks(self) -> Webhooks: ...
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -404,6 +519,10 @@ class Stores(Protocol):
     def tasks(self) -> TaskQueue:
         """The task queue that runs background work in a worker process (`flask worker`)."""
 
+    @property
+    def outbound(self) -> Outbound:
+        """Webhook requests to subscribers."""
+
 
 # The document stores under the names the architecture uses.
 Snapshots: TypeAlias = "SnapshotStore"
@@ -415,17 +534,21 @@ class Collection(Protocol):
 
     def get(self, key: str) -> Doc | None: ...
 
-    def put(self, key: str, doc: Doc) -> None:
-        """Insert or replace the document stored under `key`."""
+    def put(self, key: str, doc: Doc, events: Sequence[Doc] = ()) -> None:
+        """Insert or replace the document stored under `key` (with its outbox `events`)."""
 
-    def put_many(self, docs: Mapping[str, Doc]) -> None:
-        """Insert or replace many documents in one round trip."""
+    def put_many(self, docs: Mapping[str, Doc], events: Mapping[str, Sequence[Doc]] = {}) -> None:  # noqa: B006
+        """Insert or replace many documents in one round trip; `events[key]` are written to
+        the outbox in the same store step as the document stored under `key`."""
 
     def insert_if_absent(self, key: str, doc: Doc) -> Doc:
         """Store `doc` unless `key` exists; return what is stored under `key` afterwards."""
 
-    def update(self, key: str, changes: Doc, expect: Doc | None = None) -> bool:
-        """Set top-level fields of `key`; only when every `expect` field equals. True if applied."""
+    def update(
+        self, key: str, changes: Doc, expect: Doc | None = None, events: Sequence[Doc] = ()
+    ) -> bool:
+        """Set top-level fields of `key`; only when every `expect` field equals. True if applied;
+        `events` go to the outbox in the same store step, and only if it applied."""
 
     def find(
         self,
@@ -537,6 +660,16 @@ class WeatherStore(Protocol):
         """Rows with `start_from <= time < start_to`, by time."""
 
 
+class Outbox(Protocol):
+    """Domain events written with document changes, waiting to be appended to the event log."""
+
+    def pending(self, limit: int) -> Docs:
+        """Up to `limit` waiting events, oldest first."""
+
+    def remove(self, ids: Sequence[str]) -> None:
+        """Forget events the event log now holds."""
+
+
 class DocumentStores(Protocol):
     """Everything the document engine holds, opened from one URL."""
 
@@ -544,6 +677,7 @@ class DocumentStores(Protocol):
     transactions: TransactionStore
     flows: FlowStore
     weather: WeatherStore
+    outbox: Outbox
 
     def collection(self, name: str) -> Collection: ...
 

@@ -7,11 +7,12 @@ from typing import Any
 import pymongo
 
 from models.documents.mongo_collection import MongoCollection
+from models.documents.mongo_outbox import MongoOutbox
 from models.documents.mongo_sim import MongoFlowStore, MongoWeatherStore
 from models.documents.mongo_snapshots import MongoSnapshotStore
 from models.documents.mongo_trades import MongoTransactionStore
 from models.documents.shapes import check_collection_name
-from models.ports import FlowStore, SnapshotStore, TransactionStore, WeatherStore
+from models.ports import FlowStore, Outbox, SnapshotStore, TransactionStore, WeatherStore
 
 
 class MongoStores:
@@ -24,10 +25,12 @@ class MongoStores:
         self.transactions: TransactionStore = MongoTransactionStore(self._tx_db)
         self.flows: FlowStore = MongoFlowStore(self._tx_db)
         self.weather: WeatherStore = MongoWeatherStore(self._tx_db)
+        self._outbox = MongoOutbox(self._tx_db)
+        self.outbox: Outbox = self._outbox
 
     def collection(self, name: str) -> MongoCollection:
         """A generic collection in the transactions database."""
-        return MongoCollection(self._tx_db[check_collection_name(name)])
+        return MongoCollection(self._tx_db[check_collection_name(name)], self._outbox)
 
     def ping(self, timeout_s: float) -> None:
         """Raise if the server does not answer a ping within `timeout_s`."""

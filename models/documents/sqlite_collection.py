@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import sqlite3
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from models.documents.shapes import check_field, check_where, keyed_doc, same_value
 from models.documents.sqlite_db import SqliteDb, dumps
 from models.ports import Doc
+
+OUTBOX_INSERT = "INSERT INTO outbox (id, body) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"
+
+
+def write_events(conn: sqlite3.Connection, events: Sequence[Doc]) -> None:
+    """Put events in the outbox inside the caller's write transaction (same store step)."""
+    if events:
+        conn.executemany(OUTBOX_INSERT, [(e["id"], dumps(e)) for e in events])
 
 
 def _column(field: str) -> str:
@@ -46,12 +55,12 @@ class SqliteCollection:
         found = row.fetchone()
         return None if found is None else json.loads(found[0])
 
-    def put(self, key: str, doc: Doc) -> None:
-        """Insert or replace the document stored under `key`."""
-        self.put_many({key: doc})
+    def put(self, key: str, doc: Doc, events: Sequence[Doc] = ()) -> None:
+        """Insert or replace the document stored under `key` (with its outbox `events`)."""
+        self.put_many({key: doc}, {key: events})
 
-    def put_many(self, docs: Mapping[str, Doc]) -> None:
-        """Insert or replace many documents in one transaction."""
+    def put_many(self, docs: Mapping[str, Doc], events: Mapping[str, Sequence[Doc]] = {}) -> None:  # noqa: B006
+        """Insert or replace many documents and their outbox events in one transaction."""
         rows = [(k, dumps(keyed_doc(k, d))) for k, d in docs.items()]
         sql = (
             f"INSERT INTO {self._table} (id, body) VALUES (?, ?) "
@@ -59,6 +68,7 @@ class SqliteCollection:
         )
         with self._db.write() as conn:
             conn.executemany(sql, rows)
+            write_events(conn, [e for k in docs for e in events.get(k, ())])
 
     def insert_if_absent(self, key: str, doc: Doc) -> Doc:
         """Store `doc` unless `key` exists; return what is stored afterwards."""
@@ -72,8 +82,11 @@ class SqliteCollection:
             found: Doc = json.loads(stored.fetchone()[0])
             return found
 
-    def update(self, key: str, changes: Doc, expect: Doc | None = None) -> bool:
-        """Set top-level fields when every `expect` field equals; True if applied."""
+    def update(
+        self, key: str, changes: Doc, expect: Doc | None = None, events: Sequence[Doc] = ()
+    ) -> bool:
+        """Set top-level fields when every `expect` field equals (then write `events` to the
+        outbox in the same transaction); True if applied."""
         checked = check_where(expect)
         if "_id" in changes and changes["_id"] != key:
             raise ValueError("update cannot change a document's _id.")
@@ -87,6 +100,7 @@ class SqliteCollection:
                 return False
             doc.update(sets)
             conn.execute(f"UPDATE {self._table} SET body = ? WHERE id = ?", (dumps(doc), key))
+            write_events(conn, events)
             return True
 
     def find(

@@ -67,6 +67,12 @@ SCHEMA = (
         temperature_c TEXT NOT NULL,
         PRIMARY KEY (grid_id, time)
     ) WITHOUT ROWID""",
+    # domain events written with document changes, until the event log holds them
+    """CREATE TABLE IF NOT EXISTS outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        body TEXT NOT NULL
+    )""",
 )
 
 

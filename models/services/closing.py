@@ -15,16 +15,18 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from models.domain import events as ev
 from models.domain.clearing import Order, Prices, clear_timeframe
 from models.domain.hashing import content_hash
 from models.domain.money import minor_unit_scale
 from models.domain.netting import Reading, net_timeframe
 from models.domain.timeframes import ceil_timeframe, format_instant, timeframe_end
 from models.domain.trades import trade_docs
-from models.ports import GridRecord, OrderRecord, Stores
+from models.ports import GridRecord, OrderRecord, Stores, UnitOfWork
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.crashpoints import crash_point
 from models.services.errors import Conflict, found
+from models.services.events import record_event
 from models.services.metering import check_closable, check_start
 
 
@@ -129,7 +131,23 @@ def _finish(
         row.snapshot_hash = snapshot["content_hash"]
         row.trades_hash = trades_hash(trades)
         row.closed_at = utcnow()
+        _record_closed(uow, grid_id, snapshot, trades)
         uow.commit()
+
+
+def _record_closed(
+    uow: UnitOfWork, grid_id: str, snapshot: dict[str, Any], trades: list[dict[str, Any]]
+) -> None:
+    """`timeframe.closed`, in the transaction that records the `closed` status (grid totals)."""
+    data = {
+        "start": snapshot["start"],
+        "end": snapshot["end"],
+        "totals": snapshot["totals"],
+        "trades": len(trades),
+        "snapshot_hash": snapshot["content_hash"],
+    }
+    event_id = f"{ev.TIMEFRAME_CLOSED}:{grid_id}:{snapshot['start']}"
+    record_event(uow, ev.TIMEFRAME_CLOSED, grid_id, data, event_id=event_id)
 
 
 def _fill_status(filled: int, wanted: int) -> str:

@@ -196,3 +196,56 @@ class Deployment(Base):
     chain_id: Mapped[int] = mapped_column(BigInteger)
     address: Mapped[str] = mapped_column(String(42))
     deployed_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class Event(Base):
+    """A domain event in the log (the outbox of SQL changes); `position` orders the feed."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_grid_id_position", "grid_id", "position"),
+        Index("ix_events_prosumer_id_position", "prosumer_id", "position"),
+    )
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(40))
+    grid_id: Mapped[str] = mapped_column(String(36))
+    prosumer_id: Mapped[str | None] = mapped_column(String(36))
+    community_id: Mapped[str | None] = mapped_column(String(36))
+    occurred_at: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Webhook(Timestamped, Base):
+    """A webhook subscription; `cursor` is the last event position fanned out to it."""
+
+    __tablename__ = "webhooks"
+    __table_args__ = (Index("ix_webhooks_grid_id_created_at", "grid_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    grid_id: Mapped[str | None] = mapped_column(String(36))
+    url: Mapped[str] = mapped_column(String(2000))
+    event_types: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean)
+    secret: Mapped[str] = mapped_column(String(100))
+    cursor: Mapped[int] = mapped_column(BigInteger)
+
+
+class Delivery(Timestamped, Base):
+    """One event to one webhook: tried until a 2xx answer or 24 h, then failed."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "event_position"),
+        Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id"))
+    event_position: Mapped[int] = mapped_column(BigInteger)
+    event_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime())
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime())

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.ports import UnitOfWork
+from models.sql.events import SqlEventLog, SqlWebhooks
 from models.sql.registry import SqlRegistry
 
 
@@ -17,10 +18,14 @@ class SqlUnitOfWork:
         self._factory = session_factory
         self.session: Session | None = None
         self.registry: SqlRegistry
+        self.events: SqlEventLog
+        self.webhooks: SqlWebhooks
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self._factory()
         self.registry = SqlRegistry(self.session)
+        self.events = SqlEventLog(self.session)
+        self.webhooks = SqlWebhooks(self.session)
         return self
 
     def __exit__(

@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from ledger.anvil import start_anvil, stop_anvil  # noqa: E402
-from tests.bench import bench_api, bench_market, bench_metering  # noqa: E402
+from tests.bench import bench_api, bench_events, bench_market, bench_metering  # noqa: E402
 from tests.documents.samples import ts  # noqa: E402
 
 PROSUMERS = 10_000
@@ -111,6 +111,10 @@ def measure(
                 lambda: bench_metering.upsert_and_close(port, headers, grid_id, ids),
             )
             market(container, port, headers, grid_id, ids, closed, app)
+        section(
+            f"events: feed read over HTTP ({bench_events.EVENTS:,} events), webhook fan-out",
+            lambda: bench_events.run(container, port, headers, grid_id),
+        )
         section(
             "reads vs a bare Flask endpoint returning the same JSON (req/s)",
             lambda: bench_api.run(env, port, free_port(), read_paths(grid_id, ids), token, tmp),

@@ -43,6 +43,8 @@ REFUSALS = [
     (422, r"whole number of \d+-minute timeframes later"),  # a simulation's `to`
     (400, r"Must be between -?\d+ and \d+"),  # a weather value outside its plausible range
     (422, r"must be later than the previous row's time"),  # weather rows in time order
+    (400, r"after: not a cursor this feed issued"),  # the event feed's cursors are opaque
+    (422, r"private, loopback, link-local or reserved|carries no credentials|bad port"),
 ]
 
 
@@ -101,7 +103,10 @@ def seed(app: Any, headers: dict[str, str]) -> dict[str, str]:
     key = client.post("/api/v1/keys", json={"role": "operator", "grid_id": grid}, headers=headers)
     pv = {"type": "pv", "name": "roof", "peak_power_w": 5000}
     asset = client.post(f"/api/v1/prosumers/{prosumers[0]}/assets", json=pv, headers=headers)
+    webhook, delivery = _webhook_with_delivery(app, client, headers)
     return {
+        "webhook_id": webhook,
+        "delivery_id": delivery,
         "grid_id": grid,
         "prosumer_id": prosumers[0],
         "partner_id": partner,
@@ -110,6 +115,18 @@ def seed(app: Any, headers: dict[str, str]) -> dict[str, str]:
         "start": T0,
         "month": "2026-10",
     }
+
+
+def _webhook_with_delivery(app: Any, client: Any, headers: dict[str, str]) -> tuple[str, str]:
+    """A webhook subscribed before a close, with that close's delivery recorded."""
+    from models.services.webhooks import fan_out
+
+    hook = client.post("/api/v1/webhooks", json={"url": "https://example.com/in"}, headers=headers)
+    url = f"/api/v1/grids/{client.get('/api/v1/grids', headers=headers).json[0]['id']}"
+    client.post(f"{url}/timeframes/2026-10-01T00:15:00Z/close?force=true", headers=headers)
+    fan_out(app.extensions["minigrid"])
+    deliveries = client.get(f"/api/v1/webhooks/{hook.json['id']}/deliveries", headers=headers)
+    return hook.json["id"], deliveries.json[0]["id"]
 
 
 def make_ready(app: Any) -> None:

@@ -22,6 +22,8 @@ from models.ports import (
     Stores,
 )
 from models.services.errors import Conflict, Unavailable, Unprocessable
+from models.services.events import publish
+from models.services.settlement.events import item_event
 from models.services.settlement.queries import (
     paid_on_chain,
     payment_instructions,
@@ -76,7 +78,11 @@ def set_debit(
     except st.IllegalTransition as exc:
         raise Conflict(f"payment {key}: {exc}") from exc
     expect = {"status": item["status"], "tx_hash": item.get("tx_hash")}
-    return bool(items.update(key, {"status": status, "tx_hash": tx_hash}, expect))
+    events = item_event({**item, "tx_hash": tx_hash}, status) if item["status"] != status else []
+    applied = bool(items.update(key, {"status": status, "tx_hash": tx_hash}, expect, events=events))
+    if applied and events:
+        publish(container)
+    return applied
 
 
 def _broadcast(container: Stores, key: str, raw: str, tx_hash: str) -> None:

@@ -12,6 +12,7 @@ from models.domain.statements import statement_leaves
 from models.domain.timeframes import format_instant
 from models.ports import Ledger, Stores
 from models.services.clock import aware_utc, utcnow
+from models.services.settlement.events import failed_event, item_event, posted_event
 from models.services.settlement.lease import new_holder
 from models.services.settlement.plan import Plan
 
@@ -110,9 +111,12 @@ class Run:
 
     def set_run(self, **changes: Any) -> None:
         """Update the run document; a status change must be allowed (IllegalTransition)."""
+        events = []
         if "status" in changes:
             self.status = st.advance(st.RUN, self.status, changes["status"])
-        self.collection(SETTLEMENTS).update(self.id, changes)
+            if self.status == st.FAILED:
+                events = failed_event(self.id, changes.get("error"))
+        self.collection(SETTLEMENTS).update(self.id, changes, events=events)
 
     def set_items(self, indices: Iterable[int], **changes: Any) -> None:
         """Update items in memory and in the store in one write; status changes are checked
@@ -122,12 +126,15 @@ class Run:
             for index in indices:
                 item = self.items[index]
                 st.advance(item["kind"], item["status"], changes["status"])
-        docs = {}
+        docs, events = {}, {}
         for index in indices:
             self.items[index].update(changes)
-            docs[item_key(self.id, index)] = self.items[index]
+            key = item_key(self.id, index)
+            docs[key] = self.items[index]
+            if "status" in changes:
+                events[key] = item_event(self.items[index], changes["status"])
         if docs:
-            self.collection(ITEMS).put_many(docs)
+            self.collection(ITEMS).put_many(docs, events=events)
 
     def credits(self, *statuses: str) -> list[int]:
         """Indices of credit items, optionally only those in `statuses`."""
@@ -149,7 +156,12 @@ def set_tx(
     """Record a transaction's new status and `changes` (checked against `tx`, its recorded doc,
     or None: then `changes` is the new doc)."""
     st.advance(st.TX, None if tx is None else tx["status"], status)
+    kind = changes.get("kind") or (tx or {}).get("kind")
+    events = []
+    if kind == "root" and status == st.CONFIRMED:
+        tx_hash = changes.get("tx_hash", (tx or {}).get("tx_hash"))
+        events = posted_event(run.collection(SETTLEMENTS).get(run.id), tx_hash)
     if tx is None:
-        run.collection(TXS).put(tx_id, {"run": run.id, **changes, "status": status})
+        run.collection(TXS).put(tx_id, {"run": run.id, **changes, "status": status}, events)
     else:
-        run.collection(TXS).update(tx_id, {**changes, "status": status})
+        run.collection(TXS).update(tx_id, {**changes, "status": status}, events=events)

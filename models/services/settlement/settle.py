@@ -15,6 +15,7 @@ from typing import Any
 from models.domain import settlement_state as st
 from models.ports import LedgerError, LedgerReverted, Stores
 from models.services.errors import Conflict, NotFound, Unavailable, Unprocessable
+from models.services.events import publish
 from models.services.settlement.depth import deep_enough
 from models.services.settlement.lease import claim, release
 from models.services.settlement.ledger_status import recorded_contract, require_contract
@@ -130,6 +131,7 @@ def resume_run(run: Run) -> Summary:
             _phases(run)
         finally:
             release(runs, run.id, run.holder)
+            publish(run.container)
     try:
         reconcile_debits(run.container, run.plan.grid_id, run.plan.month)
     except LedgerError as exc:  # the debits stay as recorded; the next run records them

@@ -1,0 +1,1 @@
+"""Outbound requests to the world (webhook subscribers)."""
