@@ -233,6 +233,11 @@ class Registry(Protocol):
     # readings
     def readings_at(self, grid_id: str, start: datetime) -> dict[str, tuple[int, int]]: ...
 
+    def readings_between(
+        self, grid_id: str, start_from: datetime, start_to: datetime
+    ) -> dict[datetime, dict[str, tuple[int, int]]]:
+        """Per timeframe start in [start_from, start_to), `readings_at` (only those with any)."""
+
     def count_readings(self, grid_id: str, start: datetime) -> int: ...
 
     def insert_readings(self, rows: list[dict[str, Any]]) -> None: ...
@@ -248,6 +253,14 @@ class Registry(Protocol):
     # timeframes
     def begin_closing(self, grid_id: str, start: datetime) -> TimeframeRecord:
         """Record a timeframe as `closing`: its readings and orders are frozen from now on."""
+
+    def begin_closing_many(self, grid_id: str, starts: Sequence[datetime]) -> None:
+        """`begin_closing` for several timeframes at once."""
+
+    def timeframes_between(
+        self, grid_id: str, start_from: datetime, start_to: datetime
+    ) -> Sequence[TimeframeRecord]:
+        """Closing and closed timeframes in [start_from, start_to), oldest first."""
 
     def timeframe(self, grid_id: str, start: datetime) -> TimeframeRecord | None: ...
 
@@ -267,6 +280,11 @@ class Registry(Protocol):
     def orders_at(
         self, grid_id: str, start: datetime, status: str | None = None
     ) -> Sequence[OrderRecord]: ...
+
+    def orders_between(
+        self, grid_id: str, start_from: datetime, start_to: datetime, status: str
+    ) -> Sequence[OrderRecord]:
+        """Orders with `status` for timeframes in [start_from, start_to), by creation."""
 
     def orders(
         self, prosumer_id: str, page: int, size: int
@@ -568,6 +586,9 @@ class SnapshotStore(Protocol):
     def save(self, snapshot: Doc) -> Doc:
         """Store a snapshot unless one exists for (grid_id, start); return the stored one."""
 
+    def save_many(self, snapshots: Sequence[Doc]) -> list[Doc]:
+        """`save` for each snapshot, in as few store round trips as the engine allows."""
+
     def get(self, grid_id: str, start: str) -> Doc | None:
         """The full snapshot with its per-prosumer `lines`, or None."""
 
@@ -587,6 +608,9 @@ class TransactionStore(Protocol):
 
     def save_timeframe(self, grid_id: str, start: str, trades: Iterable[Doc]) -> None:
         """Write a timeframe's trades idempotently: same ids, same content, never duplicates."""
+
+    def save_timeframes(self, grid_id: str, trades: Mapping[str, Iterable[Doc]]) -> None:
+        """`save_timeframe` for several timeframes (trades by timeframe start) at once."""
 
     def timeframe(self, grid_id: str, start: str) -> list[Doc]:
         """All trades of one timeframe in line order."""

@@ -22,11 +22,11 @@ from models.domain.money import minor_unit_scale
 from models.domain.netting import Reading, net_timeframe
 from models.domain.timeframes import ceil_timeframe, format_instant, timeframe_end
 from models.domain.trades import trade_docs
-from models.ports import GridRecord, OrderRecord, Stores, UnitOfWork
+from models.ports import Doc, GridRecord, OrderRecord, Stores, UnitOfWork
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.crashpoints import crash_point
 from models.services.errors import Conflict, found
-from models.services.events import record_event
+from models.services.events import new_event
 from models.services.metering import check_closable, check_start
 
 
@@ -77,10 +77,16 @@ def _begin(container: Stores, grid_id: str, start: datetime, force: bool) -> tup
 def _save_snapshot(
     container: Stores, grid: GridRecord, at: datetime, members: set[str], readings: dict[str, Any]
 ) -> dict[str, Any]:
+    return container.documents.snapshots.save(snapshot_of(grid, at, members, readings))
+
+
+def snapshot_of(
+    grid: GridRecord, at: datetime, members: set[str], readings: dict[str, Any]
+) -> dict[str, Any]:
+    """The timeframe's snapshot: the members and whoever sent a reading, netted."""
     ids = sorted(members | set(readings))
     frozen = {pid: Reading(pid, p, c) for pid, (p, c) in readings.items()}
-    snapshot = net_timeframe(grid.id, aware_utc(at), grid.timeframe_minutes, ids, frozen)
-    return container.documents.snapshots.save(snapshot)
+    return net_timeframe(grid.id, aware_utc(at), grid.timeframe_minutes, ids, frozen)
 
 
 def _clear(
@@ -90,6 +96,15 @@ def _clear(
     snapshot: dict[str, Any],
     orders: Sequence[OrderRecord],
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    docs, fills = cleared(grid, snapshot, orders)
+    container.documents.transactions.save_timeframe(grid.id, snapshot["start"], docs)
+    return docs, fills
+
+
+def cleared(
+    grid: GridRecord, snapshot: dict[str, Any], orders: Sequence[OrderRecord]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The snapshot's trade documents and the orders' fills, by the grid's mechanism."""
     nets = {line["prosumer_id"]: line["net_wh"] for line in snapshot["lines"]}
     prices = Prices(Decimal(grid.import_price), Decimal(grid.feed_in_price))
     book = [
@@ -98,9 +113,7 @@ def _clear(
         if o.prosumer_id in nets
     ]
     result = clear_timeframe(nets, prices, minor_unit_scale(grid.currency), grid.mechanism, book)
-    start_iso = snapshot["start"]
-    docs = trade_docs(grid.id, start_iso, grid.currency, result)
-    container.documents.transactions.save_timeframe(grid.id, start_iso, docs)
+    docs = trade_docs(grid.id, snapshot["start"], grid.currency, result)
     return docs, result.order_fills
 
 
@@ -117,28 +130,45 @@ def _finish(
     trades: list[dict[str, Any]],
     fills: dict[str, Any],
 ) -> None:
-    ids = {t["line"]: t["_id"] for t in trades}
     with container.uow() as uow:
-        for order in uow.registry.orders_at(grid_id, at, status="open"):
-            filled, lines = fills.get(order.id, (0, []))
-            order.filled_wh = filled
-            order.trade_ids = [ids[line] for line in lines]
-            order.status = _fill_status(filled, order.energy_wh)
-            order.updated_at = utcnow()
+        fill_orders(uow.registry.orders_at(grid_id, at, status="open"), fills, trades)
         row = uow.registry.timeframe(grid_id, at)
         assert row is not None  # phase 1 recorded it
-        row.status = "closed"
-        row.snapshot_hash = snapshot["content_hash"]
-        row.trades_hash = trades_hash(trades)
-        row.closed_at = utcnow()
+        mark_closed(row, snapshot, trades)
         _record_closed(uow, grid_id, snapshot, trades)
         uow.commit()
+
+
+def fill_orders(
+    orders: Sequence[OrderRecord], fills: dict[str, Any], trades: list[dict[str, Any]]
+) -> None:
+    """Record each open order's fill and trades (unfilled, partial or filled)."""
+    ids = {t["line"]: t["_id"] for t in trades}
+    for order in orders:
+        filled, lines = fills.get(order.id, (0, []))
+        order.filled_wh = filled
+        order.trade_ids = [ids[line] for line in lines]
+        order.status = _fill_status(filled, order.energy_wh)
+        order.updated_at = utcnow()
+
+
+def mark_closed(row: Any, snapshot: dict[str, Any], trades: list[dict[str, Any]]) -> None:
+    """The `closed` status with both content hashes."""
+    row.status = "closed"
+    row.snapshot_hash = snapshot["content_hash"]
+    row.trades_hash = trades_hash(trades)
+    row.closed_at = utcnow()
 
 
 def _record_closed(
     uow: UnitOfWork, grid_id: str, snapshot: dict[str, Any], trades: list[dict[str, Any]]
 ) -> None:
     """`timeframe.closed`, in the transaction that records the `closed` status (grid totals)."""
+    uow.events.append([closed_event(grid_id, snapshot, trades)])
+
+
+def closed_event(grid_id: str, snapshot: dict[str, Any], trades: list[dict[str, Any]]) -> Doc:
+    """The `timeframe.closed` event of a snapshot and its trades (id: grid and start)."""
     data = {
         "start": snapshot["start"],
         "end": snapshot["end"],
@@ -147,7 +177,7 @@ def _record_closed(
         "snapshot_hash": snapshot["content_hash"],
     }
     event_id = f"{ev.TIMEFRAME_CLOSED}:{grid_id}:{snapshot['start']}"
-    record_event(uow, ev.TIMEFRAME_CLOSED, grid_id, data, event_id=event_id)
+    return new_event(ev.TIMEFRAME_CLOSED, grid_id, data, event_id=event_id)
 
 
 def _fill_status(filled: int, wanted: int) -> str:

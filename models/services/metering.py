@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -47,6 +47,37 @@ def upsert_readings(
     return {"inserted": len(new), "updated": len(changed), "unchanged": unchanged}
 
 
+def upsert_readings_many(
+    uow: UnitOfWork, grid: GridRecord, batch: Mapping[datetime, Sequence[dict[str, Any]]]
+) -> dict[str, int]:
+    """`upsert_readings` for several timeframes in one transaction, with the same checks (all
+    or nothing: one refused timeframe refuses the batch) and the summed counts."""
+    if not batch:
+        return {"inserted": 0, "updated": 0, "unchanged": 0}
+    starts = {check_start(grid, at): lines for at, lines in batch.items()}
+    uow.registry.lock_grid(grid.id)
+    ids = {line["prosumer_id"] for lines in starts.values() for line in lines}
+    known = uow.registry.prosumer_grids(list(ids))
+    first, last = min(starts), max(starts) + timedelta(minutes=grid.timeframe_minutes)
+    existing = uow.registry.readings_between(grid.id, first, last)
+    frozen = {t.start: t.status for t in uow.registry.timeframes_between(grid.id, first, last)}
+    rows: dict[str, list[dict[str, Any]]] = {"new": [], "changed": []}
+    unchanged = 0
+    now = utcnow()
+    for at, lines in starts.items():
+        _check_lines(grid.id, lines, known)
+        new, changed, same = _diff(existing.get(at, {}), lines)
+        if (new or changed) and at in frozen:
+            raise _closed(at, frozen[at], len(new) + len(changed))
+        rows["new"] += [{**_row(x), "grid_id": grid.id, "start": at, "updated_at": now} for x in new]
+        rows["changed"] += [{**_row(x), "start": at, "updated_at": now} for x in changed]
+        unchanged += same
+    uow.registry.insert_readings(rows["new"])
+    uow.registry.update_readings(rows["changed"])
+    uow.commit()
+    return {"inserted": len(rows["new"]), "updated": len(rows["changed"]), "unchanged": unchanged}
+
+
 def _row(line: dict[str, Any]) -> dict[str, Any]:
     return {
         "prosumer_id": line["prosumer_id"],
@@ -71,8 +102,15 @@ def _diff(
 
 
 def _check_prosumers(uow: UnitOfWork, grid_id: str, lines: Sequence[dict[str, Any]]) -> None:
+    known = uow.registry.prosumer_grids(list({line["prosumer_id"] for line in lines}))
+    _check_lines(grid_id, lines, known)
+
+
+def _check_lines(
+    grid_id: str, lines: Sequence[dict[str, Any]], known: Mapping[str, tuple[str, bool]]
+) -> None:
+    """422 naming the first line whose prosumer is unknown, foreign, inactive or repeated."""
     ids = [line["prosumer_id"] for line in lines]
-    known = uow.registry.prosumer_grids(list(set(ids)))
     seen: set[str] = set()
     for index, pid in enumerate(ids):
         reason = None
@@ -95,10 +133,14 @@ def _check_prosumers(uow: UnitOfWork, grid_id: str, lines: Sequence[dict[str, An
 def _refuse_if_closed(uow: UnitOfWork, grid_id: str, at: datetime, count: int) -> None:
     timeframe = uow.registry.timeframe(grid_id, at)
     if timeframe is not None:
-        raise Conflict(
-            f"timeframe {format_instant(aware_utc(at))} is {timeframe.status}; its readings "
-            f"are immutable ({count} reading(s) would change)"
-        )
+        raise _closed(at, timeframe.status, count)
+
+
+def _closed(at: datetime, status: str, count: int) -> Conflict:
+    return Conflict(
+        f"timeframe {format_instant(aware_utc(at))} is {status}; its readings "
+        f"are immutable ({count} reading(s) would change)"
+    )
 
 
 def list_readings(

@@ -29,12 +29,13 @@ from models.ports import GridRecord, Stores
 from models.services.clock import aware_utc, naive_utc
 from models.services.closing import close_due
 from models.services.errors import Conflict, Unprocessable, found
-from models.services.metering import check_start, upsert_readings
+from models.services.metering import check_start, upsert_readings_many
 from models.services.simulation_inputs import Fleet, load_fleet
 from models.services.weather import grid_weather
 
 MAX_DAYS = 400
 CHUNK_CELLS = 2_000_000  # prosumer-timeframes computed at once (bounds memory)
+WRITE_READINGS = 20_000  # readings written per transaction (whole timeframes)
 Progress = Callable[[int, int], object]
 
 
@@ -225,23 +226,45 @@ def _write(
     totals: dict[str, int],
     progress: Progress | None,
 ) -> None:
-    """Readings through metering's upsert (one timeframe per call), then the chunk's flows."""
+    """Readings through metering's upsert, WRITE_READINGS at most per transaction (all of a
+    timeframe's in the same one), then the chunk's flows."""
     ids, grid = plan.fleet.prosumer_ids, plan.grid
+    per_batch = max(1, WRITE_READINGS // max(1, len(ids)))
     docs: list[dict[str, Any]] = []
-    with stores.uow() as uow:
-        for offset, values in enumerate(chunk.rows):
-            at = plan.at(chunk.first + offset)
-            lines = [
-                {"prosumer_id": pid, "produced_wh": v[6], "consumed_wh": v[5]}
-                for pid, v in zip(ids, values, strict=True)
-            ]
-            for key, n in upsert_readings(uow, grid, aware_utc(at), lines).items():
-                counts[key] += n
-            docs.extend(_flow_docs(grid.id, _iso(at), ids, values, chunk.capacities))
-            _add_totals(totals, values)
-            if progress:
-                progress(chunk.first + offset + 1, plan.count)
+    batch: dict[datetime, list[dict[str, Any]]] = {}
+    done = chunk.first
+    for values in chunk.rows:
+        at = aware_utc(plan.at(done))
+        done += 1
+        batch[at] = [
+            {"prosumer_id": pid, "produced_wh": v[6], "consumed_wh": v[5]}
+            for pid, v in zip(ids, values, strict=True)
+        ]
+        docs.extend(_flow_docs(grid.id, format_instant(at), ids, values, chunk.capacities))
+        _add_totals(totals, values)
+        if len(batch) == per_batch:
+            _upsert(stores, plan, batch, counts, done, progress)
+    _upsert(stores, plan, batch, counts, done, progress)
     stores.documents.flows.upsert(docs)
+
+
+def _upsert(
+    stores: Stores,
+    plan: Run,
+    batch: dict[datetime, list[dict[str, Any]]],
+    counts: dict[str, int],
+    done: int,
+    progress: Progress | None,
+) -> None:
+    """Write and empty the batch; report progress."""
+    if not batch:
+        return
+    with stores.uow() as uow:
+        for key, n in upsert_readings_many(uow, plan.grid, batch).items():
+            counts[key] += n
+    batch.clear()
+    if progress:
+        progress(done, plan.count)
 
 
 FLOW_NAMES = (

@@ -187,6 +187,18 @@ class SqlRegistry:
         )
         return {pid: (p, c) for pid, p, c in self.session.execute(stmt)}
 
+    def readings_between(
+        self, grid_id: str, start_from: datetime, start_to: datetime
+    ) -> dict[datetime, dict[str, tuple[int, int]]]:
+        """`readings_at` of every timeframe in [start_from, start_to) with readings, in one query."""
+        stmt = select(
+            Reading.start, Reading.prosumer_id, Reading.produced_wh, Reading.consumed_wh
+        ).where(Reading.grid_id == grid_id, Reading.start >= start_from, Reading.start < start_to)
+        out: dict[datetime, dict[str, tuple[int, int]]] = {}
+        for at, pid, p, c in self.session.execute(stmt):
+            out.setdefault(at, {})[pid] = (p, c)
+        return out
+
     def count_readings(self, grid_id: str, start: datetime) -> int:
         stmt = select(func.count()).where(Reading.grid_id == grid_id, Reading.start == start)
         return self.session.scalar(stmt) or 0
@@ -216,6 +228,18 @@ class SqlRegistry:
     # timeframes
     def begin_closing(self, grid_id: str, start: datetime) -> Timeframe:
         return self._added(Timeframe(grid_id=grid_id, start=start, status="closing"))
+
+    def begin_closing_many(self, grid_id: str, starts: Sequence[datetime]) -> None:
+        self.session.add_all(Timeframe(grid_id=grid_id, start=at, status="closing") for at in starts)
+        self.session.flush()
+
+    def timeframes_between(
+        self, grid_id: str, start_from: datetime, start_to: datetime
+    ) -> list[Timeframe]:
+        stmt = select(Timeframe).where(
+            Timeframe.grid_id == grid_id, Timeframe.start >= start_from, Timeframe.start < start_to
+        )
+        return list(self.session.scalars(stmt.order_by(Timeframe.start)))
 
     def timeframe(self, grid_id: str, start: datetime) -> Timeframe | None:
         return self.session.get(Timeframe, (grid_id, start))
@@ -259,6 +283,17 @@ class SqlRegistry:
         stmt = select(Order).where(Order.grid_id == grid_id, Order.timeframe_start == start)
         if status:
             stmt = stmt.where(Order.status == status)
+        return list(self.session.scalars(stmt.order_by(Order.created_at, Order.id)))
+
+    def orders_between(
+        self, grid_id: str, start_from: datetime, start_to: datetime, status: str
+    ) -> list[Order]:
+        stmt = select(Order).where(
+            Order.grid_id == grid_id,
+            Order.timeframe_start >= start_from,
+            Order.timeframe_start < start_to,
+            Order.status == status,
+        )
         return list(self.session.scalars(stmt.order_by(Order.created_at, Order.id)))
 
     def orders(self, prosumer_id: str, page: int, size: int) -> tuple[list[Order], int]:
