@@ -182,6 +182,10 @@ class Registry(Protocol):
 
     def grid_has_dependents(self, grid_id: str) -> bool: ...
 
+    def purge_grid(self, grid_id: str) -> None:
+        """Delete the grid with its prosumers, assets, readings, timeframes, orders, keys,
+        partners and webhooks (`flask demo --reset`; the API never deletes history)."""
+
     def delete_partners_and_keys(self, grid_id: str) -> None: ...
 
     # prosumers
@@ -579,6 +583,9 @@ class Collection(Protocol):
 
     def count(self, where: Mapping[str, Any] | None = None) -> int: ...
 
+    def delete_many(self, where: Mapping[str, Any]) -> int:
+        """Remove the documents whose top-level fields equal `where`; how many."""
+
 
 class SnapshotStore(Protocol):
     """Immutable grid snapshots, one per closed (grid, timeframe)."""
@@ -588,6 +595,9 @@ class SnapshotStore(Protocol):
 
     def save_many(self, snapshots: Sequence[Doc]) -> list[Doc]:
         """`save` for each snapshot, in as few store round trips as the engine allows."""
+
+    def delete_grid(self, grid_id: str) -> None:
+        """Remove every snapshot of the grid (`flask demo --reset` only: they are immutable)."""
 
     def get(self, grid_id: str, start: str) -> Doc | None:
         """The full snapshot with its per-prosumer `lines`, or None."""
@@ -611,6 +621,9 @@ class TransactionStore(Protocol):
 
     def save_timeframes(self, grid_id: str, trades: Mapping[str, Iterable[Doc]]) -> None:
         """`save_timeframe` for several timeframes (trades by timeframe start) at once."""
+
+    def delete_grid(self, grid_id: str) -> None:
+        """Remove every trade of the grid (`flask demo --reset` only)."""
 
     def timeframe(self, grid_id: str, start: str) -> list[Doc]:
         """All trades of one timeframe in line order."""
@@ -664,6 +677,9 @@ class FlowStore(Protocol):
 
     def upsert(self, docs: Iterable[Doc]) -> None:
         """Insert or replace documents keyed by (grid_id, prosumer_id, start)."""
+
+    def delete_grid(self, grid_id: str) -> None:
+        """Remove every flow of the grid."""
 
     def at(self, grid_id: str, start: str) -> dict[str, Doc]:
         """One timeframe's flows by prosumer_id."""

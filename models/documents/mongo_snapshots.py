@@ -79,6 +79,10 @@ class MongoSnapshotStore:
         assert found is not None
         return found
 
+    def delete_grid(self, grid_id: str) -> None:
+        self._lines.delete_many({"grid_id": grid_id})
+        self._headers.delete_many({"grid_id": grid_id})
+
     def save_many(self, snapshots: Sequence[Doc]) -> list[Doc]:
         """`save` of each in turn (each is idempotent; MongoDB has no multi-document step here)."""
         return [self.save(snapshot) for snapshot in snapshots]

@@ -103,6 +103,9 @@ class MongoTransactionStore:
             (t for start, docs in trades.items() for t in checked_trades(grid_id, start, docs)),
         )
 
+    def delete_grid(self, grid_id: str) -> None:
+        self._trades.delete_many({"grid_id": grid_id})
+
     def timeframe(self, grid_id: str, start: str) -> list[Doc]:
         """All trades of one timeframe in line order."""
         cursor = self._coll.find({"grid_id": grid_id, "timeframe_start": start})

@@ -96,6 +96,11 @@ class SqliteSnapshotStore:
         conn.execute(_INSERT_HEADER, _header_row(header))
         return join_snapshot(json.loads(dumps(header)), json.loads(dumps(lines)))
 
+    def delete_grid(self, grid_id: str) -> None:
+        with self._db.write() as conn:
+            conn.execute("DELETE FROM snap_lines WHERE grid_id = ?", (grid_id,))
+            conn.execute("DELETE FROM snap_headers WHERE grid_id = ?", (grid_id,))
+
     def get(self, grid_id: str, start: str) -> Doc | None:
         """The full snapshot with lines in prosumer_id order, or None."""
         with self._db.read() as conn:

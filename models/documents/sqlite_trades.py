@@ -117,6 +117,10 @@ class SqliteTransactionStore:
         with self._db.write() as conn:
             conn.executemany(_UPSERT, rows)
 
+    def delete_grid(self, grid_id: str) -> None:
+        with self._db.write() as conn:
+            conn.execute("DELETE FROM tx_trades WHERE grid_id = ?", (grid_id,))
+
     def timeframe(self, grid_id: str, start: str) -> list[Doc]:
         """All trades of one timeframe in line order."""
         sql = "SELECT body FROM tx_trades WHERE grid_id = ? AND timeframe_start = ? ORDER BY line"

@@ -50,7 +50,7 @@ def close_range(
     closed: list[datetime] = []
     at = first
     while at + step <= limit:
-        starts = []
+        starts: list[datetime] = []
         while at + step <= limit and len(starts) < BATCH:
             starts.append(at)
             at += step

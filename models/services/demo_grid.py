@@ -34,16 +34,16 @@ PLANT: dict[str, Any] = {
     "carbon_g_per_kwh": 820,
 }
 
-# 24 hourly factors (local time), as the seed's consumer `timefn`.
-HOME = "0.2 0.2 0.2 0.2 0.2 0.3 0.6 0.7 0.4 0.3 0.3 0.3 0.3 0.3 0.3 0.4 0.5 0.8 1 0.9 0.7 0.5 0.3 0.2"
-OFFICE = "0.1 0.1 0.1 0.1 0.1 0.1 0.2 0.6 0.9 1 1 0.9 0.8 0.9 1 0.9 0.7 0.4 0.2 0.1 0.1 0.1 0.1 0.1"
-NIGHT = "1 1 1 1 1 1 1 0.5 0 0 0 0 0 0 0 0 0.5 1 1 1 1 1 1 1"
-FLAT = "0.3 0.2 0.2 0.2 0.2 0.3 0.7 0.8 0.5 0.3 0.3 0.4 0.4 0.3 0.3 0.4 0.6 0.9 1 1 0.8 0.6 0.4 0.3"
-WEEKEND = "0.1 0.1 0.1 0.1 0.1 0.1 0.1 0.1 0.2 0.2 0.2 0.2 0.2 0.2 0.2 0.2 0.1 0.1 0.1 0.1 0.1 0.1 0.1 0.1"
+# 24 hourly factors in percent (local time from 00:00), as the seed's consumer `timefn`.
+HOME = "20 20 20 20 20 30 60 70 40 30 30 30 30 30 30 40 50 80 100 90 70 50 30 20"
+OFFICE = "10 10 10 10 10 10 20 60 90 100 100 90 80 90 100 90 70 40 20 10 10 10 10 10"
+NIGHT = "100 100 100 100 100 100 100 50 0 0 0 0 0 0 0 0 50 100 100 100 100 100 100 100"
+FLAT = "30 20 20 20 20 30 70 80 50 30 30 40 40 30 30 40 60 90 100 100 80 60 40 30"
+WEEKEND = "10 10 10 10 10 10 10 10 20 20 20 20 20 20 20 20 10 10 10 10 10 10 10 10"
 
 
-def profile(text: str) -> list[Decimal]:
-    return [Decimal(x) for x in text.split()]
+def profile(percent: str) -> list[Decimal]:
+    return [Decimal(x) / 100 for x in percent.split()]
 
 
 def turbine(name: str, rated_w: int, hub_m: int) -> dict[str, Any]:

@@ -69,8 +69,9 @@ def upsert_readings_many(
         new, changed, same = _diff(existing.get(at, {}), lines)
         if (new or changed) and at in frozen:
             raise _closed(at, frozen[at], len(new) + len(changed))
-        rows["new"] += [{**_row(x), "grid_id": grid.id, "start": at, "updated_at": now} for x in new]
-        rows["changed"] += [{**_row(x), "start": at, "updated_at": now} for x in changed]
+        stamp = {"start": at, "updated_at": now}
+        rows["new"] += [{**_row(x), "grid_id": grid.id, **stamp} for x in new]
+        rows["changed"] += [{**_row(x), **stamp} for x in changed]
         unchanged += same
     uow.registry.insert_readings(rows["new"])
     uow.registry.update_readings(rows["changed"])

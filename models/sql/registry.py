@@ -13,6 +13,7 @@ from models.ports import Registry
 from models.sql.tables import (
     ApiKey,
     Asset,
+    Delivery,
     Deployment,
     Grid,
     Order,
@@ -22,6 +23,7 @@ from models.sql.tables import (
     ProsumerControls,
     Reading,
     Timeframe,
+    Webhook,
 )
 
 T = TypeVar("T")
@@ -83,6 +85,33 @@ class SqlRegistry:
         partners = select(Partner.id).where(Partner.grid_id == grid_id)
         self.session.execute(delete(ApiKey).where(ApiKey.partner_id.in_(partners)))
         self.session.execute(delete(Partner).where(Partner.grid_id == grid_id))
+
+    def purge_grid(self, grid_id: str) -> None:
+        """Delete the grid and every row that hangs on it (its events stay: the feed's
+        positions never go back)."""
+        prosumers = select(Prosumer.id).where(Prosumer.grid_id == grid_id)
+        partners = select(Partner.id).where(Partner.grid_id == grid_id)
+        hooks = select(Webhook.id).where(Webhook.grid_id == grid_id)
+        for stmt in (
+            delete(Delivery).where(Delivery.webhook_id.in_(hooks)),
+            delete(Webhook).where(Webhook.grid_id == grid_id),
+            delete(ApiKey).where(
+                (ApiKey.grid_id == grid_id)
+                | ApiKey.prosumer_id.in_(prosumers)
+                | ApiKey.partner_id.in_(partners)
+            ),
+            delete(Partner).where(Partner.grid_id == grid_id),
+            delete(Order).where(Order.grid_id == grid_id),
+            delete(Reading).where(Reading.grid_id == grid_id),
+            delete(Timeframe).where(Timeframe.grid_id == grid_id),
+            delete(Asset).where(Asset.prosumer_id.in_(prosumers)),
+            delete(ProsumerControls).where(ProsumerControls.prosumer_id.in_(prosumers)),
+            delete(Plant).where(Plant.grid_id == grid_id),
+            delete(Prosumer).where(Prosumer.grid_id == grid_id),
+            delete(Grid).where(Grid.id == grid_id),
+        ):
+            self.session.execute(stmt)
+        self.session.expunge_all()
 
     # prosumers
     def add_prosumer(self, **fields: Any) -> Prosumer:
@@ -190,7 +219,7 @@ class SqlRegistry:
     def readings_between(
         self, grid_id: str, start_from: datetime, start_to: datetime
     ) -> dict[datetime, dict[str, tuple[int, int]]]:
-        """`readings_at` of every timeframe in [start_from, start_to) with readings, in one query."""
+        """`readings_at` of each timeframe in [start_from, start_to) with readings (one query)."""
         stmt = select(
             Reading.start, Reading.prosumer_id, Reading.produced_wh, Reading.consumed_wh
         ).where(Reading.grid_id == grid_id, Reading.start >= start_from, Reading.start < start_to)
@@ -230,7 +259,8 @@ class SqlRegistry:
         return self._added(Timeframe(grid_id=grid_id, start=start, status="closing"))
 
     def begin_closing_many(self, grid_id: str, starts: Sequence[datetime]) -> None:
-        self.session.add_all(Timeframe(grid_id=grid_id, start=at, status="closing") for at in starts)
+        rows = [Timeframe(grid_id=grid_id, start=at, status="closing") for at in starts]
+        self.session.add_all(rows)
         self.session.flush()
 
     def timeframes_between(
