@@ -43,16 +43,26 @@ def report_lines(report: object, seconds: float) -> list[str]:
 
 @click.command("demo")
 @click.option("--reset", is_flag=True, help="Delete the demo grid (all its data) and rebuild it.")
+@click.option(
+    "--since", default=None, help="First simulated instant (default: start of last month)."
+)
 @with_appcontext
-def demo(reset: bool) -> None:
+def demo(reset: bool, since: str | None) -> None:
     """Create the demo grid if absent (else bring it up to now): 40 prosumers, simulated and
     closed from the start of last month."""
+    from api.cli import _instant
     from models.services.demo import build_demo, reset_demo
 
     began = time.monotonic()
     build = reset_demo if reset else build_demo
+    first = _instant(since, "--since")
     try:
-        report = build(container(), demo_wallets(), say=lambda line: click.echo(line, err=True))
+        report = build(
+            container(),
+            demo_wallets(),
+            since=first,
+            say=lambda line: click.echo(line, err=True),
+        )
     except DomainError as exc:
         raise click.ClickException(exc.detail) from None
     for line in report_lines(report, time.monotonic() - began):

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from models.domain.timeframes import floor_timeframe, format_instant, month_bounds
+from models.domain.timeframes import ceil_timeframe, floor_timeframe, format_instant, month_bounds
 from models.ports import GridRecord, ProsumerRecord, Stores, UnitOfWork
 from models.services import assets as asset_service
 from models.services import demo_grid as data
@@ -91,7 +91,7 @@ def build_demo(
         grid, created = _grid(uow)
         prosumers, assets = _prosumers(uow, grid, wallets)
     month = previous_month(now, grid.timezone)
-    first = since or month_bounds(month, grid.timezone)[0]
+    first = ceil_timeframe(since or month_bounds(month, grid.timezone)[0], grid.timeframe_minutes)
     until = floor_timeframe(now, grid.timeframe_minutes)
     start = _resume_at(stores, grid, first)
     simulated, closed = 0, 0

@@ -1,0 +1,196 @@
+"""Batched closing (`close_range`) writes what closing one timeframe at a time writes: the same
+snapshots, trades, order fills, hashes and events, a half-closed timeframe finished; and the
+batched readings upsert counts and refuses like the single one. SQLite and PostgreSQL, each
+against a reference SQLite store closed by `close_timeframe`."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models.services import closing_batch
+from models.services.closing import close_timeframe
+from models.services.closing_batch import close_range
+from models.services.errors import Conflict, Unprocessable
+from models.services.metering import upsert_readings, upsert_readings_many
+from tests.conftest import make_test_app
+from tests.events.conftest import all_events
+
+START = datetime(2026, 6, 1, tzinfo=UTC)
+STEP = timedelta(minutes=15)
+COUNT = 24
+GRID_ID = "00000000-0000-4000-8000-000000000001"
+PIDS = [f"00000000-0000-4000-8000-0000000001{n:02d}" for n in range(6)]
+
+
+def seed(stores: Any) -> None:
+    """A 15-minute auction grid: 6 prosumers (the last registered mid-range), readings with
+    gaps, and orders at distinct limits, all with fixed ids so two stores can be compared."""
+    now = datetime(2026, 5, 1)
+    with stores.uow() as uow:
+        uow.registry.add_grid(
+            id=GRID_ID,
+            name="batch",
+            timezone="Europe/Stockholm",
+            timeframe_minutes=15,
+            currency="EUR",
+            import_price=Decimal("0.30"),
+            feed_in_price=Decimal("0.10"),
+            mechanism="auction",
+            wei_per_minor_unit=Decimal(10**13),
+            created_at=now,
+            updated_at=now,
+        )
+        for n, pid in enumerate(PIDS):
+            created = (START + 10 * STEP).replace(tzinfo=None) if n == 5 else now
+            uow.registry.add_prosumer(
+                id=pid,
+                grid_id=GRID_ID,
+                name=f"p{n}",
+                address="-",
+                kind="household",
+                wallet=f"0x{n + 1:040x}",
+                active=True,
+                members=None,
+                created_at=created,
+                updated_at=created,
+            )
+        uow.commit()
+    with stores.uow() as uow:
+        grid = uow.registry.grid(GRID_ID)
+        batch = {START + i * STEP: _lines(i) for i in range(COUNT)}
+        upsert_readings_many(uow, grid, batch)
+    with stores.uow() as uow:
+        for i in (3, 4, 12):
+            for n, side in ((0, "sell"), (1, "buy"), (2, "buy")):
+                uow.registry.add_order(
+                    id=f"00000000-0000-4000-8000-0000{i:04d}{n:04d}",
+                    grid_id=GRID_ID,
+                    prosumer_id=PIDS[n],
+                    timeframe_start=(START + i * STEP).replace(tzinfo=None),
+                    side=side,
+                    energy_wh=150 + 50 * n,
+                    limit_price=Decimal(f"0.{12 + 3 * n}"),
+                    status="open",
+                    filled_wh=0,
+                    trade_ids=[],
+                    idempotency_key=f"k{i}-{n}",
+                    request_hash="-",
+                    created_at=now + timedelta(seconds=n),
+                    updated_at=now,
+                )
+        uow.commit()
+
+
+def _lines(i: int) -> list[dict[str, Any]]:
+    """Timeframe i's readings: prosumer 4 sends none in odd timeframes, 5 only late."""
+    out = []
+    for n, pid in enumerate(PIDS):
+        if (n == 4 and i % 2) or (n == 5 and i < 12):
+            continue
+        out.append(
+            {
+                "prosumer_id": pid,
+                "produced_wh": (i * 37 + n * 101) % 500,
+                "consumed_wh": (i * 53 + n * 71) % 400,
+            }
+        )
+    return out
+
+
+def documents(stores: Any) -> dict[str, Any]:
+    """Everything a close writes, without the wall-clock fields."""
+    docs, out = stores.documents, {}
+    with stores.uow(write=False) as uow:
+        rows = uow.registry.timeframes_between(GRID_ID, datetime(2026, 1, 1), datetime(2027, 1, 1))
+        out["timeframes"] = [(t.start, t.status, t.snapshot_hash, t.trades_hash) for t in rows]
+        orders = uow.registry.orders_between(
+            GRID_ID, datetime(2026, 1, 1), datetime(2027, 1, 1), "filled"
+        )
+        orders += uow.registry.orders_between(
+            GRID_ID, datetime(2026, 1, 1), datetime(2027, 1, 1), "partial"
+        )
+        orders += uow.registry.orders_between(
+            GRID_ID, datetime(2026, 1, 1), datetime(2027, 1, 1), "unfilled"
+        )
+        out["orders"] = sorted((o.id, o.status, o.filled_wh, tuple(o.trade_ids)) for o in orders)
+    starts = [(START + i * STEP).strftime("%Y-%m-%dT%H:%M:%SZ") for i in range(COUNT)]
+    out["snapshots"] = [docs.snapshots.get(GRID_ID, s) for s in starts]
+    out["trades"] = [docs.transactions.timeframe(GRID_ID, s) for s in starts]
+    out["events"] = [
+        {k: v for k, v in e.items() if k != "occurred_at"}
+        for e in all_events(stores, grid_id=GRID_ID)
+    ]
+    return out
+
+
+@pytest.fixture
+def reference(tmp_path: Path, sqlite_template: Path) -> Any:
+    """A second SQLite store with the same data, closed one timeframe at a time."""
+    folder = tmp_path / "reference"
+    folder.mkdir()
+    shutil.copy(sqlite_template, folder / "registry.db")
+    app = make_test_app(f"sqlite:///{folder / 'registry.db'}", folder)
+    yield app.extensions["minigrid"]
+    app.extensions["minigrid"].close()
+
+
+def test_batched_close_writes_what_single_closes_write(
+    app: Any, reference: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stores = app.extensions["minigrid"]
+    for s in (stores, reference):
+        seed(s)
+        close_timeframe(s, GRID_ID, START + 2 * STEP)  # closed before the run
+        with s.uow() as uow:  # a close that crashed after freezing: `closing`, nothing else
+            uow.registry.begin_closing(GRID_ID, (START + 7 * STEP).replace(tzinfo=None))
+            uow.commit()
+    for i in range(COUNT):
+        if i != 2:
+            close_timeframe(reference, GRID_ID, START + i * STEP)
+    monkeypatch.setattr(closing_batch, "BATCH", 5)  # several batches, one ending mid-data
+    closed = close_range(stores, GRID_ID, START, START + COUNT * STEP)
+    assert len(closed) == COUNT - 1 and closed[0] == START.replace(tzinfo=None)
+    mine, theirs = documents(stores), documents(reference)
+    assert [t[1] for t in mine["timeframes"]] == ["closed"] * COUNT
+    assert len(mine["orders"]) == 9 and {o[1] for o in mine["orders"]} != {"unfilled"}
+    assert all(s is not None and s["lines"] for s in mine["snapshots"])
+    assert len(mine["events"]) == COUNT
+    for key in ("timeframes", "orders", "snapshots", "trades", "events"):
+        assert mine[key] == theirs[key], key
+    assert close_range(stores, GRID_ID, START, START + COUNT * STEP) == []
+
+
+def test_batched_readings_count_and_refuse_like_single_ones(app: Any) -> None:
+    stores = app.extensions["minigrid"]
+    seed(stores)
+    close_timeframe(stores, GRID_ID, START + 5 * STEP)
+    with stores.uow() as uow:
+        grid = uow.registry.grid(GRID_ID)
+        same = {START + i * STEP: _lines(i) for i in range(COUNT)}
+        assert upsert_readings_many(uow, grid, same) == {
+            "inserted": 0,
+            "updated": 0,
+            "unchanged": sum(len(_lines(i)) for i in range(COUNT)),
+        }
+    with stores.uow() as uow:
+        grid = uow.registry.grid(GRID_ID)
+        changed = {START + i * STEP: [{**_lines(i)[0], "consumed_wh": 9}] for i in (4, 5)}
+        with pytest.raises(Conflict, match="is closed; its readings are immutable"):
+            upsert_readings_many(uow, grid, changed)
+    with stores.uow() as uow:  # nothing of the refused batch was written
+        assert uow.registry.readings_at(GRID_ID, (START + 4 * STEP).replace(tzinfo=None))[
+            PIDS[0]
+        ] == (_lines(4)[0]["produced_wh"], _lines(4)[0]["consumed_wh"])
+    with stores.uow() as uow:
+        grid = uow.registry.grid(GRID_ID)
+        twice = [_lines(8)[0], _lines(8)[0]]
+        with pytest.raises(Unprocessable, match=r"readings\[1\].prosumer_id .* appears twice"):
+            upsert_readings_many(uow, grid, {START + 8 * STEP: twice})
+        single = upsert_readings(uow, grid, START + 8 * STEP, [{**_lines(8)[0], "consumed_wh": 1}])
+    assert single == {"inserted": 0, "updated": 1, "unchanged": 0}
