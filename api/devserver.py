@@ -202,6 +202,8 @@ def serve(args: argparse.Namespace, config: dict[str, Any], stop: threading.Even
     env = child_settings(config, args.var, args.ledger_port)
     config = {**config, **env}
     upgrade(env["DATABASE_URL"])
+    if args.demo:  # needs no chain: it runs while anvil, the contract and gunicorn start
+        build_demo_in_background(config)
     anvil = start_anvil(args.ledger_port, args.var / STATE_FILE) if local else None
     children: list[subprocess.Popen[bytes]] = [anvil] if anvil else []
     try:
@@ -210,8 +212,6 @@ def serve(args: argparse.Namespace, config: dict[str, Any], stop: threading.Even
             print(f"first admin key (shown once, keep it): {secret}", flush=True)
         else:
             print(f"an admin key exists; another: {FLASK} keys create --role admin", flush=True)
-        if args.demo:
-            build_demo_in_background(config)
         mqtt_url, broker = start_broker(config, args.mqtt_port)
         children += [broker] if broker else []
         children += start_workers(env, mqtt_url, args.mqtt_port)

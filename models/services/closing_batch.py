@@ -30,7 +30,7 @@ from models.services.closing import (
 from models.services.errors import Conflict, found
 from models.services.metering import check_closable
 
-BATCH = 672  # timeframes per batch: a week of 15-minute timeframes
+BATCH = 192  # timeframes per batch (two days of 15-minute ones): short store transactions
 
 
 def close_range(

@@ -226,12 +226,12 @@ def _write(
     totals: dict[str, int],
     progress: Progress | None,
 ) -> None:
-    """Readings through metering's upsert, WRITE_READINGS at most per transaction (all of a
-    timeframe's in the same one), then the chunk's flows."""
+    """Readings through metering's upsert, then their flows, WRITE_READINGS at most per
+    transaction (a timeframe's readings always in the same one)."""
     ids, grid = plan.fleet.prosumer_ids, plan.grid
     per_batch = max(1, WRITE_READINGS // max(1, len(ids)))
-    docs: list[dict[str, Any]] = []
     batch: dict[datetime, list[dict[str, Any]]] = {}
+    docs: list[dict[str, Any]] = []
     done = chunk.first
     for values in chunk.rows:
         at = aware_utc(plan.at(done))
@@ -243,28 +243,29 @@ def _write(
         docs.extend(_flow_docs(grid.id, format_instant(at), ids, values, chunk.capacities))
         _add_totals(totals, values)
         if len(batch) == per_batch:
-            _upsert(stores, plan, batch, counts, done, progress)
-    _upsert(stores, plan, batch, counts, done, progress)
-    stores.documents.flows.upsert(docs)
+            _upsert(stores, plan, batch, docs, counts)
+            if progress:
+                progress(done, plan.count)
+    _upsert(stores, plan, batch, docs, counts)
+    if progress:
+        progress(done, plan.count)
 
 
 def _upsert(
     stores: Stores,
     plan: Run,
     batch: dict[datetime, list[dict[str, Any]]],
+    docs: list[dict[str, Any]],
     counts: dict[str, int],
-    done: int,
-    progress: Progress | None,
 ) -> None:
-    """Write and empty the batch; report progress."""
-    if not batch:
-        return
-    with stores.uow() as uow:
-        for key, n in upsert_readings_many(uow, plan.grid, batch).items():
-            counts[key] += n
+    """Write the batch's readings, then its flows; empty both."""
+    if batch:
+        with stores.uow() as uow:
+            for key, n in upsert_readings_many(uow, plan.grid, batch).items():
+                counts[key] += n
+        stores.documents.flows.upsert(docs)
     batch.clear()
-    if progress:
-        progress(done, plan.count)
+    docs.clear()
 
 
 FLOW_NAMES = (
