@@ -19,7 +19,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from ledger.anvil import start_anvil, stop_anvil  # noqa: E402
-from tests.bench import bench_api, bench_events, bench_market, bench_metering  # noqa: E402
+from tests.bench import (  # noqa: E402
+    bench_api,
+    bench_demo,
+    bench_events,
+    bench_market,
+    bench_metering,
+)
 from tests.documents.samples import ts  # noqa: E402
 
 PROSUMERS = 10_000
@@ -225,6 +231,10 @@ def main() -> None:
             measure(env, tmp, container, token, app, reads_only)
             if not reads_only:
                 settlement(container)
+                section(
+                    "demo: building 30 days of the demo grid (closing batched vs one per call)",
+                    lambda: bench_demo.run(container),
+                )
             container.close()
         finally:
             stop_anvil(anvil)
