@@ -69,3 +69,10 @@ def test_weather_replace_and_read_a_range(stores: DocumentStores) -> None:
     assert stores.weather.series("g2") == [row(t(0), temp="-3")]
     stores.weather.replace("g2", [])
     assert stores.weather.series("g2") == []
+
+
+def test_flows_delete_grid_removes_one_grid_only(stores: DocumentStores) -> None:
+    stores.flows.upsert([flow("a", t(0)), flow("a", t(0), grid="g2")])
+    stores.flows.delete_grid("g1")
+    assert stores.flows.at("g1", t(0)) == {}
+    assert list(stores.flows.at("g2", t(0))) == ["a"]
