@@ -651,13 +651,13 @@ class FlowStore(Protocol):
 
 
 class PlantImportStore(Protocol):
-    """Per prosumer and closed timeframe, its share of the plant's delivered Wh and carbon grams."""
+    """Per prosumer and closed timeframe: its share of the plant's delivered Wh and carbon grams."""
 
     def save_timeframe(self, grid_id: str, start: str, rows: Mapping[str, tuple[int, int]]) -> None:
-        """Make `rows` ({prosumer_id: (imported_wh, carbon_g)}) the timeframe's rows (idempotent)."""
+        """Make `rows` {prosumer_id: (imported_wh, carbon_g)} the timeframe's rows, idempotently."""
 
     def sums(self, grid_id: str, prosumer_id: str, start_from: str, start_to: str) -> Doc:
-        """{imported_wh, carbon_g, timeframes} of one prosumer with `start_from <= start < start_to`."""
+        """{imported_wh, carbon_g, timeframes} of a prosumer, `start_from <= start < start_to`."""
 
 
 class WeatherStore(Protocol):

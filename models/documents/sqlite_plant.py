@@ -31,7 +31,9 @@ class SqlitePlantImportStore:
             for pid, (wh, grams) in sorted(rows.items())
         ]
         with self._db.write() as conn:
-            conn.execute("DELETE FROM plant_imports WHERE grid_id = ? AND start = ?", (grid_id, start))
+            conn.execute(
+                "DELETE FROM plant_imports WHERE grid_id = ? AND start = ?", (grid_id, start)
+            )
             conn.executemany(_INSERT, values)
 
     def sums(self, grid_id: str, prosumer_id: str, start_from: str, start_to: str) -> Doc:

@@ -139,7 +139,7 @@ def carbon_grams(delivered_wh: int, g_per_kwh: int) -> int:
 
 
 def _split(weights: Mapping[str, int], total: int) -> dict[str, int]:
-    """`total` pro rata to the positive weights, by largest remainder, ties by key; zeros left out."""
+    """`total` pro rata to the positive weights (largest remainder, ties by key), no zeros."""
     keys = sorted(k for k, w in weights.items() if w > 0)
     if not keys:
         if total:

@@ -35,7 +35,9 @@ def set_plant(client: Any, headers: dict[str, str], grid_id: str, **changes: Any
     assert done.status_code == 200, done.json
 
 
-def put_readings(client: Any, headers: dict[str, str], grid_id: str, start: str, lines: Any) -> None:
+def put_readings(
+    client: Any, headers: dict[str, str], grid_id: str, start: str, lines: Any
+) -> None:
     body = {
         "readings": [
             {"prosumer_id": pid, "produced_wh": p, "consumed_wh": c} for pid, p, c in lines
@@ -90,10 +92,18 @@ def test_a_stopped_plant_and_a_broken_chain(
     for start in STARTS:
         put_readings(client, admin, g, start, [(a, 0, 0), (b, 0, 700)])
     first = close(client, admin, g, STARTS[0])["plant"]  # 1000 Wh max, 700 needed
-    assert (first["generated_wh"], first["to_buffer_wh"], first["buffer_after_wh"]) == (1000, 300, 300)
+    assert (first["generated_wh"], first["to_buffer_wh"], first["buffer_after_wh"]) == (
+        1000,
+        300,
+        300,
+    )
     set_plant(client, admin, g, status="stopped")
     stopped = close(client, admin, g, STARTS[1])["plant"]
-    assert (stopped["generated_wh"], stopped["from_buffer_wh"], stopped["unserved_wh"]) == (0, 300, 400)
+    assert (stopped["generated_wh"], stopped["from_buffer_wh"], stopped["unserved_wh"]) == (
+        0,
+        300,
+        400,
+    )
     assert stopped["delivered_wh"] == 300 and stopped["carbon_g"] == 246  # 300 * 0.82
     set_plant(client, admin, g, status="running")
     skipped = close(client, admin, g, STARTS[3])["plant"]  # 10:30 is still open

@@ -24,8 +24,16 @@ def test_rows_sum_per_prosumer_over_a_range(stores: DocumentStores) -> None:
         "carbon_g": 83,
         "timeframes": 2,
     }
-    assert imports.sums("g1", "b", t(0), t(9)) == {"imported_wh": 50, "carbon_g": 41, "timeframes": 1}
-    assert imports.sums("g1", "zz", t(0), t(9)) == {"imported_wh": 0, "carbon_g": 0, "timeframes": 0}
+    assert imports.sums("g1", "b", t(0), t(9)) == {
+        "imported_wh": 50,
+        "carbon_g": 41,
+        "timeframes": 1,
+    }
+    assert imports.sums("g1", "zz", t(0), t(9)) == {
+        "imported_wh": 0,
+        "carbon_g": 0,
+        "timeframes": 0,
+    }
     assert imports.sums("g2", "a", t(0), t(1))["timeframes"] == 0  # the end is excluded
 
 
@@ -36,7 +44,11 @@ def test_saving_a_timeframe_again_replaces_its_rows(stores: DocumentStores) -> N
     assert imports.sums("g1", "a", t(0), t(1))["imported_wh"] == 100
     imports.save_timeframe("g1", t(0), {"b": (60, 49)})
     assert imports.sums("g1", "a", t(0), t(1))["timeframes"] == 0
-    assert imports.sums("g1", "b", t(0), t(1)) == {"imported_wh": 60, "carbon_g": 49, "timeframes": 1}
+    assert imports.sums("g1", "b", t(0), t(1)) == {
+        "imported_wh": 60,
+        "carbon_g": 49,
+        "timeframes": 1,
+    }
     imports.save_timeframe("g1", t(0), {})
     assert imports.sums("g1", "b", t(0), t(1))["timeframes"] == 0
 

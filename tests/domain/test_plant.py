@@ -19,6 +19,7 @@ from models.domain.plant import (
     timeframe_plant,
 )
 
+
 def _ceil(value: Decimal) -> int:
     return math.ceil(value)
 
@@ -60,7 +61,11 @@ def test_stopped_plant_serves_from_its_buffer_only() -> None:
     settings = PlantSettings(40_000, "stopped", Decimal("0.5"), 5_000, 820)
     plant = timeframe_plant(settings, 60, 3_000, 1_200)
     assert plant["max_output_wh"] == 0 and plant["generated_wh"] == 0
-    assert (plant["from_buffer_wh"], plant["delivered_wh"], plant["unserved_wh"]) == (1200, 1200, 1800)
+    assert (plant["from_buffer_wh"], plant["delivered_wh"], plant["unserved_wh"]) == (
+        1200,
+        1200,
+        1800,
+    )
     assert plant["buffer_after_wh"] == 0
 
 
@@ -105,7 +110,12 @@ def test_allocation_is_pro_rata_with_largest_remainder() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("max_output_w", -1), ("status", "idle"), ("ratio", Decimal("1.5")), ("carbon_g_per_kwh", 1.5)],
+    [
+        ("max_output_w", -1),
+        ("status", "idle"),
+        ("ratio", Decimal("1.5")),
+        ("carbon_g_per_kwh", 1.5),
+    ],
 )
 def test_settings_are_checked(field: str, value: object) -> None:
     good: dict[str, object] = {
@@ -152,7 +162,7 @@ def test_least_generation_is_least(need: int, ratio: Decimal, room: int) -> None
 
 
 @given(
-    nets=st.dictionaries(st.text("abcdef", min_size=1, max_size=3), st.integers(-10**6, 10**6)),
+    nets=st.dictionaries(st.text("abcdef", min_size=1, max_size=3), st.integers(-(10**6), 10**6)),
     share=st.fractions(min_value=0, max_value=1),
     g_per_kwh=st.integers(0, 10_000),
 )
