@@ -2,7 +2,8 @@
 
 Phases, each safe to repeat:
 1. SQL: a `closing` row freezes the timeframe's readings and orders.
-2. Documents: the snapshot is computed from the frozen readings and stored unless one exists.
+2. Documents: the snapshot is computed from the frozen readings (with the plant's part,
+   `services/plant.py`) and stored unless one exists; then each prosumer's plant imports.
 3. Documents: the stored snapshot's nets are cleared; trades are upserted under deterministic ids.
 4. SQL: order fills and the `closed` status with both content hashes, in one transaction.
 A re-run after a crash in phase 2–4 recomputes the same documents and finishes the job.
@@ -28,6 +29,7 @@ from models.services.crashpoints import crash_point
 from models.services.errors import Conflict, found
 from models.services.events import new_event
 from models.services.metering import check_closable, check_start
+from models.services.plant import record_imports, with_plant
 
 
 def close_timeframe(
@@ -77,7 +79,10 @@ def _begin(container: Stores, grid_id: str, start: datetime, force: bool) -> tup
 def _save_snapshot(
     container: Stores, grid: GridRecord, at: datetime, members: set[str], readings: dict[str, Any]
 ) -> dict[str, Any]:
-    return container.documents.snapshots.save(snapshot_of(grid, at, members, readings))
+    snapshot = with_plant(container, grid, snapshot_of(grid, at, members, readings))
+    stored = container.documents.snapshots.save(snapshot)
+    record_imports(container, stored)  # from the stored snapshot, so a resumed close agrees
+    return stored
 
 
 def snapshot_of(

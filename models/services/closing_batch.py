@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from models.domain.plant import PlantSettings
 from models.domain.timeframes import ceil_timeframe, format_instant, timeframe_end
 from models.ports import GridRecord, Stores
 from models.services.clock import aware_utc, naive_utc, utcnow
@@ -29,6 +30,7 @@ from models.services.closing import (
 )
 from models.services.errors import Conflict, found
 from models.services.metering import check_closable
+from models.services.plant import carried_buffer, import_rows, plant_settings, plant_snapshot
 
 BATCH = 192  # timeframes per batch (two days of 15-minute ones): short store transactions
 
@@ -62,14 +64,19 @@ def close_range(
 
 def _close_batch(container: Stores, grid: GridRecord, starts: list[datetime]) -> list[datetime]:
     first, end = starts[0], starts[-1] + timedelta(minutes=grid.timeframe_minutes)
-    due, readings = _begin(container, grid, starts)
+    due, readings, resumed = _begin(container, grid, starts)
     if not due:
         return []
     with container.uow(write=False) as uow:
         prosumers = uow.registry.active_prosumers(grid.id)
         orders = uow.registry.orders_between(grid.id, first, end, status="open")
+        settings = plant_settings(uow, grid.id)
+    netted = {at: snapshot_of(grid, at, _members(prosumers, at, grid), readings[at]) for at in due}
     snapshots = container.documents.snapshots.save_many(
-        [snapshot_of(grid, at, _members(prosumers, at, grid), readings.get(at, {})) for at in due]
+        _with_plant(container, grid, settings, netted, resumed)
+    )
+    container.documents.plant_imports.save_timeframes(
+        grid.id, {s["start"]: rows for s in snapshots if (rows := import_rows(s)) is not None}
     )
     by_start: dict[datetime, list[Any]] = {}
     for order in orders:
@@ -83,6 +90,34 @@ def _close_batch(container: Stores, grid: GridRecord, starts: list[datetime]) ->
     return due
 
 
+def _with_plant(
+    container: Stores,
+    grid: GridRecord,
+    settings: PlantSettings,
+    netted: dict[datetime, dict[str, Any]],
+    resumed: set[datetime],
+) -> list[dict[str, Any]]:
+    """Each snapshot with its plant part, the buffer carried along the batch as closing one by
+    one carries it; a resumed timeframe's stored snapshot (if phase 2 ran) is kept, and carried."""
+    step = timedelta(minutes=grid.timeframe_minutes)
+    out: list[dict[str, Any]] = []
+    carried: tuple[datetime, int] | None = None  # (start, buffer after) of the previous one
+    for at, snapshot in netted.items():
+        stored = (
+            container.documents.snapshots.get(grid.id, snapshot["start"]) if at in resumed else None
+        )
+        if stored is None:
+            if carried is None or carried[0] != at - step:
+                level = carried_buffer(container, grid, snapshot["start"])
+            else:
+                level = carried[1]
+            stored = plant_snapshot(settings, grid, snapshot, level)
+        out.append(stored)
+        plant = stored.get("plant")
+        carried = (at, int(plant["buffer_after_wh"]) if plant else 0)
+    return out
+
+
 def _members(prosumers: Sequence[Any], at: datetime, grid: GridRecord) -> set[str]:
     """Active prosumers registered before the timeframe ended (`members_at`)."""
     end = at + timedelta(minutes=grid.timeframe_minutes)
@@ -91,8 +126,9 @@ def _members(prosumers: Sequence[Any], at: datetime, grid: GridRecord) -> set[st
 
 def _begin(
     container: Stores, grid: GridRecord, starts: list[datetime]
-) -> tuple[list[datetime], dict[datetime, dict[str, tuple[int, int]]]]:
-    """Phase 1 for the batch: record the open ones `closing`; the due ones and their readings."""
+) -> tuple[list[datetime], dict[datetime, dict[str, tuple[int, int]]], set[datetime]]:
+    """Phase 1 for the batch: record the open ones `closing`; the due ones, their readings and
+    those that were `closing` already (a close that stopped after phase 1)."""
     first, end = starts[0], starts[-1] + timedelta(minutes=grid.timeframe_minutes)
     with container.uow() as uow:
         found(uow.registry.lock_grid(grid.id), "grid", grid.id)
@@ -109,7 +145,9 @@ def _begin(
             check_closable(grid, at, readings.get(at, {}))
         uow.registry.begin_closing_many(grid.id, fresh)
         uow.commit()
-    return [at for at in starts if status.get(at) != "closed"], readings
+    due = [at for at in starts if status.get(at) != "closed"]
+    resumed = {at for at in due if status.get(at) == "closing"}
+    return due, {at: readings.get(at, {}) for at in due}, resumed
 
 
 def _finish(

@@ -135,6 +135,7 @@ def purge_grid(stores: Stores, grid_id: str) -> None:
     docs.snapshots.delete_grid(grid_id)
     docs.transactions.delete_grid(grid_id)
     docs.flows.delete_grid(grid_id)
+    docs.plant_imports.delete_grid(grid_id)
     docs.weather.replace(grid_id, [])
     with stores.uow() as uow:
         uow.registry.purge_grid(grid_id)

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from models.services import closing_batch
+from models.services import closing, closing_batch
+from models.services.assets import update_plant
 from models.services.closing import close_timeframe
 from models.services.closing_batch import close_range
 from models.services.errors import Conflict, Unprocessable
@@ -60,6 +61,15 @@ def seed(stores: Any) -> None:
                 created_at=created,
                 updated_at=created,
             )
+        uow.registry.add_plant(  # small, with a buffer: its level carries from one to the next
+            grid_id=GRID_ID,
+            max_output_w=2_000,
+            status="running",
+            ratio=Decimal("0.25"),
+            buffer_capacity_wh=600,
+            carbon_g_per_kwh=820,
+            updated_at=now,
+        )
         uow.commit()
     with stores.uow() as uow:
         grid = uow.registry.grid(GRID_ID)
@@ -97,7 +107,7 @@ def _lines(i: int) -> list[dict[str, Any]]:
             {
                 "prosumer_id": pid,
                 "produced_wh": (i * 37 + n * 101) % 500,
-                "consumed_wh": (i * 53 + n * 71) % 400,
+                "consumed_wh": (i * 53 + n * 71) % 400 + 150,
             }
         )
     return out
@@ -122,6 +132,9 @@ def documents(stores: Any) -> dict[str, Any]:
     starts = [(START + i * STEP).strftime("%Y-%m-%dT%H:%M:%SZ") for i in range(COUNT)]
     out["snapshots"] = [docs.snapshots.get(GRID_ID, s) for s in starts]
     out["trades"] = [docs.transactions.timeframe(GRID_ID, s) for s in starts]
+    out["imports"] = [
+        docs.plant_imports.sums(GRID_ID, pid, starts[0], "2027-01-01T00:00:00Z") for pid in PIDS
+    ]
     out["events"] = [
         {k: v for k, v in e.items() if k != "occurred_at"}
         for e in all_events(stores, grid_id=GRID_ID)
@@ -143,25 +156,43 @@ def reference(tmp_path: Path, sqlite_template: Path) -> Any:
 def test_batched_close_writes_what_single_closes_write(
     app: Any, reference: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Both stores live the same history: 2 closed early, 7 and 16 stopped after freezing,
+    0-15 closed, 16 stopped after its snapshot, the plant changed, then the rest closed; ours
+    in batches (of 5, so batches end mid-data), the reference one timeframe at a time."""
     stores = app.extensions["minigrid"]
+    monkeypatch.setattr(closing_batch, "BATCH", 5)
     for s in (stores, reference):
         seed(s)
         close_timeframe(s, GRID_ID, START + 2 * STEP)  # closed before the run
-        with s.uow() as uow:  # a close that crashed after freezing: `closing`, nothing else
-            uow.registry.begin_closing(GRID_ID, (START + 7 * STEP).replace(tzinfo=None))
-            uow.commit()
-    for i in range(COUNT):
+        for i in (7, 16):  # closes that crashed after freezing: `closing`, nothing else
+            with s.uow() as uow:
+                uow.registry.begin_closing(GRID_ID, (START + i * STEP).replace(tzinfo=None))
+                uow.commit()
+    closed = close_range(stores, GRID_ID, START, START + 16 * STEP)
+    for i in range(16):
         if i != 2:
             close_timeframe(reference, GRID_ID, START + i * STEP)
-    monkeypatch.setattr(closing_batch, "BATCH", 5)  # several batches, one ending mid-data
-    closed = close_range(stores, GRID_ID, START, START + COUNT * STEP)
+    at = (START + 16 * STEP).replace(tzinfo=None)
+    with reference.uow(write=False) as uow:  # phase 2 of timeframe 16, as a crash leaves it
+        members = set(uow.registry.members_at(GRID_ID, at + STEP))
+        grid, readings = uow.registry.grid(GRID_ID), uow.registry.readings_at(GRID_ID, at)
+    for s in (stores, reference):
+        closing._save_snapshot(s, grid, at, members, readings)
+        with s.uow() as uow:  # then the plant changes: 16 keeps its stored part, 17 carries it
+            update_plant(uow, GRID_ID, {"ratio": Decimal("0.5"), "max_output_w": 4_000})
+    closed += close_range(stores, GRID_ID, START, START + COUNT * STEP)
+    for i in range(16, COUNT):
+        close_timeframe(reference, GRID_ID, START + i * STEP)
     assert len(closed) == COUNT - 1 and closed[0] == START.replace(tzinfo=None)
     mine, theirs = documents(stores), documents(reference)
     assert [t[1] for t in mine["timeframes"]] == ["closed"] * COUNT
     assert len(mine["orders"]) == 9 and {o[1] for o in mine["orders"]} != {"unfilled"}
     assert all(s is not None and s["lines"] for s in mine["snapshots"])
     assert len(mine["events"]) == COUNT
-    for key in ("timeframes", "orders", "snapshots", "trades", "events"):
+    plants = [s["plant"] for s in mine["snapshots"]]
+    assert sum(p["from_buffer_wh"] for p in plants) > 0 and plants[17]["ratio"] == "0.5"
+    assert plants[16]["ratio"] == "0.25" and sum(i["imported_wh"] for i in mine["imports"]) > 0
+    for key in ("timeframes", "orders", "snapshots", "imports", "trades", "events"):
         assert mine[key] == theirs[key], key
     assert close_range(stores, GRID_ID, START, START + COUNT * STEP) == []
 

@@ -18,6 +18,7 @@ from models.domain.statements import (
 from models.domain.timeframes import format_instant
 from models.ports import GridRecord, LedgerError, ProsumerRecord, Stores
 from models.services.errors import Conflict, NotFound
+from models.services.plant import imports_between
 from models.services.settlement.ledger_status import recorded_contract
 from models.services.settlement.plan import month_range
 from models.services.settlement.run import ITEMS, SETTLEMENTS, TXS, run_key
@@ -154,6 +155,7 @@ def prosumer_statement(
         },
         "month": month,
         "amount_wei": item["amount_wei"],
+        **imports_between(container, grid.id, prosumer.id, start, end),  # not in the leaf
         "lines": lines,
         "encoding": {
             "grid_key": "0x" + grid_key(grid.id).hex(),
