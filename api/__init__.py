@@ -108,6 +108,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _register_api(app: Flask) -> None:
     from api.assets.routes import blp as assets_blp
+    from api.dashboard.routes import blp as dashboard_blp
     from api.docs.routes import blp as docs_blp
     from api.events.routes import blp as events_blp
     from api.grids.routes import blp as grids_blp
@@ -126,6 +127,7 @@ def _register_api(app: Flask) -> None:
     _limit_writes_only(app, limiter)
     api = Api(app)
     app.register_blueprint(docs_blp)
+    app.register_blueprint(dashboard_blp)
     api.register_blueprint(health_blp)
     blps = (grids_blp, prosumers_blp, metering_blp, market_blp, price_blp, keys_blp, settlement_blp)
     blps += (assets_blp,)
