@@ -20,8 +20,8 @@ export function followEvents({ gridId, onEvents, onTick, onStatus, every = pollE
   async function poll() {
     const { data, headers } = await api('/events', { query: query() });
     if (data.length) {
+      await onEvents(data);  // the cursor moves on only once they are shown
       cursor = headers.get('X-Next-Cursor') || cursor;
-      await onEvents(data);
     }
     if (data.length === 100) return poll();
     return null;

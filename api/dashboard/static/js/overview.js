@@ -114,7 +114,8 @@ async function onEvents(events) {
     && ms(e.data.start) >= from && ms(e.data.start) < to);
   if (!closed.length) return;
   const starts = closed.map((e) => ms(e.data.start));
-  const fresh = await snapshotsOf(state.context.gridId, Math.min(...starts), Math.max(...starts) + 1);
+  const last = Math.max(...starts) + state.info.minutes * 60000;
+  const fresh = await snapshotsOf(state.context.gridId, Math.min(...starts), last);
   const byStart = new Map(state.snapshots.map((s) => [s.start, s]));
   for (const snapshot of fresh) byStart.set(snapshot.start, snapshot);
   state.snapshots = [...byStart.values()].sort((a, b) => ms(a.start) - ms(b.start));

@@ -3,7 +3,7 @@ import { api } from './api.js';
 import { txLink } from './chain.js';
 import { hasWallet, payFromWallet } from './wallet.js';
 import {
-  busy, facts, fmtEther, h, problemBox, show,
+  busy, byId, facts, fmtEther, h, problemBox, show,
 } from './ui.js';
 
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
@@ -34,7 +34,7 @@ function callFacts(payment) {
 export async function drawPayment(holder, prosumerId, month, onPaid) {
   const path = `/prosumers/${prosumerId}/statements/${month}/payment`;
   const { data: payment } = await api(path);
-  const outcome = h('div', { id: 'payment-outcome', role: 'status', 'aria-live': 'polite' });
+  const outcome = byId('payment-outcome');  // outside `holder`: it outlives a redraw
   const parts = [callFacts(payment)];
   if (payment.status === 'due' && hasWallet()) {
     const button = h('button', { type: 'button', id: 'pay' }, 'Pay from my wallet');
@@ -44,8 +44,8 @@ export async function drawPayment(holder, prosumerId, month, onPaid) {
         const receipt = await payFromWallet(payment);
         show(outcome, h('p', {}, `Mined in block ${receipt.blockNumber}; waiting for the API to see it…`));
         const paid = await untilPaid(path);
+        await onPaid?.();
         show(outcome, h('p', { class: 'ok' }, `Payment ${paid.status}: `, txLink(receipt.hash)));
-        onPaid?.();
       } catch (err) {
         show(outcome, problemBox(err));
       }
@@ -55,6 +55,6 @@ export async function drawPayment(holder, prosumerId, month, onPaid) {
     parts.push(h('p', { class: 'help' }, 'No wallet in this browser: sign this exact call with the wallet '
       + `${payment.from} and post it (README, "A first month, with curl").`));
   }
-  show(holder, parts, outcome);
+  show(holder, parts);
 }
 

@@ -9,7 +9,14 @@ export function ratio(text) {
 }
 
 const SCALE = 10n ** 12n;
-const toNumber = ([n, d]) => Number((n * SCALE) / d) / 1e12;
+
+/** A non-negative ratio rounded half-even to 12 decimals, as the API writes prices. */
+function toNumber([n, d]) {
+  const q = (n * SCALE) / d;
+  const twice = 2n * ((n * SCALE) % d);
+  const up = twice > d || (twice === d && q % 2n === 1n);
+  return Number(up ? q + 1n : q) / 1e12;
+}
 
 /** {buy, sell}: the price per kWh buyers and sellers see locally in a timeframe. */
 export function localPrice(mechanism, importPrice, feedInPrice, surplus, deficit) {

@@ -56,7 +56,7 @@ async function drawMonth() {
   if (!input.value) input.value = await defaultMonth();
   const { id } = state.prosumer;
   const holder = byId('statement');
-  show(byId('payment'));
+  show(byId('payment'), empty('Only a debit is paid by the prosumer.'));
   try {
     const { data } = await api(`/prosumers/${id}/statements/${input.value}`);
     drawStatement(holder, data, { gridId: state.prosumer.grid_id, currency: state.currency });
@@ -73,13 +73,14 @@ async function gridFacts(prosumer) {
     const { data } = await api(`/grids/${prosumer.grid_id}`);
     return { tz: data.timezone, currency: data.currency };
   }
-  const { data } = await api(`/prosumers/${prosumer.id}/transactions`, { query: { page_size: 1 } });
+  const range = { from: iso(Date.now() - 399 * DAY_MS), to: iso(Date.now()), page_size: 1 };
+  const { data } = await api(`/prosumers/${prosumer.id}/transactions`, { query: range });
   return { tz: 'UTC', currency: data.transactions[0]?.currency || 'EUR' };
 }
 
 async function loadProsumer() {
   const id = choice('prosumer');
-  for (const part of ['flows-chart', 'statement', 'payment']) show(byId(part));
+  for (const part of ['flows-chart', 'statement', 'payment', 'payment-outcome']) show(byId(part));
   if (!id) {
     show(byId('problem'), empty('Choose a prosumer above.'));
     return;
