@@ -117,7 +117,7 @@ def wait_for(live: Live, path: str, done: Any, timeout_s: float = 120) -> Any:
 
 
 def seed(live: Live, minutes: int = 180, month: str = MONTH) -> None:
-    """A grid in UTC with `minutes` timeframes, simulated and closed over `month`, settled on anvil."""
+    """A UTC grid of `minutes` timeframes, simulated and closed over `month`, settled on anvil."""
     year, mm = map(int, month.split("-"))
     end = f"{year + mm // 12}-{mm % 12 + 1:02d}-01T00:00:00Z"
     grid = {

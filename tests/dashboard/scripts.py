@@ -14,7 +14,8 @@ TAMPER_PROOF = """
     const body = await response.json();
     const last = body.proof[0].slice(-1);
     body.proof[0] = body.proof[0].slice(0, -1) + (last === '0' ? '1' : '0');
-    return new Response(JSON.stringify(body), { status: response.status, headers: response.headers });
+    const { status, headers } = response;
+    return new Response(JSON.stringify(body), { status, headers });
   };
 })();
 """
@@ -29,7 +30,8 @@ TAMPER_AMOUNT = """
     const body = await response.json();
     body.amount_minor += 100;
     body.lines[0].received_minor += 100;
-    return new Response(JSON.stringify(body), { status: response.status, headers: response.headers });
+    const { status, headers } = response;
+    return new Response(JSON.stringify(body), { status, headers });
   };
 })();
 """
