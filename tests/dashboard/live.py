@@ -10,12 +10,15 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tests.api.sim_helpers import EVENING, HOUSE_ASSETS
-from tests.api.test_devserver import free_port, start, wait_line
+from tests.api.test_devserver import free_port, plain_env, start, wait_line
+from tests.procs import reaped_env
 
 # anvil's dev accounts 1-4 (public keys of a public dev mnemonic): the prosumers' wallets, so
 # a test can pay a debit from the wallet anvil unlocks for it
@@ -150,3 +153,16 @@ def seed(live: Live, minutes: int = 180, month: str = MONTH) -> None:
         name: live.key("prosumer", prosumer_id=p["id"]) for name, p in live.prosumers.items()
     }
     live.keys["operator"] = live.key("operator", grid_id=gid)
+
+
+@contextmanager
+def seeded(tmp: Path, minutes: int) -> Iterator[tuple[Live, dict[str, str]]]:
+    """A seeded devserver in `tmp` and the environment to start a browser in; all reaped after."""
+    with reaped_env(plain_env()) as env:
+        proc, live = start_server(tmp / "var", tmp / "devserver.log", env)
+        try:
+            seed(live, minutes)
+            yield live, env
+        finally:
+            proc.kill()
+            proc.wait()

@@ -12,7 +12,9 @@ import {
   byId, empty, facts, fmtInt, fmtWh, h, problemBox, show,
 } from './ui.js';
 
-const state = { context: null, info: null, snapshots: [], range: null, live: null };
+const state = {
+  context: null, info: null, snapshots: [], range: null, live: null, asked: 0,
+};
 
 function clearPage(message) {
   state.live?.stop();
@@ -46,6 +48,7 @@ function recordRenderTime(began) {
     performance.measure('overview-render', { start: began, duration: took });
     const main = byId('main');
     main.dataset.renderMs = took.toFixed(1);
+    main.dataset.dataMs = (began - state.asked).toFixed(1);  // from asking to the data arriving
     main.dataset.points = String(state.snapshots.length);
     show(byId('render-time'), `Charts drawn ${took.toFixed(0)} ms after the data arrived `
       + `(${fmtInt(state.snapshots.length)} points per series).`);
@@ -89,6 +92,7 @@ async function load() {
     return;
   }
   show(byId('problem'), h('p', { class: 'loading' }, 'Loading…'));
+  state.asked = performance.now();
   try {
     state.info = await gridInfo(context.gridId, context.role);
     state.range = await chosenRange(state.info.tz, latestDate);

@@ -138,4 +138,4 @@ wireRange(() => state.prosumer && drawFlows().catch((err) => show(byId('problem'
 byId('month-form').addEventListener('submit', (event) => { event.preventDefault(); drawMonth(); });
 const params = new URLSearchParams(window.location.search);
 if (params.get('month')) byId('month').value = params.get('month');
-mountShell('prosumer', load);
+mountShell('prosumer', load, { gridInput: false });  // a prosumer's grid comes with it

@@ -64,8 +64,9 @@ function gridInput(onPick) {
 /**
  * Mount the header on `page`; `onReady(context)` runs once a key is usable and again when the
  * key or grid changes. context: {role, gridId, grids}. Problems with the key are shown here.
+ * `gridInput: false` leaves out the grid id field for keys that cannot list grids.
  */
-export function mountShell(page, onReady) {
+export function mountShell(page, onReady, { gridInput: wantsGridInput = true } = {}) {
   const root = byId('shell');
   show(root, header(page));
   const status = byId('shell-status');
@@ -87,8 +88,9 @@ export function mountShell(page, onReady) {
     show(status, 'Checking the key…');
     try {
       const { role, grids } = await probe();
-      const picker = role === 'grid' && grids.length ? gridPicker(grids, pick) : gridInput(pick);
-      show(byId('grid-choice'), picker.field);
+      const listed = role === 'grid' && grids.length;
+      const picker = listed ? gridPicker(grids, pick) : gridInput(pick);
+      if (listed || wantsGridInput) show(byId('grid-choice'), picker.field);
       show(status, h('span', { class: 'ok' }, role === 'grid'
         ? `Key accepted: ${grids.length} grid(s) visible.`
         : 'Key accepted (a prosumer, meter or partner key).'));
