@@ -52,16 +52,6 @@ export async function api(path, { method = 'GET', query, body } = {}) {
   return { data, headers: response.headers, status: response.status };
 }
 
-/** The data of a GET, or null when it answers 404 (an optional resource). */
-export async function optional(path, query) {
-  try {
-    return (await api(path, { query })).data;
-  } catch (err) {
-    if (err instanceof Problem && err.status === 404) return null;
-    throw err;
-  }
-}
-
 /** Every item of a paged list (X-Total-Count), the remaining pages fetched in parallel. */
 export async function apiAll(path, query = {}, pick = (data) => data) {
   const first = await api(path, { query: { ...query, page: 1, page_size: MAX_PAGE } });
@@ -79,4 +69,14 @@ export async function apiAll(path, query = {}, pick = (data) => data) {
 export async function countOf(path, query = {}) {
   const { headers } = await api(path, { query: { ...query, page_size: 1 } });
   return Number(headers.get('X-Total-Count') || 0);
+}
+
+/** Every item of a paged list the API may not have: null when it answers 404. */
+export async function optionalAll(path, query, pick) {
+  try {
+    return (await apiAll(path, query, pick)).items;
+  } catch (err) {
+    if (err instanceof Problem && err.status === 404) return null;
+    throw err;
+  }
 }

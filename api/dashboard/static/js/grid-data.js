@@ -1,5 +1,7 @@
 // What the overview reads from the API for a grid and a range, and the series it draws.
-import { api, apiAll, countOf, optional } from './api.js';
+import {
+  api, apiAll, countOf, optionalAll,
+} from './api.js';
 import { documented } from './docs.js';
 import { localPrice } from './price.js';
 import { iso, ms } from './time.js';
@@ -86,20 +88,19 @@ function plantSeries(snapshots) {
 /** The grid's communities, or null when the API has none (not documented, or 404). */
 export async function communitiesOf(gridId) {
   if (!(await documented('/api/v1/grids/{grid_id}/communities'))) return null;
-  const data = await optional(`/grids/${gridId}/communities`);
-  return data === null ? null : listIn(data);
+  return optionalAll(`/grids/${gridId}/communities`, {}, listIn);
 }
 
-/** Autarky series and peaks of one community over [from, to); either may be missing (null). */
+/** Autarky points and peaks of one community over [from, to); either may be missing (null). */
 export async function communityRange(id, from, to) {
   const query = { from: iso(from), to: iso(to) };
   const read = async (what) => ((await documented(`/api/v1/communities/{community_id}/${what}`))
-    ? optional(`/communities/${id}/${what}`, query) : null);
+    ? optionalAll(`/communities/${id}/${what}`, query, listIn) : null);
   const [autarky, peaks] = await Promise.all([read('autarky'), read('peaks')]);
-  return { autarky: autarky === null ? null : listIn(autarky), peaks: peaks === null ? [] : listIn(peaks) };
+  return { autarky, peaks: peaks || [] };
 }
 
-/** A list answer, bare or wrapped in an object ({items: [...]}, {series: [...]}…). */
+/** A list answer, bare or wrapped in an object ({points: [...]}, {items: [...]}…). */
 export function listIn(data) {
   if (Array.isArray(data)) return data;
   const found = Object.values(data || {}).find(Array.isArray);
