@@ -43,6 +43,7 @@ def test_the_overview_draws_a_point_per_closed_timeframe(browser: WebDriver, liv
         assert all(
             f"{name} (Wh)" in legend for name in ("Production", "Consumption", "Import", "Export")
         )
+        plant_charts(page, live)
         took = page.find("main").get_attribute("data-render-ms")
         print(f"\noverview, {TIMEFRAMES} points per series: drawn in {took} ms")
         Select(page.find("range-kind")).select_by_value("week")
@@ -52,10 +53,36 @@ def test_the_overview_draws_a_point_per_closed_timeframe(browser: WebDriver, liv
         page.find("prev").click()
         page.until(lambda d: page.find("range-date").get_attribute("value") == "2026-10-14")
         page.until(lambda d: page.points("energy-chart") == 8)
+        no_console_errors(page)
+
+
+def plant_charts(page: Tab, live: Live) -> None:
+    """The plant's output, unserved energy and carbon are drawn when snapshots carry them."""
+    range_ = "from=2026-10-01T00:00:00Z&to=2026-10-01T03:00:00Z"
+    first = live.call("GET", f"/grids/{live.grid['id']}/snapshots?{range_}")[0]
+    if first.get("plant") is None:
+        assert page.find("plant-chart").get_attribute("hidden") is not None
+        return
+    assert page.points("plant-chart") == page.points("carbon-chart") == TIMEFRAMES
+    legend = page.text("plant-chart")
+    assert "Plant delivered (Wh)" in legend and "Unserved (Wh)" in legend
+
+
+def test_communities_are_drawn_with_their_peaks(browser: WebDriver, live: Live) -> None:
+    if not live.community:
+        pytest.skip("this API has no communities (GET /grids/{grid_id}/communities undocumented)")
+    cid = live.community["id"]
+    peaks = live.call(
+        "GET", f"/communities/{cid}/peaks?from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z"
+    )
+    with tab(browser, live.base) as page:
+        page.open(MONTH_VIEW, live.admin)
+        shown = page.until_text("communities", "peak(s) shaded")
         assert (
-            page.find("plant-chart").get_attribute("hidden") is not None
-            or page.points("plant-chart") == 8
+            f"Storgatan: autarky (balance ≥ 0 W is autarkic), {len(peaks)} peak(s) shaded" in shown
         )
+        assert page.points(f"community-{cid}") == TIMEFRAMES
+        assert peaks, "the threshold is set for the seeded month to have peaks"
         no_console_errors(page)
 
 
