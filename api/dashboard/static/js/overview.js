@@ -13,7 +13,7 @@ import {
 } from './ui.js';
 
 const state = {
-  context: null, info: null, snapshots: [], range: null, live: null, asked: 0,
+  context: null, info: null, snapshots: [], range: null, live: null, asked: 0, loads: 0,
 };
 
 function clearPage(message) {
@@ -79,9 +79,9 @@ function drawNow() {
   ], 'The current timeframe'));
 }
 
-async function latestDate() {
+async function latestDate(tz) {
   const latest = await latestClosed(state.context.gridId);
-  return dateIn(latest ?? Date.now(), state.info.tz);
+  return dateIn(latest ?? Date.now(), tz);
 }
 
 async function load() {
@@ -93,22 +93,28 @@ async function load() {
   }
   show(byId('problem'), h('p', { class: 'loading' }, 'Loading…'));
   state.asked = performance.now();
+  const ticket = ++state.loads;  // a later load (another range, key or grid) wins
   try {
-    state.info = await gridInfo(context.gridId, context.role);
-    state.range = await chosenRange(state.info.tz, latestDate);
-    const [from, to] = state.range;
+    const info = await gridInfo(context.gridId, context.role);
+    const range = await chosenRange(info.tz, () => latestDate(info.tz));
+    const [from, to] = range;
     const [snapshots, counts] = await Promise.all([
       snapshotsOf(context.gridId, from, to), countsOf(context.gridId, from, to, context.role),
     ]);
-    state.snapshots = snapshots;
+    if (ticket !== state.loads) return;
+    Object.assign(state, { info, range, snapshots });
     show(byId('problem'));
     recordRenderTime(drawCharts());
     drawCounts(counts);
     drawNow();
-    await drawCommunities(byId('communities'), byId('community-charts'), context.gridId, from, to, state.info.tz);
     startLive();
+    await drawCommunities(byId('communities'), byId('community-charts'), context.gridId, from, to, info.tz)
+      .catch((err) => {
+        byId('communities').hidden = false;
+        show(byId('community-charts'), problemBox(err));
+      });
   } catch (err) {
-    clearPage(problemBox(err));
+    if (ticket === state.loads) clearPage(problemBox(err));
   }
 }
 
