@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -62,7 +63,16 @@ class Tab:
         return str(self.find(element_id).text)
 
     def until(self, check: Callable[[WebDriver], Any], timeout_s: float = 20) -> Any:
-        return WebDriverWait(self.driver, timeout_s, poll_frequency=0.1).until(check)
+        """Wait for `check` to be truthy; on timeout, fail showing the page and its console."""
+        try:
+            return WebDriverWait(self.driver, timeout_s, poll_frequency=0.1).until(check)
+        except TimeoutException:
+            raise AssertionError(f"timed out after {timeout_s} s\n{self.state()}") from None
+
+    def state(self) -> str:
+        """The page's text and what its console said, for a failure message."""
+        log = "\n".join(e["message"] for e in self.driver.get_log("browser"))
+        return f"{self.page_text()}\nconsole:\n{log}"
 
     def until_text(self, element_id: str, words: str, timeout_s: float = 20) -> str:
         """Wait until the element exists and shows `words`; its text."""

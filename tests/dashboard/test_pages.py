@@ -242,7 +242,7 @@ def test_the_overview_follows_the_event_feed(
     with tab(browser, live.base) as page:
         page.open(f"?grid={small['id']}&range=day&date=2026-11-01&every=500", live.admin)
         page.until_text("live", "following the event feed")
-        assert page.points("energy-chart") == 0 and page.text("open-count") == "8"
+        assert page.points("energy-chart") == 0 and page.text("open-count") == "8", page.state()
         live.call("POST", f"/grids/{small['id']}/timeframes/2026-11-01T00:00:00Z/close")
         page.until(lambda d: page.points("energy-chart") == 1, timeout_s=20)
         page.until(lambda d: page.text("open-count") == "7")

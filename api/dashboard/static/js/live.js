@@ -44,6 +44,7 @@ export function followEvents({ gridId, onEvents, onTick, onStatus, every = pollE
   async function start() {
     try {
       const { headers } = await api('/events', { query: { grid_id: gridId, limit: 1 } });
+      if (stopped) return;
       cursor = headers.get('X-Newest-Cursor') || null;
       timer = setTimeout(tick, every);
       onStatus('Live: following the event feed.', true);
