@@ -17,7 +17,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-RECEIVE_MAXIMUM = 10_000  # QoS 1 messages the broker may send before our acknowledgements
+RECEIVE_MAXIMUM = 65_535  # QoS 1 messages in flight to us before our acks (the MQTT 5 maximum)
 SESSION_EXPIRY_S = 7 * 24 * 3600  # a stopped consumer's queued readings wait a week
 
 
