@@ -24,13 +24,16 @@ def redact(url: str) -> str:
 
 @click.command("worker")
 @click.option("-w", "--workers", default=2, show_default=True, help="Worker threads.")
-@click.option("--burst", is_flag=True, help="Run what is queued now, then exit.")
+@click.option(
+    "--burst", is_flag=True, help="Run what is queued now and each periodic task once, then exit."
+)
 @with_appcontext
 def worker(workers: int, burst: bool) -> None:
-    """Run background tasks (settlement runs, payments, ...) from the task queue."""
+    """Run background tasks (settlement runs, simulations, webhook deliveries, device commands)."""
     tasks = container().task_queue()
     if burst:
         tasks.sweep()
+        tasks.tick()
         click.echo(f"worker: ran {tasks.drain()} task(s) from {redact(tasks.url)}")
         return
     click.echo(f"worker: {workers} thread(s) on {redact(tasks.url)} (huey)", err=True)

@@ -523,6 +523,10 @@ class Stores(Protocol):
     def outbound(self) -> Outbound:
         """Webhook requests to subscribers."""
 
+    @property
+    def bus(self) -> MessageBus | None:
+        """The MQTT broker on MQTT_URL (device commands out), None when none is configured."""
+
 
 # The document stores under the names the architecture uses.
 Snapshots: TypeAlias = "SnapshotStore"
