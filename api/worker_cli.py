@@ -56,8 +56,9 @@ def _stop_on_signals() -> threading.Event:
     help="The persistent session's id: readings published while stopped wait for it.",
 )
 @click.option("--batch-size", default=2000, show_default=True)
+@click.option("--grid", "grid_id", default="+", help="Only this grid's meters (default: all).")
 @with_appcontext
-def ingest_mqtt(url: str | None, client_id: str, batch_size: int) -> None:
+def ingest_mqtt(url: str | None, client_id: str, batch_size: int, grid_id: str) -> None:
     """Write meter readings published on minigrid/+/meters/+/readings (QoS 1)."""
     from api import meter_mqtt
 
@@ -67,13 +68,19 @@ def ingest_mqtt(url: str | None, client_id: str, batch_size: int) -> None:
     from models.mqtt.inbox import Inbox
 
     stop = _stop_on_signals()
+    if grid_id != "+":
+        import uuid
+
+        try:
+            grid_id = str(uuid.UUID(grid_id))
+        except ValueError:
+            raise click.BadParameter("a grid id (UUID)", param_hint="--grid") from None
+    topic = meter_mqtt.TOPIC.replace("minigrid/+/", f"minigrid/{grid_id}/")
     try:
-        inbox = Inbox(url, client_id, meter_mqtt.TOPIC).start()
+        inbox = Inbox(url, client_id, topic).start()
     except (ConnectionError, OSError) as exc:
         raise click.ClickException(f"MQTT broker {redact(url)}: {exc}") from None
-    click.echo(
-        f"ingest: subscribed to {meter_mqtt.TOPIC} on {redact(url)} as {client_id}", err=True
-    )
+    click.echo(f"ingest: subscribed to {topic} on {redact(url)} as {client_id}", err=True)
     stats = meter_mqtt.run(container(), url, client_id, stop, inbox=inbox, batch_size=batch_size)
     click.echo(f"ingest stopped: {stats.line()}", err=True)
 

@@ -14,6 +14,11 @@ from models.services import metering
 from models.services.errors import DomainError, NotFound, Unprocessable
 
 
+def readings_topic(grid_id: str, prosumer_id: str) -> str:
+    """Where a meter publishes its readings."""
+    return f"minigrid/{grid_id}/meters/{prosumer_id}/readings"
+
+
 @dataclass(frozen=True)
 class MeterReading:
     """One meter's reading for the timeframe starting at `start` (aware UTC)."""

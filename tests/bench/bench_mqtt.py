@@ -39,9 +39,11 @@ def count(container: Any, grid_id: str, start: datetime) -> int:
         return int(conn.scalar(stmt) or 0)
 
 
-def start_ingest(env: dict[str, str], url: str, client_id: str, log: Path) -> Any:
-    """`flask ingest-mqtt` on the bench's stores; returns once it is subscribed."""
+def start_ingest(env: dict[str, str], url: str, grid_id: str, client_id: str, log: Path) -> Any:
+    """`flask ingest-mqtt` on the bench's stores (the grid's topic only: the broker may be
+    shared); returns once it is subscribed."""
     args = [sys.executable, "-m", "flask", "--app", "wsgi", "ingest-mqtt", "--url", url]
+    args += ["--grid", grid_id]
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [*args, "--client-id", client_id],
@@ -105,7 +107,7 @@ def ingest_once(
     client_id = f"bench-ingest-{uuid.uuid4().hex[:8]}"
     tmp = Path(env["BENCH_TMP"])
     log = tmp / f"{client_id}.log"
-    ingest = start_ingest(env, url, client_id, log)
+    ingest = start_ingest(env, url, grid_id, client_id, log)
     messages = [
         (
             f"minigrid/{grid_id}/meters/{pid}/readings",
