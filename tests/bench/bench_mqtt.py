@@ -100,12 +100,17 @@ def publish(url: str, share: Path) -> None:
 
 
 def ingest_once(
-    container: Any, env: dict[str, str], url: str, grid_id: str, ids: list[str], at: datetime
+    container: Any,
+    env: dict[str, str],
+    tmp: Path,
+    url: str,
+    grid_id: str,
+    ids: list[str],
+    at: datetime,
 ) -> dict[str, Any]:
     """Publish one timeframe from every meter; time it to the last durable write."""
     start = at.strftime("%Y-%m-%dT%H:%M:%SZ")
     client_id = f"bench-ingest-{uuid.uuid4().hex[:8]}"
-    tmp = Path(env["BENCH_TMP"])
     log = tmp / f"{client_id}.log"
     ingest = start_ingest(env, url, grid_id, client_id, log)
     messages = [
@@ -163,12 +168,15 @@ def brokers() -> list[tuple[str, Any]]:
     return out
 
 
-def run(container: Any, env: dict[str, str], grid_id: str, ids: list[str]) -> dict[str, Any]:
-    rows: dict[str, Any] = {"meters": len(ids)}
+def run(
+    container: Any, env: dict[str, str], tmp: Path, grid_id: str, ids: list[str]
+) -> dict[str, Any]:
+    """Each broker in turn, a timeframe of its own (15-minute grid)."""
+    rows: dict[str, Any] = {"meters": len(ids), "publishers": PUBLISHERS}
     for n, (name, broker) in enumerate(brokers()):
         with broker() as url:
             at = FIRST + timedelta(minutes=15 * n)
-            result = ingest_once(container, env, url, grid_id, ids, at)
+            result = ingest_once(container, env, tmp, url, grid_id, ids, at)
         for key, value in result.items():
             rows[f"{name}: {key}"] = value
     return rows
