@@ -30,7 +30,6 @@ async def serve(host: str, port: int) -> None:
         loop.add_signal_handler(signum, stop.set)
     broker = Broker(broker_config(host, port))
     await broker.start()
-    print(f"mqtt broker (amqtt, embedded) on {host}:{port}", flush=True)
     await stop.wait()
     await broker.shutdown()
 
@@ -41,6 +40,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=1884)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("amqtt").setLevel(logging.CRITICAL)  # e.g. every port probe is an "ERROR"
     asyncio.run(serve(args.host, args.port))
 
 
