@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import queue
+import shutil
 import subprocess
 import threading
 import time
@@ -40,8 +41,8 @@ def readme_block(name: str) -> str:
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[str]:
     """A Mosquitto with the README's ACL file and a password file holding the meter keys."""
-    if not Path(MOSQUITTO_BIN).exists():
-        _skip_or_fail(f"no mosquitto at {MOSQUITTO_BIN}")
+    if not Path(MOSQUITTO_BIN).exists() or not shutil.which("mosquitto_passwd"):
+        _skip_or_fail(f"no mosquitto at {MOSQUITTO_BIN} or no mosquitto_passwd")
     passwd, port = tmp_path / "passwd", free_port()
     passwd.write_text("")
     for user, secret in KEYS.items():  # as the README says to add a meter key
