@@ -89,6 +89,11 @@ class HueyTasks:
         """Tasks waiting in the queue or its schedule (retries, delayed tasks)."""
         return int(self.huey.pending_count()) + int(self.huey.scheduled_count())
 
+    def queued(self) -> list[str]:
+        """The names of the tasks waiting in the queue or its schedule."""
+        waiting = [*self.huey.pending(), *self.huey.scheduled()]
+        return [str(task.args[0]) for task in waiting if task.args]
+
     def in_flight(self) -> dict[str, str]:
         """Running tasks: huey task id -> owner `host:pid`."""
         return {
