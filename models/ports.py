@@ -489,10 +489,14 @@ class TaskQueue(Protocol):
 
 
 class MessageBus(Protocol):
-    """The MQTT broker as services see it: retained device commands out."""
+    """The MQTT broker as services see it: retained device commands out, simulated meters."""
 
     def publish(self, topic: str, payload: Doc, retain: bool = False) -> None:
         """Publish `payload` as JSON at QoS 1; returns once the broker has it."""
+
+    def publish_many(self, messages: Sequence[tuple[str, Doc]]) -> None:
+        """Publish (topic, payload) pairs at QoS 1, not retained; returns once the broker has
+        them all (ConnectionError if it does not take them in time)."""
 
 
 class Stores(Protocol):
@@ -522,6 +526,10 @@ class Stores(Protocol):
     @property
     def outbound(self) -> Outbound:
         """Webhook requests to subscribers."""
+
+    @property
+    def bus(self) -> MessageBus | None:
+        """The MQTT broker on MQTT_URL (device commands out), None when none is configured."""
 
 
 # The document stores under the names the architecture uses.

@@ -19,7 +19,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from ledger.anvil import start_anvil, stop_anvil  # noqa: E402
-from tests.bench import bench_api, bench_events, bench_market, bench_metering  # noqa: E402
+from tests.bench import (  # noqa: E402
+    bench_api,
+    bench_events,
+    bench_market,
+    bench_metering,
+    bench_mqtt,
+)
 from tests.documents.samples import ts  # noqa: E402
 
 PROSUMERS = 10_000
@@ -109,6 +115,10 @@ def measure(
             closed = section(
                 f"metering: one timeframe of {PROSUMERS:,} prosumers over HTTP",
                 lambda: bench_metering.upsert_and_close(port, headers, grid_id, ids),
+            )
+            section(
+                f"mqtt: ingest of one timeframe from {PROSUMERS:,} meters (publish to stored)",
+                lambda: bench_mqtt.run(container, env, tmp, grid_id, ids),
             )
             market(container, port, headers, grid_id, ids, closed, app)
         section(
