@@ -23,6 +23,7 @@ from models.domain.netting import Reading, net_timeframe
 from models.domain.timeframes import ceil_timeframe, format_instant, timeframe_end
 from models.domain.trades import trade_docs
 from models.ports import GridRecord, OrderRecord, Stores, UnitOfWork
+from models.services.clearing_terms import record_terms
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.crashpoints import crash_point
 from models.services.errors import Conflict, found
@@ -97,6 +98,7 @@ def _clear(
         for o in orders
         if o.prosumer_id in nets
     ]
+    record_terms(container, grid, snapshot["start"], book)  # what corrections re-clear at
     result = clear_timeframe(nets, prices, minor_unit_scale(grid.currency), grid.mechanism, book)
     start_iso = snapshot["start"]
     docs = trade_docs(grid.id, start_iso, grid.currency, result)
