@@ -31,13 +31,14 @@ MAX_SEQUENCE = 999
 
 
 def pair_sums(trades: Iterable[Mapping[str, Any]]) -> Pairs:
-    """Energy and money per ordered (seller, buyer) pair over trades (adjustments included)."""
+    """Energy and money per ordered (seller, buyer) pair over trades (adjustments included);
+    pairs whose sums are both zero are left out (they moved nothing)."""
     sums: Pairs = {}
     for t in trades:
         key = (t["seller"], t["buyer"])
         energy, money = sums.get(key, (0, 0))
         sums[key] = (energy + t["energy_wh"], money + t["amount_minor"])
-    return sums
+    return {pair: sum_ for pair, sum_ in sums.items() if sum_ != (0, 0)}
 
 
 def adjustment_lines(booked: Pairs, fresh: Pairs) -> list[tuple[str, str, int, int]]:
