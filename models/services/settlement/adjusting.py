@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from models.domain.adjustments import split_period, takes
+from models.domain.adjustments import adjustments_period, split_period, takes
 from models.domain.corrections import month_of
 from models.domain.merkle import merkle_root
 from models.domain.statements import build_statements, statement_leaves
@@ -125,9 +125,10 @@ def claim_corrections(container: Stores, run_id: str, plan: Plan) -> None:
             raise Conflict(f"correction {cid} was taken by settlement {owner} meanwhile; run again")
 
 
-def next_adjustments_period(container: Stores, grid_id: str, month: str | None) -> str:
+def next_adjustments_period(container: Stores, grid_id: str, month: str | None) -> str | None:
     """The adjustments-only period to settle now: an unfinished one of the month, else the
-    month's next number (`month` defaults to the current month in the grid's zone)."""
+    month's next number if adjustments wait (`month` defaults to the current month in the
+    grid's zone); None when there is nothing to settle."""
     with container.uow(write=False) as uow:
         grid = get_grid(uow, grid_id)
     month = month or month_of(aware_utc(utcnow()), grid.timezone)
@@ -138,5 +139,7 @@ def next_adjustments_period(container: Stores, grid_id: str, month: str | None) 
         if run_month == month and sequence:
             numbers[sequence] = run["status"]
     unfinished = [n for n, status in sorted(numbers.items()) if status != "settled"]
-    sequence = unfinished[0] if unfinished else max(numbers, default=0) + 1
-    return f"{month}.{sequence}"
+    if unfinished:
+        return adjustments_period(month, unfinished[0])
+    period = adjustments_period(month, max(numbers, default=0) + 1)
+    return period if _taken(container, grid_id, period, None) else None
