@@ -91,6 +91,33 @@ def positions(trades: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return out
 
 
+def with_adjustments(
+    amounts: Mapping[str, int], taken: Iterable[Mapping[str, Any]], reserved: frozenset[str]
+) -> tuple[dict[str, int], dict[str, list[dict[str, Any]]]]:
+    """Statement amounts per prosumer with the taken corrections' positions added, and each
+    prosumer's `adjustments` entries; `reserved` parties (grid, plant, rounding) are not
+    prosumers. ValueError if a correction's positions do not sum to zero."""
+    total = dict(amounts)
+    entries: dict[str, list[dict[str, Any]]] = {}
+    for doc in taken:
+        if sum(doc["positions"].values()) != 0:
+            raise ValueError(f"the adjustments of correction {doc['_id']} do not balance")
+        for party, amount in sorted(doc["positions"].items()):
+            if party in reserved:
+                continue
+            total[party] = total.get(party, 0) + amount
+            entries.setdefault(party, []).append(
+                {
+                    "correction_id": doc["_id"],
+                    "timeframe_start": doc["timeframe_start"],
+                    "month": doc["month"],
+                    "version": doc["version"],
+                    "amount_minor": amount,
+                }
+            )
+    return total, entries
+
+
 def takes(period: str, adjustment_month: str, month_has_run: bool) -> bool:
     """Whether a settlement of `period` takes a correction of `adjustment_month`.
 

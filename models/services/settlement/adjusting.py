@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from models.domain.adjustments import adjustments_period, split_period, takes
+from models.domain.adjustments import with_adjustments as add_adjustments
 from models.domain.corrections import month_of
 from models.domain.merkle import merkle_root
 from models.domain.statements import build_statements, statement_leaves
@@ -81,36 +82,17 @@ def with_adjustments(container: Stores, base: Plan, taken: list[dict[str, Any]])
     """`base` with each prosumer's adjustments added to its statement (new statements for
     prosumers with adjustments only), the root recomputed."""
     amounts = {st.prosumer_id: st.amount_minor for st in base.statements}
-    entries: dict[str, list[dict[str, Any]]] = {}
-    for doc in taken:
-        if sum(doc["positions"].values()) != 0:
-            raise Conflict(f"the adjustments of correction {doc['_id']} do not balance")
-        for party, amount in sorted(doc["positions"].items()):
-            if party in RESERVED_PARTIES:
-                continue
-            amounts[party] = amounts.get(party, 0) + amount
-            entries.setdefault(party, []).append(_entry(doc, amount))
     with container.uow(write=False) as uow:
         wallets = uow.registry.wallets(base.grid_id)
-    sums = {pid: {"received_minor": amount, "paid_minor": 0} for pid, amount in amounts.items()}
     try:
+        total, entries = add_adjustments(amounts, taken, RESERVED_PARTIES)
+        sums = {pid: {"received_minor": a, "paid_minor": 0} for pid, a in total.items()}
         statements = build_statements(base.grid_id, base.month, sums, wallets)
     except ValueError as exc:
         raise Conflict(str(exc)) from exc
     root = merkle_root(statement_leaves(statements))
     ids = tuple(doc["_id"] for doc in taken)
     return replace(base, statements=statements, root=root, corrections=ids, adjustments=entries)
-
-
-def _entry(doc: dict[str, Any], amount: int) -> dict[str, Any]:
-    """One line of a statement's `adjustments` section."""
-    return {
-        "correction_id": doc["_id"],
-        "timeframe_start": doc["timeframe_start"],
-        "month": doc["month"],
-        "version": doc["version"],
-        "amount_minor": amount,
-    }
 
 
 def claim_corrections(container: Stores, run_id: str, plan: Plan) -> None:
