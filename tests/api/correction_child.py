@@ -1,0 +1,28 @@
+"""Run one correction in this process (the crash test SIGKILLs it at MINIGRID_CRASH_AT).
+
+python -m tests.api.correction_child VAR GRID START KEY BODY_JSON
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from models.domain.timeframes import parse_instant
+from models.services.corrections import correct_timeframe
+from tests.conftest import make_test_app
+
+
+def main(var: str, grid_id: str, start: str, key: str, body: str) -> None:
+    app = make_test_app(f"sqlite:///{Path(var) / 'registry.db'}", Path(var))
+    container = app.extensions["minigrid"]
+    view, replayed = correct_timeframe(
+        container, grid_id, parse_instant(start), key, json.loads(body), ("crash-test", "admin")
+    )
+    print(json.dumps({"version": view["version"], "replayed": replayed}))
+    container.close()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:6])
