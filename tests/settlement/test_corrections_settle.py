@@ -23,6 +23,7 @@ from models.services.snapshot_versions import get_version
 from tests.settlement.world import MONTH, World, close_month
 
 NOVEMBER = "2026-11"
+SQLITE_ONLY = pytest.mark.parametrize("engine_name", ["sqlite"])  # the first test runs on both
 ADMIN = ("test-key", "admin")
 
 
@@ -101,6 +102,7 @@ def test_adjustments_across_runs_add_up_to_a_settlement_from_scratch(
         settle_month(container, grid_id, "2026-12.2")
 
 
+@SQLITE_ONLY
 def test_statement_shows_the_adjustments_and_its_leaf_covers_them(
     container: Any, world: World
 ) -> None:
@@ -127,6 +129,7 @@ def fix_amount(view: dict[str, Any], prosumer: str) -> int:
     return positions(view["adjustments"]).get(prosumer, 0)
 
 
+@SQLITE_ONLY
 def test_a_correction_waits_while_its_month_is_being_settled(container: Any, world: World) -> None:
     grid_id = world.grid_id
     settle_month(container, grid_id, MONTH)
@@ -138,6 +141,7 @@ def test_a_correction_waits_while_its_month_is_being_settled(container: Any, wor
     assert correct(container, world, 1, 3, 3000)["version"] == 2
 
 
+@SQLITE_ONLY
 def test_cli_settles_the_waiting_adjustments_only(app: Any, container: Any, world: World) -> None:
     settle_month(container, world.grid_id, MONTH)
     correct(container, world, 1, 3, 3000)
