@@ -60,7 +60,7 @@ class TimeframeCorrections(MethodView):
 
     @access("admin", "operator")
     @blp.response(200, CorrectionSchema(many=True))
-    @blp.problems(400, 404)
+    @blp.problems(400, 404, 422)
     def get(self, grid_id: Any, start: str) -> Any:
         """List a timeframe's corrections, oldest first: who, when, why, readings, adjustments."""
         at = parse_start(start)
