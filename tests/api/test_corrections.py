@@ -60,11 +60,11 @@ def test_a_correction_makes_version_2_and_books_the_difference(
     assert body["created_role"] == "admin" and body["reason"] == "meter under-read"
     assert done.headers["Location"].endswith(f"/timeframes/{T0}?version=2")
     assert done.headers["Idempotent-Replayed"] == "false"
-    # B buys 500 Wh more: locally at 0.20 (A exports less), 10 cents more
+    # README's worked example: B buys 500 Wh more locally at 0.20, A exports 500 Wh less
     adjusted = {
         (t["seller"], t["buyer"]): (t["energy_wh"], t["amount_minor"]) for t in body["adjustments"]
     }
-    assert adjusted[("grid", b)] == (500, 10) and adjusted[(a, "grid")] == (0, 5)
+    assert adjusted == {(a, "grid"): (0, 5), ("grid", b): (500, 10), ("grid", "plant"): (-500, -5)}
     assert all(t["kind"] == "adjustment" and t["to_version"] == 2 for t in body["adjustments"])
     latest = client.get(url, headers=admin).json
     assert latest["version"] == 2 and latest["previous_hash"] == original["content_hash"]
