@@ -309,7 +309,9 @@ def _finish(
         row.snapshot_hash = version["content_hash"]
         row.previous_hash = version["previous_hash"]
         for line in row.readings:
-            _record_corrected(uow, row, line, before.get(line["prosumer_id"]), adjusted)
+            was = before.get(line["prosumer_id"])
+            if was != (line["produced_wh"], line["consumed_wh"]):  # lines repeated as they were
+                _record_corrected(uow, row, line, was, adjusted)  # are not news
         uow.commit()
 
 
