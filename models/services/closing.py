@@ -3,7 +3,8 @@
 Phases, each safe to repeat:
 1. SQL: a `closing` row freezes the timeframe's readings and orders.
 2. Documents: the snapshot is computed from the frozen readings and stored unless one exists.
-3. Documents: the stored snapshot's nets are cleared; trades are upserted under deterministic ids.
+3. Documents: the clearing terms are recorded once (what corrections re-clear at); the stored
+   snapshot's nets are cleared; trades are upserted under deterministic ids.
 4. SQL: order fills and the `closed` status with both content hashes, in one transaction.
 A re-run after a crash in phase 2–4 recomputes the same documents and finishes the job.
 """
