@@ -14,7 +14,7 @@ from api.market.schemas import IdempotencyHeaders
 from api.metering.routes import parse_start
 from api.smorest import Blueprint
 from models.domain.timeframes import format_instant
-from models.services import corrections, metering
+from models.services import correction_reads, corrections, metering
 
 blp = Blueprint(
     "corrections",
@@ -65,4 +65,4 @@ class TimeframeCorrections(MethodView):
         """List a timeframe's corrections, oldest first: who, when, why, readings, adjustments."""
         at = parse_start(start)
         see_grid(str(grid_id))
-        return corrections.list_corrections(container(), str(grid_id), at)
+        return correction_reads.list_corrections(container(), str(grid_id), at)

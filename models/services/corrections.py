@@ -37,15 +37,21 @@ from models.domain.timeframes import format_instant
 from models.ports import CorrectionRecord, GridRecord, Stores, UnitOfWork
 from models.services.clearing_terms import cleared_docs, nets_of, terms_of
 from models.services.clock import aware_utc, utcnow
+from models.services.correction_reads import (
+    ADJUSTMENTS,
+    APPLIED,
+    APPLYING,
+    VERSIONS,
+    correction_row,
+    correction_view,
+    stored_version,
+)
 from models.services.crashpoints import crash_point
-from models.services.errors import Conflict, NotFound, Unprocessable, found
+from models.services.errors import Conflict, Unprocessable, found
 from models.services.events import record_event
 from models.services.metering import check_closable, check_start
 from models.services.settlement.run import SETTLEMENTS, run_key
 
-VERSIONS = "snapshot_versions"  # version n >= 2 of a timeframe's snapshot
-ADJUSTMENTS = "adjustments"  # one document per correction: its adjustment trades, its claim
-APPLYING, APPLIED = "applying", "applied"
 RUNNING = ("planned", "posting", "paying", "confirming")  # a settlement run not yet finished
 
 
@@ -197,7 +203,7 @@ def _apply(container: Stores, grid_id: str, correction_id: str) -> None:
     """Phases 2-4 of one recorded correction (each writes only what is missing)."""
     with container.uow(write=False) as uow:
         grid = found(uow.registry.grid(grid_id), "grid", grid_id)
-        row = _row(uow, grid_id, correction_id)
+        row = correction_row(uow, grid_id, correction_id)
         if row.status == APPLIED:
             return
         timeframe = uow.registry.timeframe(grid_id, row.timeframe_start)
@@ -213,27 +219,11 @@ def _apply(container: Stores, grid_id: str, correction_id: str) -> None:
     _finish(container, grid, correction_id, version, adjusted)
 
 
-def _row(uow: UnitOfWork, grid_id: str, correction_id: str) -> CorrectionRecord:
-    row = uow.corrections.get(correction_id)
-    if row is None or row.grid_id != grid_id:
-        raise NotFound(f"correction {correction_id} does not exist")
-    return row
-
-
 def _first(container: Stores, grid_id: str, start_iso: str) -> dict[str, Any]:
     first = container.documents.snapshots.get(grid_id, start_iso)
     if first is None:
         raise Conflict(f"the snapshot of {start_iso} is missing from the document store")
     return first
-
-
-def stored_version(
-    container: Stores, grid_id: str, start_iso: str, version: int
-) -> dict[str, Any] | None:
-    """Version `version` of a timeframe's snapshot as stored (1: the snapshot of the close)."""
-    if version == 1:
-        return container.documents.snapshots.get(grid_id, start_iso)
-    return container.documents.collection(VERSIONS).get(version_key(grid_id, start_iso, version))
 
 
 def _save_version(
@@ -299,7 +289,7 @@ def _finish(
     """Phase 4: applied, readings set, events recorded, in one transaction."""
     with container.uow() as uow:
         uow.registry.lock_grid(grid.id)
-        row = _row(uow, grid.id, correction_id)
+        row = correction_row(uow, grid.id, correction_id)
         if row.status == APPLIED:
             return  # another process finished it
         before = uow.registry.readings_at(grid.id, row.timeframe_start)
@@ -349,40 +339,3 @@ def _record_corrected(
     }
     event_id = f"{ev.READING_CORRECTED}:{row.id}:{pid}"
     record_event(uow, ev.READING_CORRECTED, row.grid_id, data, event_id=event_id, prosumer_id=pid)
-
-
-def correction_view(container: Stores, grid_id: str, correction_id: str) -> dict[str, Any]:
-    """A correction as the API shows it: who, when, why, what, and its adjustment trades."""
-    with container.uow(write=False) as uow:
-        row = _row(uow, grid_id, correction_id)
-    return _view(container, row)
-
-
-def list_corrections(container: Stores, grid_id: str, start: datetime) -> list[dict[str, Any]]:
-    """A timeframe's corrections by version (404 for an unknown grid or a misaligned start)."""
-    with container.uow(write=False) as uow:
-        grid = found(uow.registry.grid(grid_id), "grid", grid_id)
-        rows = list(uow.corrections.of_timeframe(grid_id, check_start(grid, start)))
-    return [_view(container, row) for row in rows]
-
-
-def _view(container: Stores, row: CorrectionRecord) -> dict[str, Any]:
-    adjusted = container.documents.collection(ADJUSTMENTS).get(row.id) or {}
-    return {
-        "id": row.id,
-        "grid_id": row.grid_id,
-        "timeframe_start": aware_utc(row.timeframe_start),
-        "version": row.version,
-        "status": row.status,
-        "reason": row.reason,
-        "readings": row.readings,
-        "created_by": row.created_by,
-        "created_role": row.created_role,
-        "created_at": aware_utc(row.created_at),
-        "applied_at": None if row.applied_at is None else aware_utc(row.applied_at),
-        "snapshot_hash": row.snapshot_hash,
-        "previous_hash": row.previous_hash,
-        "month": adjusted.get("month"),
-        "settled_in": adjusted.get("settled_in"),
-        "adjustments": adjusted.get("trades", []),
-    }

@@ -8,7 +8,7 @@ from typing import Any
 from models.domain.timeframes import format_instant
 from models.ports import Stores
 from models.services.clock import aware_utc, naive_utc
-from models.services.corrections import APPLIED, stored_version
+from models.services.correction_reads import APPLIED, stored_version
 from models.services.errors import NotFound
 from models.services.snapshots import get_snapshot
 

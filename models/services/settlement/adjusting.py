@@ -21,7 +21,7 @@ from models.domain.statements import build_statements, statement_leaves
 from models.domain.trades import RESERVED_PARTIES
 from models.ports import Stores
 from models.services.clock import aware_utc, utcnow
-from models.services.corrections import ADJUSTMENTS
+from models.services.correction_reads import ADJUSTMENTS
 from models.services.errors import Conflict, Unprocessable
 from models.services.registry import get_grid
 from models.services.settlement.plan import Plan, month_range, plan_month, wei_rate
