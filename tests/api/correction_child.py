@@ -9,14 +9,21 @@ import json
 import sys
 from pathlib import Path
 
+from api.config import load_config
+from models.bootstrap import Container
 from models.domain.timeframes import parse_instant
 from models.services.corrections import correct_timeframe
-from tests.conftest import make_test_app
 
 
 def main(var: str, grid_id: str, start: str, key: str, body: str) -> None:
-    app = make_test_app(f"sqlite:///{Path(var) / 'registry.db'}", Path(var))
-    container = app.extensions["minigrid"]
+    """The stores alone (no Flask app: a correction needs none), then the correction."""
+    settings = {
+        "DATABASE_URL": f"sqlite:///{Path(var) / 'registry.db'}",
+        "MONGO_URL": f"sqlite:///{Path(var) / 'documents.db'}",
+        "LEDGER_URL": "eth-tester://",
+        "QUEUE_URL": f"sqlite:///{Path(var) / 'queue.db'}",
+    }
+    container = Container(load_config(settings))
     view, replayed = correct_timeframe(
         container, grid_id, parse_instant(start), key, json.loads(body), ("crash-test", "admin")
     )

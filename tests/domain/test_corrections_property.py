@@ -220,7 +220,7 @@ def from_scratch(books: Books) -> Counter[str]:
     return totals
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
 @given(scenario=scenarios())
 def test_every_run_together_settles_the_final_readings(scenario: dict[str, Any]) -> None:
     books = Books(scenario["grid"])
