@@ -8,8 +8,8 @@ Where each port lives (adapters are checked against these Protocols by mypy):
 - `Stores` (what services receive as `container`): `models/bootstrap.py` `Container`.
 - `UnitOfWork` and `Registry`: `models/sql/uow.py`, `models/sql/registry.py` (SQLAlchemy).
 - `Reads` (hot Core reads): `models/sql/reads.py`.
-- `Collection`, `Snapshots`, `Trades`, `FlowStore`, `WeatherStore`, `DocumentStores`:
-  `models/documents/` (SQLite, pymongo).
+- `Collection`, `Snapshots`, `Trades`, `FlowStore`, `WeatherStore`, `PlantImportStore`,
+  `DocumentStores`: `models/documents/` (SQLite, pymongo).
 - `Clock`: `models/services/clock.py` `utcnow`.
 - `TaskQueue`: `models/queue/huey_tasks.py` (huey: SQLite file or Redis).
 - `MessageBus`: `models/mqtt/bus.py` (paho-mqtt).
@@ -696,6 +696,16 @@ class FlowStore(Protocol):
         """A prosumer's flows with `start_from <= start < start_to`, oldest first; the total."""
 
 
+class PlantImportStore(Protocol):
+    """Per prosumer and closed timeframe: its share of the plant's delivered Wh and carbon grams."""
+
+    def save_timeframe(self, grid_id: str, start: str, rows: Mapping[str, tuple[int, int]]) -> None:
+        """Make `rows` {prosumer_id: (imported_wh, carbon_g)} the timeframe's rows, idempotently."""
+
+    def sums(self, grid_id: str, prosumer_id: str, start_from: str, start_to: str) -> Doc:
+        """{imported_wh, carbon_g, timeframes} of a prosumer, `start_from <= start < start_to`."""
+
+
 class WeatherStore(Protocol):
     """A grid's measured weather series: rows {time, wind_speed_m_s, ghi_w_m2, temperature_c}."""
 
@@ -724,6 +734,7 @@ class DocumentStores(Protocol):
     flows: FlowStore
     weather: WeatherStore
     outbox: Outbox
+    plant_imports: PlantImportStore
 
     def collection(self, name: str) -> Collection: ...
 

@@ -132,6 +132,24 @@ class StatementSchema(ma.Schema):
     status = ma.fields.String(
         validate=ma.validate.OneOf(ITEM_STATUSES), metadata={"description": ITEM_STATUS_TEXT}
     )
+    imported_wh = ma.fields.Integer(
+        metadata={
+            "description": "Wh the prosumer received from the power plant in the month: per "
+            "timeframe, the plant's delivered Wh split pro rata to the prosumers' deficits "
+            "(largest remainder). Not part of the Merkle leaf.",
+            "minimum": 0,
+            "example": 41250,
+        }
+    )
+    carbon_g = ma.fields.Integer(
+        metadata={
+            "description": "Carbon of those imports, grams: per timeframe, the grid's grams "
+            "split pro rata to the imports (largest remainder), so the prosumers' grams sum to "
+            "the grid's. Not part of the Merkle leaf.",
+            "minimum": 0,
+            "example": 33825,
+        }
+    )
     lines = ma.fields.List(ma.fields.Nested(TimeframeLineSchema))
     adjustments = ma.fields.List(
         ma.fields.Nested(AdjustmentLineSchema),

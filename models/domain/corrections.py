@@ -2,8 +2,9 @@
 
 Version 1 of a timeframe is the snapshot written at its close, never changed. A correction
 writes version n + 1 from version n and the corrected readings: the same netting
-(`net_timeframe`), plus `version`, `correction_id` and `previous_hash` (the content hash of
-version n), all covered by its own `content_hash`. So each version names the one before it,
+(`net_timeframe`), the other parts of version n as they were (e.g. the plant's dispatch, which
+happened), plus `version`, `correction_id` and `previous_hash` (the content hash of version n),
+all covered by its own `content_hash`. So each version names the one before it,
 and changing any earlier version breaks every hash after it (`verify_chain`).
 """
 
@@ -67,6 +68,8 @@ def next_version(
     doc = net_timeframe(
         previous["grid_id"], start, previous["timeframe_minutes"], listed + ids, readings
     )
+    for key, value in previous.items():  # parts others add at close (the plant's dispatch):
+        doc.setdefault(key, value)  # kept as they were, the correction re-nets readings only
     doc["_id"] = version_key(previous["grid_id"], previous["start"], version)
     doc["version"] = version
     doc["correction_id"] = correction_id

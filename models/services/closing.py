@@ -2,7 +2,8 @@
 
 Phases, each safe to repeat:
 1. SQL: a `closing` row freezes the timeframe's readings and orders.
-2. Documents: the snapshot is computed from the frozen readings and stored unless one exists.
+2. Documents: the snapshot is computed from the frozen readings (with the plant's part,
+   `services/plant.py`) and stored unless one exists; then each prosumer's plant imports.
 3. Documents: the clearing terms are recorded once (what corrections re-clear at); the stored
    snapshot's nets are cleared; trades are upserted under deterministic ids.
 4. SQL: order fills and the `closed` status with both content hashes, in one transaction.
@@ -30,6 +31,7 @@ from models.services.crashpoints import crash_point
 from models.services.errors import Conflict, found
 from models.services.events import record_event
 from models.services.metering import check_closable, check_start
+from models.services.plant import record_imports, with_plant
 
 
 def close_timeframe(
@@ -82,7 +84,9 @@ def _save_snapshot(
     ids = sorted(members | set(readings))
     frozen = {pid: Reading(pid, p, c) for pid, (p, c) in readings.items()}
     snapshot = net_timeframe(grid.id, aware_utc(at), grid.timeframe_minutes, ids, frozen)
-    return container.documents.snapshots.save(snapshot)
+    stored = container.documents.snapshots.save(with_plant(container, grid, snapshot))
+    record_imports(container, stored)  # from the stored snapshot, so a resumed close agrees
+    return stored
 
 
 def _clear(

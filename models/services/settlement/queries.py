@@ -19,6 +19,7 @@ from models.domain.statements import (
 from models.domain.timeframes import format_instant
 from models.ports import GridRecord, LedgerError, ProsumerRecord, Stores
 from models.services.errors import Conflict, NotFound
+from models.services.plant import imports_between
 from models.services.settlement.ledger_status import recorded_contract
 from models.services.settlement.plan import month_range
 from models.services.settlement.run import ITEMS, SETTLEMENTS, TXS, run_key
@@ -157,6 +158,7 @@ def prosumer_statement(
         },
         "month": month,
         "amount_wei": item["amount_wei"],
+        **imports_between(container, grid.id, prosumer.id, start, end),  # not in the leaf
         "lines": lines,
         "adjustments": item.get("adjustments", []),  # corrections settled in this statement
         "encoding": {
