@@ -4,7 +4,8 @@ Phases, each safe to repeat:
 1. SQL: a `closing` row freezes the timeframe's readings and orders.
 2. Documents: the snapshot is computed from the frozen readings (with the plant's part,
    `services/plant.py`) and stored unless one exists; then each prosumer's plant imports.
-3. Documents: the stored snapshot's nets are cleared; trades are upserted under deterministic ids.
+3. Documents: the clearing terms are recorded once (what corrections re-clear at); the stored
+   snapshot's nets are cleared; trades are upserted under deterministic ids.
 4. SQL: order fills and the `closed` status with both content hashes, in one transaction.
 A re-run after a crash in phase 2–4 recomputes the same documents and finishes the job.
 """
@@ -24,6 +25,7 @@ from models.domain.netting import Reading, net_timeframe
 from models.domain.timeframes import ceil_timeframe, format_instant, timeframe_end
 from models.domain.trades import trade_docs
 from models.ports import GridRecord, OrderRecord, Stores, UnitOfWork
+from models.services.clearing_terms import record_terms
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.crashpoints import crash_point
 from models.services.errors import Conflict, found
@@ -101,6 +103,7 @@ def _clear(
         for o in orders
         if o.prosumer_id in nets
     ]
+    record_terms(container, grid, snapshot["start"], book)  # what corrections re-clear at
     result = clear_timeframe(nets, prices, minor_unit_scale(grid.currency), grid.mechanism, book)
     start_iso = snapshot["start"]
     docs = trade_docs(grid.id, start_iso, grid.currency, result)

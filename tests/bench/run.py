@@ -203,7 +203,7 @@ def listing(
 
 def settlement(container: Any) -> None:
     """The settlement engineer's bench (and the gas bench), if present."""
-    for name in ("bench_settlement", "bench_gas"):
+    for name in ("bench_settlement", "bench_gas", "bench_corrections"):
         module = optional_module(name)
         if module is not None:
             section(name, lambda m=module: call_run(m, container.chain, container))  # type: ignore[misc]
