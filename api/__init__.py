@@ -99,6 +99,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     policy.init_app(app)
     representations.init_app(app)
     _register_api(app)
+    _register_dashboard(app)
     errors.register(app)
     from api import cli
 
@@ -137,3 +138,10 @@ def _register_api(app: Flask) -> None:
         limiter.limit(app.config["WRITE_RATE_LIMIT"], exempt_when=_safe_method)(blp)
         api.register_blueprint(blp)
     app.extensions["minigrid_api"] = api
+
+
+def _register_dashboard(app: Flask) -> None:
+    """The browser dashboard's static pages under /dashboard/ (a client of the API)."""
+    from api.dashboard.routes import blp as dashboard_blp
+
+    app.register_blueprint(dashboard_blp)
