@@ -19,7 +19,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from ledger.anvil import start_anvil, stop_anvil  # noqa: E402
-from tests.bench import bench_api, bench_events, bench_market, bench_metering  # noqa: E402
+from tests.bench import (  # noqa: E402
+    bench_api,
+    bench_events,
+    bench_market,
+    bench_metering,
+    bench_mqtt,
+)
 from tests.documents.samples import ts  # noqa: E402
 
 PROSUMERS = 10_000
@@ -110,6 +116,10 @@ def measure(
                 f"metering: one timeframe of {PROSUMERS:,} prosumers over HTTP",
                 lambda: bench_metering.upsert_and_close(port, headers, grid_id, ids),
             )
+            section(
+                f"mqtt: ingest of one timeframe from {PROSUMERS:,} meters (publish to stored)",
+                lambda: bench_mqtt.run(container, env, tmp, grid_id, ids),
+            )
             market(container, port, headers, grid_id, ids, closed, app)
         section(
             f"events: feed read over HTTP ({bench_events.EVENTS:,} events), webhook fan-out",
@@ -193,7 +203,7 @@ def listing(
 
 def settlement(container: Any) -> None:
     """The settlement engineer's bench (and the gas bench), if present."""
-    for name in ("bench_settlement", "bench_gas"):
+    for name in ("bench_settlement", "bench_gas", "bench_corrections"):
         module = optional_module(name)
         if module is not None:
             section(name, lambda m=module: call_run(m, container.chain, container))  # type: ignore[misc]
