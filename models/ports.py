@@ -437,6 +437,49 @@ class Outbound(Protocol):
         """POST a signed body within the timeout, no redirects: (status code, error)."""
 
 
+# --- corrections of closed timeframes (section owned by the corrections work) ---------------
+
+
+class CorrectionRecord(Protocol):
+    """A correction: `applying` until its version and adjustments are stored, then `applied`;
+    `readings` are its lines ({prosumer_id, produced_wh, consumed_wh})."""
+
+    id: str
+    grid_id: str
+    timeframe_start: datetime
+    version: int
+    status: str
+    reason: str
+    readings: list[dict[str, Any]]
+    idempotency_key: str
+    request_hash: str
+    created_by: str
+    created_role: str
+    created_at: datetime
+    applied_at: datetime | None
+    snapshot_hash: str | None
+    previous_hash: str | None
+
+
+class Corrections(Protocol):
+    """Correction records, inside one unit of work."""
+
+    def add(self, **fields: Any) -> CorrectionRecord: ...
+
+    def get(self, correction_id: str) -> CorrectionRecord | None: ...
+
+    def by_key(self, grid_id: str, key: str) -> CorrectionRecord | None: ...
+
+    def of_timeframe(self, grid_id: str, start: datetime) -> Sequence[CorrectionRecord]:
+        """A timeframe's corrections by version."""
+
+    def unfinished(self, grid_id: str) -> Sequence[CorrectionRecord]:
+        """A grid's corrections not yet applied (a crash stopped them), oldest first."""
+
+    def applied_ids(self, grid_id: str, ids: Sequence[str]) -> set[str]:
+        """Which of these corrections are applied."""
+
+
 class UnitOfWork(Protocol):
     """`with uow:` opens one transaction; `commit()` makes it durable, leaving rolls it back."""
 
@@ -449,6 +492,9 @@ class UnitOfWork(Protocol):
 
     @property
     def webhooks(self) -> Webhooks: ...
+
+    @property
+    def corrections(self) -> Corrections: ...
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -511,10 +557,14 @@ class TaskQueue(Protocol):
 
 
 class MessageBus(Protocol):
-    """The MQTT broker as services see it: retained device commands out."""
+    """The MQTT broker as services see it: retained device commands out, simulated meters."""
 
     def publish(self, topic: str, payload: Doc, retain: bool = False) -> None:
         """Publish `payload` as JSON at QoS 1; returns once the broker has it."""
+
+    def publish_many(self, messages: Sequence[tuple[str, Doc]]) -> None:
+        """Publish (topic, payload) pairs at QoS 1, not retained; returns once the broker has
+        them all (ConnectionError if it does not take them in time)."""
 
 
 class Stores(Protocol):
@@ -544,6 +594,10 @@ class Stores(Protocol):
     @property
     def outbound(self) -> Outbound:
         """Webhook requests to subscribers."""
+
+    @property
+    def bus(self) -> MessageBus | None:
+        """The MQTT broker on MQTT_URL (device commands out), None when none is configured."""
 
 
 # The document stores under the names the architecture uses.

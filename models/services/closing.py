@@ -4,7 +4,8 @@ Phases, each safe to repeat:
 1. SQL: a `closing` row freezes the timeframe's readings and orders.
 2. Documents: the snapshot is computed from the frozen readings (with the plant's part,
    `services/plant.py`) and stored unless one exists; then each prosumer's plant imports.
-3. Documents: the stored snapshot's nets are cleared; trades are upserted under deterministic ids.
+3. Documents: the clearing terms are recorded once (what corrections re-clear at); the stored
+   snapshot's nets are cleared; trades are upserted under deterministic ids.
 4. SQL: order fills and the `closed` status with both content hashes, in one transaction.
 A re-run after a crash in phase 2–4 recomputes the same documents and finishes the job.
 """
@@ -24,6 +25,7 @@ from models.domain.netting import Reading, net_timeframe
 from models.domain.timeframes import ceil_timeframe, format_instant, timeframe_end
 from models.domain.trades import trade_docs
 from models.ports import Doc, GridRecord, OrderRecord, Stores, UnitOfWork
+from models.services.clearing_terms import record_terms
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.crashpoints import crash_point
 from models.services.errors import Conflict, found
@@ -101,22 +103,29 @@ def _clear(
     snapshot: dict[str, Any],
     orders: Sequence[OrderRecord],
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    docs, fills = cleared(grid, snapshot, orders)
+    book = order_book(snapshot, orders)
+    record_terms(container, grid, snapshot["start"], book)  # what corrections re-clear at
+    docs, fills = cleared(grid, snapshot, book)
     container.documents.transactions.save_timeframe(grid.id, snapshot["start"], docs)
     return docs, fills
 
 
-def cleared(
-    grid: GridRecord, snapshot: dict[str, Any], orders: Sequence[OrderRecord]
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The snapshot's trade documents and the orders' fills, by the grid's mechanism."""
-    nets = {line["prosumer_id"]: line["net_wh"] for line in snapshot["lines"]}
-    prices = Prices(Decimal(grid.import_price), Decimal(grid.feed_in_price))
-    book = [
+def order_book(snapshot: dict[str, Any], orders: Sequence[OrderRecord]) -> list[Order]:
+    """The open orders of the snapshot's prosumers, as the clearing takes them."""
+    nets = {line["prosumer_id"] for line in snapshot["lines"]}
+    return [
         Order(o.id, o.prosumer_id, o.side, o.energy_wh, Decimal(o.limit_price))
         for o in orders
         if o.prosumer_id in nets
     ]
+
+
+def cleared(
+    grid: GridRecord, snapshot: dict[str, Any], book: Sequence[Order]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The snapshot's trade documents and the orders' fills, by the grid's mechanism."""
+    nets = {line["prosumer_id"]: line["net_wh"] for line in snapshot["lines"]}
+    prices = Prices(Decimal(grid.import_price), Decimal(grid.feed_in_price))
     result = clear_timeframe(nets, prices, minor_unit_scale(grid.currency), grid.mechanism, book)
     docs = trade_docs(grid.id, snapshot["start"], grid.currency, result)
     return docs, result.order_fills

@@ -17,15 +17,18 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from models.domain.clearing import Order
 from models.domain.plant import PlantSettings
 from models.domain.timeframes import ceil_timeframe, format_instant, timeframe_end
 from models.ports import GridRecord, Stores
+from models.services.clearing_terms import TERMS, record_terms, terms_doc, terms_key
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.closing import (
     cleared,
     closed_event,
     fill_orders,
     mark_closed,
+    order_book,
     snapshot_of,
 )
 from models.services.errors import Conflict, found
@@ -81,13 +84,34 @@ def _close_batch(container: Stores, grid: GridRecord, starts: list[datetime]) ->
     by_start: dict[datetime, list[Any]] = {}
     for order in orders:
         by_start.setdefault(order.timeframe_start, []).append(order)
-    results = {
-        at: cleared(grid, s, by_start.get(at, [])) for at, s in zip(due, snapshots, strict=True)
-    }
+    books = {at: order_book(s, by_start.get(at, [])) for at, s in zip(due, snapshots, strict=True)}
+    _record_terms(container, grid, dict(zip(due, snapshots, strict=True)), books, resumed)
+    results = {at: cleared(grid, s, books[at]) for at, s in zip(due, snapshots, strict=True)}
     trades = {s["start"]: results[at][0] for at, s in zip(due, snapshots, strict=True)}
     container.documents.transactions.save_timeframes(grid.id, trades)
     _finish(container, grid, first, end, dict(zip(due, snapshots, strict=True)), results)
     return due
+
+
+def _record_terms(
+    container: Stores,
+    grid: GridRecord,
+    snapshots: dict[datetime, dict[str, Any]],
+    books: dict[datetime, list[Order]],
+    resumed: set[datetime],
+) -> None:
+    """The clearing terms of each timeframe, stored once: a resumed timeframe's (which may be
+    stored already) as `record_terms` does; the batch's fresh ones (open until this batch's
+    phase 1, so only a close resuming them now could store theirs, the same document: prices,
+    mechanism and orders are frozen while closing) together."""
+    fresh = {}
+    for at, snapshot in snapshots.items():
+        start = snapshot["start"]
+        if at in resumed:
+            record_terms(container, grid, start, books[at])
+        else:
+            fresh[terms_key(grid.id, start)] = terms_doc(grid, start, books[at])
+    container.documents.collection(TERMS).put_many(fresh)
 
 
 def _with_plant(

@@ -22,8 +22,10 @@ from models.ports import GridRecord, ProsumerRecord, Stores, UnitOfWork
 from models.services import assets as asset_service
 from models.services import demo_grid as data
 from models.services import registry
+from models.services.clearing_terms import TERMS
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.closing_batch import close_range
+from models.services.correction_reads import ADJUSTMENTS, VERSIONS
 from models.services.settlement.run import ITEMS, SETTLEMENTS, TXS
 from models.services.simulation import simulate_grid
 from models.services.simulation_jobs import SIMULATIONS
@@ -131,7 +133,8 @@ def purge_grid(stores: Stores, grid_id: str) -> None:
         for name in (ITEMS, TXS):
             docs.collection(name).delete_many({"run": run["_id"]})
     runs.delete_many({"grid_id": grid_id})
-    docs.collection(SIMULATIONS).delete_many({"grid_id": grid_id})
+    for name in (SIMULATIONS, TERMS, VERSIONS, ADJUSTMENTS):
+        docs.collection(name).delete_many({"grid_id": grid_id})
     docs.snapshots.delete_grid(grid_id)
     docs.transactions.delete_grid(grid_id)
     docs.flows.delete_grid(grid_id)

@@ -26,12 +26,20 @@ def check_start(grid: GridRecord, start: datetime) -> datetime:
 
 
 def upsert_readings(
-    uow: UnitOfWork, grid: GridRecord, start: datetime, lines: Sequence[dict[str, Any]]
+    uow: UnitOfWork,
+    grid: GridRecord,
+    start: datetime,
+    lines: Sequence[dict[str, Any]],
+    *,
+    known: Mapping[str, tuple[str, bool]] | None = None,
 ) -> dict[str, int]:
-    """Insert or update a timeframe's readings; report inserted, updated and unchanged counts."""
+    """Insert or update a timeframe's readings; report inserted, updated and unchanged counts.
+
+    `known`: the lines' prosumers as `registry.prosumer_grids` gave them in this unit of work
+    (a caller that already read them to answer each line); read here otherwise."""
     at = check_start(grid, start)
     uow.registry.lock_grid(grid.id)
-    _check_prosumers(uow, grid.id, lines)
+    _check_prosumers(uow, grid.id, lines, known)
     existing = uow.registry.readings_at(grid.id, at)
     new, changed, unchanged = _diff(existing, lines)
     if new or changed:
@@ -65,7 +73,7 @@ def upsert_readings_many(
     unchanged = 0
     now = utcnow()
     for at, lines in starts.items():
-        _check_lines(grid.id, lines, known)
+        _check_prosumers(uow, grid.id, lines, known)
         new, changed, same = _diff(existing.get(at, {}), lines)
         if (new or changed) and at in frozen:
             raise _closed(at, frozen[at], len(new) + len(changed))
@@ -102,16 +110,15 @@ def _diff(
     return new, changed, unchanged
 
 
-def _check_prosumers(uow: UnitOfWork, grid_id: str, lines: Sequence[dict[str, Any]]) -> None:
-    known = uow.registry.prosumer_grids(list({line["prosumer_id"] for line in lines}))
-    _check_lines(grid_id, lines, known)
-
-
-def _check_lines(
-    grid_id: str, lines: Sequence[dict[str, Any]], known: Mapping[str, tuple[str, bool]]
+def _check_prosumers(
+    uow: UnitOfWork,
+    grid_id: str,
+    lines: Sequence[dict[str, Any]],
+    known: Mapping[str, tuple[str, bool]] | None,
 ) -> None:
-    """422 naming the first line whose prosumer is unknown, foreign, inactive or repeated."""
     ids = [line["prosumer_id"] for line in lines]
+    if known is None:
+        known = uow.registry.prosumer_grids(list(set(ids)))
     seen: set[str] = set()
     for index, pid in enumerate(ids):
         reason = None

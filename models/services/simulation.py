@@ -13,10 +13,17 @@ batteries' `initial_soc`), so the same seed and inputs give the same numbers wha
 chunking, and a second identical run reports every reading `unchanged`. Closed (or closing)
 timeframes are checked before anything is written: if a reading there would change, the run
 is refused (409) and nothing is written.
+
+`via` a message bus (`flask simulate --via mqtt`), the readings are not written here: each
+house's meter publishes its reading to `minigrid/{grid}/meters/{prosumer}/readings` as a real
+meter does, the meter ingest writes it, and the run waits (up to `ingest_wait_s`) until the
+registry holds every published reading before it closes anything: the whole path, meter ->
+broker -> ingest -> store -> close -> events, in one run.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,10 +32,11 @@ from typing import Any
 from models.domain.physics.fleet import capacities, rows, run
 from models.domain.physics.timeline import Timeline
 from models.domain.timeframes import format_instant
-from models.ports import GridRecord, Stores
+from models.ports import GridRecord, MessageBus, Stores
 from models.services.clock import aware_utc, naive_utc
 from models.services.closing import close_due
-from models.services.errors import Conflict, Unprocessable, found
+from models.services.errors import Conflict, Unavailable, Unprocessable, found
+from models.services.meter_ingest import readings_topic
 from models.services.metering import check_start, upsert_readings_many
 from models.services.simulation_inputs import Fleet, load_fleet
 from models.services.weather import grid_weather
@@ -72,17 +80,28 @@ def simulate_grid(
     seed: int = 0,
     close: bool = False,
     progress: Progress | None = None,
+    via: MessageBus | None = None,
+    ingest_wait_s: float = 120.0,
 ) -> dict[str, Any]:
-    """Simulate [start, end) of the grid, write readings and flows; close it if asked."""
+    """Simulate [start, end) of the grid, write (or publish `via`) readings and store flows;
+    close it if asked."""
     plan = _plan(stores, grid_id, start, end, seed)
     if _frozen(stores, plan):
         _refuse_changes_to_frozen(stores, plan)
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     totals = {"produced_wh": 0, "consumed_wh": 0, "sold_wh": 0, "bought_wh": 0, "losses_wh": 0}
-    measured = 0
+    measured, published = 0, 0
     for chunk in _computed(stores, plan):
         measured += chunk.measured
-        _write(stores, plan, chunk, counts, totals, progress)
+        if via is None:
+            _write(stores, plan, chunk, counts, totals, progress)
+        else:
+            published += _publish(via, stores, plan, chunk, totals, progress)
+    if via is not None:
+        counts = {
+            "published": published,
+            "written by the ingest": _await_ingest(stores, plan, ingest_wait_s),
+        }
     end = aware_utc(plan.at(plan.count))
     closed = close_due(stores, grid_id, end, since=aware_utc(plan.start)) if close else []
     return {
@@ -301,3 +320,59 @@ def _add_totals(totals: dict[str, int], values: list[tuple[int, ...]]) -> None:
         totals["bought_wh"] += v[5]
         totals["sold_wh"] += v[6]
         totals["losses_wh"] += v[7]
+
+
+def _publish(
+    bus: MessageBus,
+    stores: Stores,
+    plan: Run,
+    chunk: Chunk,
+    totals: dict[str, int],
+    progress: Progress | None,
+) -> int:
+    """Each meter's reading published (one timeframe at a time), then the chunk's flows."""
+    ids, grid_id, count = plan.fleet.prosumer_ids, plan.grid.id, 0
+    docs: list[dict[str, Any]] = []
+    for offset, values in enumerate(chunk.rows):
+        at = _iso(plan.at(chunk.first + offset))
+        bus.publish_many(
+            [
+                (
+                    readings_topic(grid_id, pid),
+                    {"start": at, "produced_wh": v[6], "consumed_wh": v[5]},
+                )
+                for pid, v in zip(ids, values, strict=True)
+            ]
+        )
+        count += len(ids)
+        docs.extend(_flow_docs(grid_id, at, ids, values, chunk.capacities))
+        _add_totals(totals, values)
+        if progress:
+            progress(chunk.first + offset + 1, plan.count)
+    stores.documents.flows.upsert(docs)
+    return count
+
+
+def _await_ingest(stores: Stores, plan: Run, wait_s: float, poll_s: float = 0.1) -> int:
+    """Wait until the registry holds every published reading (the flows hold what was sent);
+    how many readings that is. Unavailable (503) when the ingest does not get there in time."""
+    flows = stores.documents.flows
+    deadline, done = time.monotonic() + wait_s, 0
+    for index in range(plan.count):
+        at = plan.at(index)
+        rows = flows.at(plan.grid.id, _iso(at)).items()
+        sent = {pid: (row["sold_wh"], row["bought_wh"]) for pid, row in rows}
+        while True:
+            with stores.uow(write=False) as uow:
+                stored = uow.registry.readings_at(plan.grid.id, at)
+            if all(stored.get(pid) == meter for pid, meter in sent.items()):
+                break
+            if time.monotonic() > deadline:
+                raise Unavailable(
+                    f"the meter ingest wrote {done} of {plan.count * len(sent)} published "
+                    f"readings within {wait_s:.0f}s; is `flask ingest-mqtt` running on the "
+                    "same broker and stores?"
+                )
+            time.sleep(poll_s)
+        done += len(sent)
+    return done

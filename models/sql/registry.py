@@ -13,6 +13,7 @@ from models.ports import Registry
 from models.sql.tables import (
     ApiKey,
     Asset,
+    Correction,
     Delivery,
     Deployment,
     Grid,
@@ -101,6 +102,7 @@ class SqlRegistry:
                 | ApiKey.partner_id.in_(partners)
             ),
             delete(Partner).where(Partner.grid_id == grid_id),
+            delete(Correction).where(Correction.grid_id == grid_id),
             delete(Order).where(Order.grid_id == grid_id),
             delete(Reading).where(Reading.grid_id == grid_id),
             delete(Timeframe).where(Timeframe.grid_id == grid_id),

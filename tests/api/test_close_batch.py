@@ -15,6 +15,7 @@ import pytest
 
 from models.services import closing, closing_batch
 from models.services.assets import update_plant
+from models.services.clearing_terms import TERMS, terms_key
 from models.services.closing import close_timeframe
 from models.services.closing_batch import close_range
 from models.services.errors import Conflict, Unprocessable
@@ -132,6 +133,7 @@ def documents(stores: Any) -> dict[str, Any]:
     starts = [(START + i * STEP).strftime("%Y-%m-%dT%H:%M:%SZ") for i in range(COUNT)]
     out["snapshots"] = [docs.snapshots.get(GRID_ID, s) for s in starts]
     out["trades"] = [docs.transactions.timeframe(GRID_ID, s) for s in starts]
+    out["terms"] = [docs.collection(TERMS).get(terms_key(GRID_ID, s)) for s in starts]
     out["imports"] = [
         docs.plant_imports.sums(GRID_ID, pid, starts[0], "2027-01-01T00:00:00Z") for pid in PIDS
     ]
@@ -192,7 +194,8 @@ def test_batched_close_writes_what_single_closes_write(
     plants = [s["plant"] for s in mine["snapshots"]]
     assert sum(p["from_buffer_wh"] for p in plants) > 0 and plants[17]["ratio"] == "0.5"
     assert plants[16]["ratio"] == "0.25" and sum(i["imported_wh"] for i in mine["imports"]) > 0
-    for key in ("timeframes", "orders", "snapshots", "imports", "trades", "events"):
+    assert all(t is not None for t in mine["terms"]) and len(mine["terms"][3]["orders"]) == 3
+    for key in ("timeframes", "orders", "snapshots", "imports", "terms", "trades", "events"):
         assert mine[key] == theirs[key], key
     assert close_range(stores, GRID_ID, START, START + COUNT * STEP) == []
 

@@ -13,6 +13,7 @@ import pytest
 from models.domain.timeframes import format_instant
 from models.services import demo_grid
 from models.services.assets import read_plant
+from models.services.clearing_terms import TERMS
 from models.services.demo import build_demo, demo_size, find_demo, reset_demo
 from models.services.settlement.run import ITEMS, SETTLEMENTS
 from tests.conftest import wallet
@@ -100,6 +101,8 @@ def test_reset_deletes_the_old_demo_everywhere_and_builds_a_new_one(app: Any) ->
     assert docs.flows.at(old.grid_id, start) == {}
     assert docs.collection(SETTLEMENTS).count({"grid_id": old.grid_id}) == 0
     assert docs.collection(ITEMS).count({"run": f"{old.grid_id}:2026-05"}) == 0
+    assert docs.collection(TERMS).count({"grid_id": old.grid_id}) == 0
+    assert docs.collection(TERMS).count({"grid_id": new.grid_id}) == 12
     assert docs.snapshots.get(new.grid_id, start) is not None
 
 
