@@ -108,6 +108,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _register_api(app: Flask) -> None:
     from api.assets.routes import blp as assets_blp
+    from api.communities.routes import blp as communities_blp
     from api.docs.routes import blp as docs_blp
     from api.events.routes import blp as events_blp
     from api.grids.routes import blp as grids_blp
@@ -131,6 +132,7 @@ def _register_api(app: Flask) -> None:
     blps += (assets_blp,)
     blps += (simulation_blp,)
     blps += (events_blp, webhooks_blp)
+    blps += (communities_blp,)
     for blp in blps:
         limiter.limit(app.config["WRITE_RATE_LIMIT"], exempt_when=_safe_method)(blp)
         api.register_blueprint(blp)

@@ -23,7 +23,7 @@ from api.metering.schemas import (
 )
 from api.smorest import PAGE_HEADERS, Blueprint, page
 from models.domain.timeframes import format_instant
-from models.services import metering, registry, snapshots
+from models.services import metering, peaks, registry, snapshots
 from models.services.closing import close_timeframe
 
 blp = Blueprint(
@@ -61,7 +61,10 @@ class GridReadings(MethodView):
         metering.check_energy(body["readings"])
         with container().uow() as uow:
             grid = registry.get_grid(uow, str(grid_id))
-            return metering.upsert_readings(uow, grid, at, body["readings"])
+            result = metering.upsert_readings(uow, grid, at, body["readings"])
+        if result["inserted"] or result["updated"]:  # peaks on the readings just written
+            peaks.after_readings(container(), str(grid_id), at)
+        return result
 
 
 @blp.route("/prosumers/<uuid:prosumer_id>/readings/<start>")
@@ -79,7 +82,10 @@ class ProsumerReading(MethodView):
             prosumer = registry.get_prosumer(uow, str(prosumer_id))
             see_prosumer(prosumer)
             grid = registry.get_grid(uow, prosumer.grid_id)
-            return metering.upsert_readings(uow, grid, at, [line])
+            result = metering.upsert_readings(uow, grid, at, [line])
+        if result["inserted"] or result["updated"]:  # peaks on the reading just written
+            peaks.after_readings(container(), grid.id, at, [line["prosumer_id"]])
+        return result
 
 
 @blp.route("/prosumers/<uuid:prosumer_id>/readings")

@@ -33,9 +33,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_communities")),
     )
-    op.create_index(
-        "ix_communities_grid_id_created_at", "communities", ["grid_id", "created_at"]
-    )
+    op.create_index("ix_communities_grid_id_created_at", "communities", ["grid_id", "created_at"])
     with op.batch_alter_table("prosumers") as batch:
         batch.add_column(sa.Column("community_id", sa.String(length=36), nullable=True))
         batch.create_foreign_key(
@@ -85,9 +83,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_device_commands")),
         sa.UniqueConstraint("id", name=op.f("uq_device_commands_id")),
     )
-    op.create_index(
-        "ix_device_commands_prosumer_id_seq", "device_commands", ["prosumer_id", "seq"]
-    )
+    op.create_index("ix_device_commands_prosumer_id_seq", "device_commands", ["prosumer_id", "seq"])
     op.create_index(
         "ix_device_commands_grid_id_asset_id", "device_commands", ["grid_id", "asset_id"]
     )

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from models.ports import Stores
-from models.services import metering
+from models.services import metering, peaks
 from models.services.errors import DomainError, NotFound, Unprocessable
 
 
@@ -117,4 +117,7 @@ def _upsert(
         grid = uow.registry.grid(grid_id)
         if grid is None:
             raise NotFound(f"grid {grid_id} does not exist")
-        return metering.upsert_readings(uow, grid, start, lines)
+        counts = metering.upsert_readings(uow, grid, start, lines)
+    if counts["inserted"] or counts["updated"]:  # peaks and demand response on what changed
+        peaks.after_readings(container, grid_id, start, [r.prosumer_id for r in group])
+    return counts
