@@ -116,6 +116,7 @@ def _register_api(app: Flask) -> None:
     from api.keys.routes import blp as keys_blp
     from api.market.routes import blp as market_blp
     from api.metering.routes import blp as metering_blp
+    from api.partnerdata.routes import blp as partnerdata_blp
     from api.price.routes import blp as price_blp
     from api.prosumers.routes import blp as prosumers_blp
     from api.settlement.routes import blp as settlement_blp
@@ -132,7 +133,7 @@ def _register_api(app: Flask) -> None:
     blps += (assets_blp,)
     blps += (simulation_blp,)
     blps += (events_blp, webhooks_blp)
-    blps += (communities_blp,)
+    blps += (communities_blp, partnerdata_blp)
     for blp in blps:
         limiter.limit(app.config["WRITE_RATE_LIMIT"], exempt_when=_safe_method)(blp)
         api.register_blueprint(blp)
