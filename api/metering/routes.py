@@ -13,6 +13,7 @@ from api.fields import checked_instant
 from api.metering.schemas import (
     BulkReadingsSchema,
     CloseArgs,
+    CommunityRangeArgs,
     NettoSchema,
     OneReadingSchema,
     RangeArgs,
@@ -140,7 +141,7 @@ class TimeframeSnapshot(MethodView):
 @blp.route("/grids/<uuid:grid_id>/snapshots")
 class Snapshots(MethodView):
     @access("admin", "operator", "partner", partner_cost=1, trust=0)
-    @blp.arguments(RangeArgs, location="query")
+    @blp.arguments(CommunityRangeArgs, location="query")
     @blp.response(200, SnapshotTotalsSchema(many=True), headers=PAGE_HEADERS)
     @blp.problems(404)
     def get(self, args: dict[str, Any], grid_id: Any) -> Any:
@@ -153,7 +154,7 @@ class Snapshots(MethodView):
 @blp.route("/grids/<uuid:grid_id>/netto")
 class Netto(MethodView):
     @access("admin", "operator", "partner", partner_cost=10, trust=2)
-    @blp.arguments(RangeArgs, location="query")
+    @blp.arguments(CommunityRangeArgs, location="query")
     @blp.response(200, NettoSchema, headers=PAGE_HEADERS)
     @blp.problems(404)
     def get(self, args: dict[str, Any], grid_id: Any) -> Any:

@@ -51,18 +51,11 @@ def production(stores: Stores, grid_id: str, at: datetime, name: Name) -> dict[s
     if status == "closed":
         readings = _snapshot_readings(stores, grid_id, start)
     minutes = grid.timeframe_minutes
-    producers = sorted(
-        (
-            {
-                "producer_id": name(pid),
-                "production_wh": produced,
-                "production_w": watts(produced, minutes),
-            }
-            for pid, (produced, _) in readings.items()
-            if produced > 0
-        ),
-        key=lambda p: p["producer_id"],
-    )
+    named = sorted((name(pid), produced) for pid, (produced, _) in readings.items() if produced > 0)
+    producers = [
+        {"producer_id": who, "production_wh": wh, "production_w": watts(wh, minutes)}
+        for who, wh in named
+    ]
     return {
         "grid_id": grid_id,
         "timeframe": _span(start, minutes),
@@ -78,9 +71,7 @@ def _span(start: datetime, minutes: int) -> dict[str, str]:
     }
 
 
-def _snapshot_readings(
-    stores: Stores, grid_id: str, start: datetime
-) -> dict[str, tuple[int, int]]:
+def _snapshot_readings(stores: Stores, grid_id: str, start: datetime) -> dict[str, tuple[int, int]]:
     snapshot = stores.documents.snapshots.get(grid_id, format_instant(start))
     if snapshot is None:
         raise Conflict(f"timeframe {format_instant(start)} is closed but its snapshot is missing")

@@ -17,15 +17,15 @@ is refused (409) and nothing is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from models.domain.physics.fleet import capacities, rows, run
+from models.domain.physics.fleet import capacities, pause_mask, rows, run, window_shortfalls
 from models.domain.physics.timeline import Timeline
 from models.domain.timeframes import format_instant
-from models.ports import GridRecord, Stores
+from models.ports import CommandRecord, GridRecord, Stores
 from models.services.clock import aware_utc, naive_utc
 from models.services.closing import close_due
 from models.services.errors import Conflict, Unprocessable, found
@@ -34,6 +34,7 @@ from models.services.simulation_inputs import Fleet, load_fleet
 from models.services.weather import grid_weather
 
 MAX_DAYS = 400
+MAX_REPORTED = 1000  # shortfalls listed in a summary (all are counted)
 CHUNK_CELLS = 2_000_000  # prosumer-timeframes computed at once (bounds memory)
 Progress = Callable[[int, int], object]
 
@@ -47,6 +48,7 @@ class Run:
     start: datetime  # naive UTC
     count: int
     seed: int
+    switches: list[list[tuple[int, bool]]] = field(default_factory=list)  # per scheduled load
 
     @property
     def step(self) -> timedelta:
@@ -79,8 +81,10 @@ def simulate_grid(
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     totals = {"produced_wh": 0, "consumed_wh": 0, "sold_wh": 0, "bought_wh": 0, "losses_wh": 0}
     measured = 0
+    short: list[dict[str, Any]] = []
     for chunk in _computed(stores, plan):
         measured += chunk.measured
+        short.extend(chunk.shortfalls)
         _write(stores, plan, chunk, counts, totals, progress)
     end = aware_utc(plan.at(plan.count))
     closed = close_due(stores, grid_id, end, since=aware_utc(plan.start)) if close else []
@@ -95,6 +99,9 @@ def simulate_grid(
         "energy": totals,
         "weather": {"measured_timeframes": measured, "synthetic_timeframes": plan.count - measured},
         "closed_timeframes": len(closed),
+        "shortfalls": short[:MAX_REPORTED],
+        "shortfall_windows": len(short),
+        "shortfall_wh": sum(s["shortfall_wh"] for s in short),
     }
 
 
@@ -120,8 +127,24 @@ def _plan(stores: Stores, grid_id: str, start: datetime, end: datetime, seed: in
                 errors={"latitude": ["required for a simulation"]},
             )
         fleet = load_fleet(uow, grid_id)
+        history = uow.communities.command_history(grid_id)
     count = int((until - at) / timedelta(minutes=grid.timeframe_minutes))
-    return Run(grid, fleet, at, count, seed)
+    return Run(grid, fleet, at, count, seed, _switches(fleet, history, grid.timeframe_minutes))
+
+
+def _switches(
+    fleet: Fleet, history: Sequence[CommandRecord], minutes: int
+) -> list[list[tuple[int, bool]]]:
+    """Per scheduled load: (Unix second, paused) of its pause and resume commands, each taking
+    effect from the timeframe after the one whose readings led to it."""
+    by_asset: dict[str, list[tuple[int, bool]]] = {aid: [] for aid in fleet.scheduled_ids}
+    for command in history:
+        if command.asset_id in by_asset:
+            effective = aware_utc(command.timeframe) + timedelta(minutes=minutes)
+            by_asset[command.asset_id].append(
+                (int(effective.timestamp()), command.action == "pause")
+            )
+    return [sorted(by_asset[aid], key=lambda s: s[0]) for aid in fleet.scheduled_ids]
 
 
 def _check_end(grid: GridRecord, at: datetime, end: datetime) -> datetime:
@@ -149,6 +172,7 @@ class Chunk:
     rows: Iterator[list[tuple[int, ...]]]  # per timeframe, per prosumer: fleet.ROW values
     capacities: list[int]  # per prosumer, Wh
     measured: int  # timeframes on measured weather
+    shortfalls: list[dict[str, Any]] = field(default_factory=list)  # windows closed short
 
 
 def _computed(stores: Stores, plan: Run) -> Iterator[Chunk]:
@@ -159,6 +183,7 @@ def _computed(stores: Stores, plan: Run) -> Iterator[Chunk]:
             aware_utc(plan.at(first)), plan.grid.timeframe_minutes, frames, _tz(plan)
         )
         weather, measured = grid_weather(stores, plan.grid, timeline, plan.seed)
+        paused = pause_mask(timeline, plan.switches, plan.fleet.paused)
         flows = run(
             plan.fleet.households,
             plan.fleet.members,
@@ -166,10 +191,29 @@ def _computed(stores: Stores, plan: Run) -> Iterator[Chunk]:
             timeline,
             plan.seed,
             levels,
-            plan.fleet.paused,
+            paused,
         )
         levels = [int(v) for v in flows.stored_wh[:, -1]]
-        yield Chunk(first, rows(flows), capacities(flows), measured)
+        short = _shortfalls(plan, timeline, paused)
+        yield Chunk(first, rows(flows), capacities(flows), measured, short)
+
+
+def _shortfalls(plan: Run, timeline: Timeline, paused: Any) -> list[dict[str, Any]]:
+    """Scheduled loads whose window closed in the chunk before they got their energy."""
+    fleet = plan.fleet
+    return [
+        {
+            "asset_id": fleet.scheduled_ids[load],
+            "prosumer_id": fleet.scheduled_owners[load],
+            "window_closed_at": format_instant(datetime.fromtimestamp(closed, UTC)),
+            "delivered_wh": delivered,
+            "shortfall_wh": short,
+            "paused_timeframes": held,
+        }
+        for load, closed, delivered, short, held in window_shortfalls(
+            fleet.households, timeline, paused
+        )
+    ]
 
 
 def _tz(plan: Run) -> str:
