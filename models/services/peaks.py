@@ -52,11 +52,22 @@ from models.services.events import record_event
 Observe = Callable[[UnitOfWork, GridRecord, set[str]], dict[str, Observed]]
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """What an evaluation wrote: communities whose state changed, device commands issued."""
+
+    changed: int = 0
+    commands: int = 0
+
+
+NOTHING = Evaluation()
+
+
 def after_readings(
     stores: Stores, grid_id: str, start: datetime, prosumer_ids: Sequence[str] | None = None
-) -> int:
+) -> Evaluation:
     """Evaluate the communities of the given prosumers (all when None) after readings of the
-    timeframe at `start` were written; how many communities changed."""
+    timeframe at `start` were written."""
     at = naive_utc(start)
 
     def observe(uow: UnitOfWork, grid: GridRecord, affected: set[str]) -> dict[str, Observed]:
@@ -64,22 +75,22 @@ def after_readings(
 
     with stores.uow(write=False) as uow:
         if not uow.communities.of_grid(grid_id):
-            return 0
+            return NOTHING
         if uow.registry.timeframe(grid_id, at) is not None:
-            return 0  # closing or closed: its close evaluates it
+            return NOTHING  # closing or closed: its close evaluates it
         affected = (
             None if prosumer_ids is None else uow.communities.communities_of(list(prosumer_ids))
         )
     if affected is not None and not affected:
-        return 0
+        return NOTHING
     return _evaluate(stores, grid_id, at, affected, observe, from_close=False)
 
 
-def after_close(stores: Stores, grid_id: str, snapshot: Mapping[str, Any]) -> int:
+def after_close(stores: Stores, grid_id: str, snapshot: Mapping[str, Any]) -> Evaluation:
     """Evaluate every community of a closed timeframe with its snapshot's final totals."""
     entries = {e["community_id"]: e for e in snapshot.get("communities", [])}
     if not entries:
-        return 0
+        return NOTHING
     at = naive_utc(datetime.fromisoformat(snapshot["start"].replace("Z", "+00:00")))
     minutes = snapshot["timeframe_minutes"]
 
@@ -118,12 +129,12 @@ def _evaluate(
     observe: Observe,
     *,
     from_close: bool,
-) -> int:
+) -> Evaluation:
     """Assess read-only; if anything would change, assess again under the grid's lock and write."""
     with stores.uow(write=False) as uow:
         grid = uow.registry.grid(grid_id)
         if grid is None:
-            return 0
+            return NOTHING
         communities = _chosen(uow.communities.of_grid(grid_id), affected)
         seen = observe(uow, grid, set(communities))
         due = [
@@ -132,20 +143,20 @@ def _evaluate(
             if cid in seen and _worth_writing(_quick(community, seen[cid]))
         ]
     if not due:
-        return 0
+        return NOTHING
     with stores.uow() as uow:
         grid = uow.registry.lock_grid(grid_id)
         if grid is None or (not from_close and uow.registry.timeframe(grid_id, at) is not None):
-            return 0
+            return NOTHING
         communities = _chosen(uow.communities.of_grid(grid_id), set(due))
         seen = observe(uow, grid, set(communities))
-        changed = sum(
+        results = [
             _apply(uow, grid, community, seen[cid])
             for cid, community in communities.items()
             if cid in seen
-        )
+        ]
         uow.commit()
-    return changed
+    return Evaluation(sum(r.changed for r in results), sum(r.commands for r in results))
 
 
 def _chosen(
@@ -176,6 +187,7 @@ class _Context:
     grid: GridRecord
     community: CommunityRecord
     at: datetime  # naive UTC
+    commands: int = 0
 
     @property
     def aware(self) -> datetime:
@@ -185,7 +197,9 @@ class _Context:
         record_event(self.uow, type_, self.grid.id, data, community_id=self.community.id, **kwargs)
 
 
-def _apply(uow: UnitOfWork, grid: GridRecord, community: CommunityRecord, seen: Observed) -> int:
+def _apply(
+    uow: UnitOfWork, grid: GridRecord, community: CommunityRecord, seen: Observed
+) -> Evaluation:
     """Assess one community with its open peak and paused loads; write what changes."""
     ctx = _Context(uow, grid, community, seen.start)
     peak = uow.communities.peak(community.peak_id) if community.peak_id else None
@@ -204,7 +218,7 @@ def _apply(uow: UnitOfWork, grid: GridRecord, community: CommunityRecord, seen: 
     )
     verdict = assess(state, seen, _settings(community), paused_w)
     if not verdict.relevant:
-        return 0
+        return NOTHING
     changed = verdict.changes
     if verdict.start_peak:
         peak = _start_peak(ctx, seen)
@@ -218,7 +232,7 @@ def _apply(uow: UnitOfWork, grid: GridRecord, community: CommunityRecord, seen: 
         _autarky(ctx, verdict.autarkic, seen)
     if verdict.evaluated is not None:
         community.evaluated_start = verdict.evaluated
-    return 1 if changed else 0
+    return Evaluation(1 if changed else 0, ctx.commands)
 
 
 def _watts(seen: Observed) -> int:
@@ -323,6 +337,7 @@ def _command(ctx: _Context, peak: PeakRecord, asset: AssetRecord, action: str) -
     )
     asset.parameters = {**asset.parameters, "paused": action == "pause"}
     asset.updated_at = now
+    ctx.commands += 1
     data = command_view(command)
     ctx.event(
         ev.DEVICE_COMMAND,

@@ -30,6 +30,7 @@ from models.services.clock import aware_utc, naive_utc
 from models.services.closing import close_due
 from models.services.errors import Conflict, Unprocessable, found
 from models.services.metering import check_start, upsert_readings
+from models.services.peaks import after_readings
 from models.services.simulation_inputs import Fleet, load_fleet
 from models.services.weather import grid_weather
 
@@ -49,6 +50,7 @@ class Run:
     count: int
     seed: int
     switches: list[list[tuple[int, bool]]] = field(default_factory=list)  # per scheduled load
+    before: int = 0  # timeframes of the whole run before this plan's start (progress)
 
     @property
     def step(self) -> timedelta:
@@ -78,14 +80,18 @@ def simulate_grid(
     plan = _plan(stores, grid_id, start, end, seed)
     if _frozen(stores, plan):
         _refuse_changes_to_frozen(stores, plan)
-    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
-    totals = {"produced_wh": 0, "consumed_wh": 0, "sold_wh": 0, "bought_wh": 0, "losses_wh": 0}
-    measured = 0
-    short: list[dict[str, Any]] = []
-    for chunk in _computed(stores, plan):
-        measured += chunk.measured
-        short.extend(chunk.shortfalls)
-        _write(stores, plan, chunk, counts, totals, progress)
+    tally = Tally()
+    first = plan
+    while True:
+        restart = _run(stores, plan, tally, progress)
+        if restart is None:
+            break
+        # demand response paused or resumed loads: the rest is computed again with them
+        tally.measured -= _measured(stores, plan, restart)
+        tally.short = [s for s in tally.short if s["window_closed_at"] < _iso(plan.at(restart))]
+        plan = _plan(stores, grid_id, aware_utc(plan.at(restart)), end, seed, first.count)
+    counts, totals, measured, short = tally.counts, tally.totals, tally.measured, tally.short
+    plan = first
     end = aware_utc(plan.at(plan.count))
     closed = close_due(stores, grid_id, end, since=aware_utc(plan.start)) if close else []
     return {
@@ -105,6 +111,54 @@ def simulate_grid(
     }
 
 
+@dataclass
+class Tally:
+    """What a run has written so far."""
+
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"inserted": 0, "updated": 0, "unchanged": 0}
+    )
+    totals: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("produced_wh", "consumed_wh", "sold_wh", "bought_wh", "losses_wh"), 0
+        )
+    )
+    measured: int = 0
+    short: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _run(stores: Stores, plan: Run, tally: Tally, progress: Progress | None) -> int | None:
+    """Compute and write the plan chunk by chunk; the index to compute again from when
+    demand response changed a load during it (None: the plan is written)."""
+    evaluate = _has_communities(stores, plan.grid.id)
+    for chunk in _computed(stores, plan):
+        tally.measured += chunk.measured
+        tally.short.extend(chunk.shortfalls)
+        stop = _write(stores, plan, chunk, tally.counts, tally.totals, progress, evaluate)
+        if stop is not None and stop + 1 < plan.count:
+            return stop + 1
+    return None
+
+
+def _has_communities(stores: Stores, grid_id: str) -> bool:
+    with stores.uow(write=False) as uow:
+        return bool(uow.communities.of_grid(grid_id))
+
+
+def _measured(stores: Stores, plan: Run, restart: int) -> int:
+    """Timeframes on measured weather counted for the part of the chunk that is recomputed."""
+    for first, frames in plan.chunks():
+        if first <= restart < first + frames:
+            timeline = Timeline(
+                aware_utc(plan.at(restart)),
+                plan.grid.timeframe_minutes,
+                first + frames - restart,
+                _tz(plan),
+            )
+            return grid_weather(stores, plan.grid, timeline, plan.seed)[1]
+    return 0
+
+
 def check_simulation(
     stores: Stores, grid_id: str, start: datetime, end: datetime, seed: int
 ) -> None:
@@ -112,7 +166,9 @@ def check_simulation(
     _plan(stores, grid_id, start, end, seed)
 
 
-def _plan(stores: Stores, grid_id: str, start: datetime, end: datetime, seed: int) -> Run:
+def _plan(
+    stores: Stores, grid_id: str, start: datetime, end: datetime, seed: int, total: int = 0
+) -> Run:
     """The run's inputs, or 404/422 naming what is wrong."""
     if seed < 0:
         raise Unprocessable(f"seed must be >= 0, got {seed}", errors={"seed": ["must be >= 0"]})
@@ -129,7 +185,8 @@ def _plan(stores: Stores, grid_id: str, start: datetime, end: datetime, seed: in
         fleet = load_fleet(uow, grid_id)
         history = uow.communities.command_history(grid_id)
     count = int((until - at) / timedelta(minutes=grid.timeframe_minutes))
-    return Run(grid, fleet, at, count, seed, _switches(fleet, history, grid.timeframe_minutes))
+    switches = _switches(fleet, history, grid.timeframe_minutes)
+    return Run(grid, fleet, at, count, seed, switches, max(total, count) - count)
 
 
 def _switches(
@@ -268,10 +325,16 @@ def _write(
     counts: dict[str, int],
     totals: dict[str, int],
     progress: Progress | None,
-) -> None:
-    """Readings through metering's upsert (one timeframe per call), then the chunk's flows."""
+    evaluate: bool = False,
+) -> int | None:
+    """Readings through metering's upsert (one timeframe per call), then the chunk's flows.
+
+    With `evaluate`, peaks are evaluated after each timeframe's readings, as for readings that
+    arrive over the API; when that pauses or resumes a load, writing stops after that timeframe
+    (the rest was computed without it) and its index in the plan is returned."""
     ids, grid = plan.fleet.prosumer_ids, plan.grid
     docs: list[dict[str, Any]] = []
+    stop = None
     with stores.uow() as uow:
         for offset, values in enumerate(chunk.rows):
             at = plan.at(chunk.first + offset)
@@ -279,13 +342,19 @@ def _write(
                 {"prosumer_id": pid, "produced_wh": v[6], "consumed_wh": v[5]}
                 for pid, v in zip(ids, values, strict=True)
             ]
-            for key, n in upsert_readings(uow, grid, aware_utc(at), lines).items():
+            written = upsert_readings(uow, grid, aware_utc(at), lines)
+            for key, n in written.items():
                 counts[key] += n
             docs.extend(_flow_docs(grid.id, _iso(at), ids, values, chunk.capacities))
             _add_totals(totals, values)
             if progress:
-                progress(chunk.first + offset + 1, plan.count)
+                progress(plan.before + chunk.first + offset + 1, plan.before + plan.count)
+            changed = written["inserted"] or written["updated"]
+            if evaluate and changed and after_readings(stores, grid.id, aware_utc(at)).commands:
+                stop = chunk.first + offset
+                break
     stores.documents.flows.upsert(docs)
+    return stop
 
 
 FLOW_NAMES = (

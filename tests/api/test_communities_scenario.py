@@ -129,7 +129,11 @@ def test_the_scenario(client: Any, admin: dict[str, str], world: dict[str, Any])
     assert (now["consumption_w"], now["above_threshold"]) == (1500, False)
     autarky = get(client, admin, f"/api/v1/communities/{community}/autarky?at={AT1}")
     (point,) = autarky["points"]
-    assert (point["net_w"], point["autarkic"], point["self_sufficiency"]) == (-1500, False, "0.0000")
+    assert (point["net_w"], point["autarkic"], point["self_sufficiency"]) == (
+        -1500,
+        False,
+        "0.0000",
+    )
     notes = get(client, admin, f"/api/v1/communities/{community}/notifications")["notifications"]
     assert [n["event"] for n in notes] == ["peak_started"]  # no autarky notification
 
@@ -160,9 +164,7 @@ def test_the_scenario(client: Any, admin: dict[str, str], world: dict[str, Any])
     _partner_buys_production_not_detail(client, admin, grid, h2)
 
 
-def _partner_buys_production_not_detail(
-    client: Any, admin: dict, grid: str, producer: str
-) -> None:
+def _partner_buys_production_not_detail(client: Any, admin: dict, grid: str, producer: str) -> None:
     body = {"name": "partenaire-scenario", "trust_level": 2, "datapoints": 130}
     partner = post(client, admin, f"/api/v1/grids/{grid}/partners", body)
     key = client.post(
