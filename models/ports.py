@@ -378,6 +378,9 @@ class Communities(Protocol):
     def delete(self, community: CommunityRecord) -> None:
         """Remove a community without members, with its peaks."""
 
+    def delete_of_grid(self, grid_id: str) -> None:
+        """Remove a grid's communities and their peaks (the grid has no prosumers left)."""
+
     def membership(self, grid_id: str) -> dict[str, str]:
         """Community of each prosumer of the grid that belongs to one."""
 

@@ -122,6 +122,7 @@ def delete_grid(uow: UnitOfWork, grid: GridRecord) -> None:
         )
     uow.registry.delete_partners_and_keys(grid.id)
     uow.registry.delete_plant(grid.id)
+    uow.communities.delete_of_grid(grid.id)
     uow.registry.delete(grid)
     uow.commit()
 

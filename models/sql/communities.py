@@ -53,6 +53,12 @@ class SqlCommunities:
         self.session.delete(community)
         self.session.flush()
 
+    def delete_of_grid(self, grid_id: str) -> None:
+        """Remove a grid's communities and their peaks (the grid has no prosumers left)."""
+        ids = select(Community.id).where(Community.grid_id == grid_id)
+        self.session.execute(delete(Peak).where(Peak.community_id.in_(ids)))
+        self.session.execute(delete(Community).where(Community.grid_id == grid_id))
+
     # membership and sums
     def membership(self, grid_id: str) -> dict[str, str]:
         stmt = select(Prosumer.id, Prosumer.community_id).where(
