@@ -401,6 +401,11 @@ class Communities(Protocol):
         """One timeframe's readings summed per community of their prosumers (None: outside);
         the last count is of readings by active prosumers registered before `before`."""
 
+    def fingerprint(self, grid_id: str, start: datetime) -> tuple[Any, ...]:
+        """What a timeframe's per-community sums depend on, cheaply: its readings' count, newest
+        change and sums, and the grid's prosumers' count and newest change (every write of a
+        reading or a prosumer sets its `updated_at`)."""
+
     def sums_by_start(
         self, community_id: str, start_from: datetime, start_to: datetime
     ) -> dict[datetime, tuple[int, int, int]]:

@@ -35,6 +35,8 @@ def power(wh: int, minutes: int) -> Fraction:
 
 def watts(wh: int, minutes: int) -> int:
     """Average power in W, rounded half-even to the watt (exact when `minutes` divides 60)."""
+    if 60 % minutes == 0:
+        return wh * (60 // minutes)
     value = power(wh, minutes)
     floor = value.numerator // value.denominator
     rest = value - floor

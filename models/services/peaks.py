@@ -83,7 +83,9 @@ def after_readings(
         )
     if affected is not None and not affected:
         return NOTHING
-    return _evaluate(stores, grid_id, at, affected, observe, from_close=False)
+    # a bulk write (every prosumer) nearly always moves the state: straight to the locked pass
+    quick = affected is not None
+    return _evaluate(stores, grid_id, at, affected, observe, from_close=False, quick=quick)
 
 
 def after_close(stores: Stores, grid_id: str, snapshot: Mapping[str, Any]) -> Evaluation:
@@ -129,26 +131,20 @@ def _evaluate(
     observe: Observe,
     *,
     from_close: bool,
+    quick: bool = True,
 ) -> Evaluation:
-    """Assess read-only; if anything would change, assess again under the grid's lock and write."""
-    with stores.uow(write=False) as uow:
-        grid = uow.registry.grid(grid_id)
-        if grid is None:
+    """Assess read-only (`quick`); if anything would change, assess again under the grid's lock
+    and write (without `quick`: only the locked pass)."""
+    due: set[str] | None = affected
+    if quick:
+        due = _due(stores, grid_id, affected, observe)
+        if not due:
             return NOTHING
-        communities = _chosen(uow.communities.of_grid(grid_id), affected)
-        seen = observe(uow, grid, set(communities))
-        due = [
-            cid
-            for cid, community in communities.items()
-            if cid in seen and _worth_writing(_quick(community, seen[cid]))
-        ]
-    if not due:
-        return NOTHING
     with stores.uow() as uow:
         grid = uow.registry.lock_grid(grid_id)
         if grid is None or (not from_close and uow.registry.timeframe(grid_id, at) is not None):
             return NOTHING
-        communities = _chosen(uow.communities.of_grid(grid_id), set(due))
+        communities = _chosen(uow.communities.of_grid(grid_id), due)
         seen = observe(uow, grid, set(communities))
         results = [
             _apply(uow, grid, community, seen[cid])
@@ -157,6 +153,21 @@ def _evaluate(
         ]
         uow.commit()
     return Evaluation(sum(r.changed for r in results), sum(r.commands for r in results))
+
+
+def _due(stores: Stores, grid_id: str, affected: set[str] | None, observe: Observe) -> set[str]:
+    """The communities whose state an observation would change, read without any lock."""
+    with stores.uow(write=False) as uow:
+        grid = uow.registry.grid(grid_id)
+        if grid is None:
+            return set()
+        communities = _chosen(uow.communities.of_grid(grid_id), affected)
+        seen = observe(uow, grid, set(communities))
+        return {
+            cid
+            for cid, community in communities.items()
+            if cid in seen and _worth_writing(_quick(community, seen[cid]))
+        }
 
 
 def _chosen(
@@ -203,22 +214,28 @@ def _apply(
     """Assess one community with its open peak and paused loads; write what changes."""
     ctx = _Context(uow, grid, community, seen.start)
     peak = uow.communities.peak(community.peak_id) if community.peak_id else None
-    loads = {a.id: a for a in uow.communities.scheduled_loads(community.id)}
-    paused = uow.communities.paused_by(peak.id) if peak is not None else {}
-    paused_w = sum(
-        c.power_w
-        for aid, c in paused.items()
-        if aid in loads and in_window(_load(loads[aid]), ctx.aware, grid.timezone)
-    )
     state = State(
         community.autarkic,
         peak.started_at if peak else None,
         peak.peak_w if peak else 0,
         community.evaluated_start,
     )
+    loads: dict[str, AssetRecord] = {}
+    paused: dict[str, Any] = {}
+    paused_w = 0
+    if peak is not None:  # what it paused counts towards ending it
+        loads = {a.id: a for a in uow.communities.scheduled_loads(community.id)}
+        paused = dict(uow.communities.paused_by(peak.id))
+        paused_w = sum(
+            c.power_w
+            for aid, c in paused.items()
+            if aid in loads and in_window(_load(loads[aid]), ctx.aware, grid.timezone)
+        )
     verdict = assess(state, seen, _settings(community), paused_w)
     if not verdict.relevant:
         return NOTHING
+    if verdict.start_peak:  # demand response is due: the loads it may pause
+        loads = {a.id: a for a in uow.communities.scheduled_loads(community.id)}
     changed = verdict.changes
     if verdict.start_peak:
         peak = _start_peak(ctx, seen)

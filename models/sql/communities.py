@@ -117,6 +117,18 @@ class SqlCommunities:
         rows = self.session.execute(stmt.group_by(Prosumer.community_id))
         return {cid: (int(n), int(p), int(c), int(e)) for cid, n, p, c, e in rows}
 
+    def fingerprint(self, grid_id: str, start: datetime) -> tuple[Any, ...]:
+        readings = select(
+            func.count(),
+            func.max(Reading.updated_at),
+            func.sum(Reading.produced_wh),
+            func.sum(Reading.consumed_wh),
+        ).where(Reading.grid_id == grid_id, Reading.start == start)
+        prosumers = select(func.count(), func.max(Prosumer.updated_at)).where(
+            Prosumer.grid_id == grid_id
+        )
+        return (*self.session.execute(readings).one(), *self.session.execute(prosumers).one())
+
     def sums_by_start(
         self, community_id: str, start_from: datetime, start_to: datetime
     ) -> dict[datetime, tuple[int, int, int]]:

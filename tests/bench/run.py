@@ -19,7 +19,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from ledger.anvil import start_anvil, stop_anvil  # noqa: E402
-from tests.bench import bench_api, bench_events, bench_market, bench_metering  # noqa: E402
+from tests.bench import (  # noqa: E402
+    bench_api,
+    bench_communities,
+    bench_events,
+    bench_market,
+    bench_metering,
+)
 from tests.documents.samples import ts  # noqa: E402
 
 PROSUMERS = 10_000
@@ -111,6 +117,11 @@ def measure(
                 lambda: bench_metering.upsert_and_close(port, headers, grid_id, ids),
             )
             market(container, port, headers, grid_id, ids, closed, app)
+        if not reads_only:
+            section(
+                "communities: consumption at a moment (open), peak evaluation on a bulk PUT",
+                lambda: bench_communities.run(container, port, headers),
+            )
         section(
             f"events: feed read over HTTP ({bench_events.EVENTS:,} events), webhook fan-out",
             lambda: bench_events.run(container, port, headers, grid_id),
