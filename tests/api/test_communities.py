@@ -251,3 +251,26 @@ def test_property_community_totals_sum_to_the_grid_and_notifications_follow_chan
     peaks = get(client, admin, f"/api/v1/communities/{cid}/peaks?{year}")
     for before, after in zip(peaks, peaks[1:], strict=False):
         assert before["ended_at"] is not None and before["ended_at"] <= after["started_at"]
+
+
+def test_an_open_timeframe_read_follows_every_write(client: Any, admin: dict, street: dict) -> None:
+    """The kept per-community sums never outlive a reading or a membership change."""
+    gid, cid = street["grid"], street["community"]
+    url = f"/api/v1/grids/{gid}/consumption?at={at(0)}"
+    assert put_bulk(client, admin, gid, at(0), [line(street["h3"], 0, 100)]).status_code == 200
+    first = get(client, admin, url)
+    assert (
+        first["communities"][0]["readings"],
+        first["outside_communities"]["consumption_wh"],
+    ) == (0, 100)
+    assert get(client, admin, url) == first  # kept
+    purl = f"/api/v1/prosumers/{street['h3']}"
+    moved = client.patch(purl, json={"community_id": cid}, headers=etag(client, admin, purl))
+    assert moved.status_code == 200
+    after = get(client, admin, url)
+    assert (
+        after["communities"][0]["consumption_wh"],
+        after["outside_communities"]["consumption_wh"],
+    ) == (100, 0)
+    assert put_bulk(client, admin, gid, at(0), [line(street["h3"], 0, 40)]).status_code == 200
+    assert get(client, admin, url)["communities"][0]["consumption_wh"] == 40
