@@ -297,8 +297,8 @@ def _end_peak(
 ) -> None:
     peak.ended_at, peak.updated_at = ctx.at, utcnow()
     ctx.community.peak_id = None
-    for aid in sorted(paused):
-        asset = loads.get(aid)
+    for aid in sorted(paused):  # also those whose owner left the community meanwhile
+        asset = loads.get(aid) or ctx.uow.registry.asset(aid)
         if asset is not None and asset.parameters.get("paused"):
             _command(ctx, peak, asset, "resume")
     data = _notice(ctx, peak=False, peak_id=peak.id, peak_w=peak.peak_w)

@@ -274,3 +274,36 @@ def test_an_open_timeframe_read_follows_every_write(client: Any, admin: dict, st
     ) == (100, 0)
     assert put_bulk(client, admin, gid, at(0), [line(street["h3"], 0, 40)]).status_code == 200
     assert get(client, admin, url)["communities"][0]["consumption_wh"] == 40
+
+
+def test_a_trusted_partner_buys_per_asset_consumption_under_pseudonyms(
+    client: Any, admin: dict, street: dict, app: Any
+) -> None:
+    gid, h1 = street["grid"], street["h1"]
+    post(
+        client,
+        admin,
+        f"/api/v1/prosumers/{h1}/assets",
+        {"type": "appliance", "name": "m", "max_consumption_w": 500},
+    )
+    rows = [line(h1, 0, 1000), line(street["h2"], 0, 0)]  # 4,000 W: the 3,000 W car is paused
+    assert put_bulk(client, admin, gid, at(0), rows).status_code == 200
+    bodies = {}
+    for name in ("one", "two"):
+        body = {"name": name, "trust_level": 3, "datapoints": 250}
+        partner = post(client, admin, f"/api/v1/grids/{gid}/partners", body)
+        key = make_key(app, role="partner", partner_id=partner["id"])
+        bodies[name] = get(client, key, f"/api/v1/grids/{gid}/consumption/assets?at={at(0)}")
+        listed = get(client, admin, f"/api/v1/grids/{gid}/partners")
+        assert next(p["datapoints"] for p in listed if p["id"] == partner["id"]) == 150
+    one, two = bodies["one"]["assets"], bodies["two"]["assets"]
+    assert sorted((a["type"], a["consumption_w"]) for a in one) == [
+        ("appliance", 500),
+        ("scheduled_load", 0),  # house 1's car, paused by the peak
+        ("scheduled_load", 1000),  # house 2's car runs in its window
+    ]
+    ids = {a["producer_id"] for a in one} | {a["asset_id"] for a in one}
+    assert not ids & {h1, street["h2"], *(c["id"] for c in street["cars"])}
+    assert not ids & ({a["producer_id"] for a in two} | {a["asset_id"] for a in two})
+    mine = get(client, admin, f"/api/v1/grids/{gid}/consumption/assets?at={at(0)}")["assets"]
+    assert {a["producer_id"] for a in mine} == {h1, street["h2"]}  # operators see the real ids
