@@ -265,6 +265,9 @@ def _points(
         closed = set(
             uow.registry.timeframes_with_status(grid.id, "closed", naive_utc(lo), naive_utc(hi))
         )
+        closing = set(
+            uow.registry.timeframes_with_status(grid.id, "closing", naive_utc(lo), naive_utc(hi))
+        )
         open_sums = uow.communities.sums_by_start(community.id, naive_utc(lo), naive_utc(hi))
         joined = uow.communities.member_since(community.id)
     headers: dict[str, Doc] = {}
@@ -278,14 +281,18 @@ def _points(
     step = timedelta(minutes=minutes)
     while at < hi:
         end = at + step
-        if naive_utc(at) in closed and format_instant(at) in headers:
+        if naive_utc(at) in closed:
+            if format_instant(at) not in headers:
+                raise Conflict(
+                    f"timeframe {format_instant(at)} is closed but its snapshot is missing"
+                )
             view = _closed_view(headers[format_instant(at)], community.id, minutes)
             status = "closed"
         else:
             expected = sum(1 for since in joined if since < naive_utc(end))
             readings, produced, consumed = open_sums.get(naive_utc(at), (0, 0, 0))
             view = _part((readings, produced, consumed, readings), expected, minutes)
-            status = "open" if naive_utc(at) not in closed else "closing"
+            status = "closing" if naive_utc(at) in closing else "open"
         points.append({**_frame(grid, at, end, status), **view})
         at = end
     return points

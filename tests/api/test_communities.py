@@ -159,6 +159,27 @@ def test_closed_snapshots_hold_community_totals_netto_and_lists_filter(
         "net_wh": -700,
         "timeframes": 1,
     }
+    assert put_bulk(client, admin, gid, at(1), [line(street["h1"], 900, 100)]).status_code == 200
+    series = client.get(
+        f"/api/v1/communities/{cid}/autarky?from={at(0)}&to={at(3)}&page_size=2", headers=admin
+    )
+    assert series.headers["X-Total-Count"] == "3" and 'rel="next"' in series.headers["Link"]
+    first, second = series.json["points"]
+    assert (first["status"], first["net_w"], first["autarkic"]) == ("closed", -2800, False)
+    assert (second["status"], second["complete"], second["net_w"], second["missing_readings"]) == (
+        "open",
+        False,
+        3200,
+        1,
+    )
+    assert second["self_sufficiency"] == "1.0000"
+    page2 = get(
+        client,
+        admin,
+        f"/api/v1/communities/{cid}/autarky?from={at(0)}&to={at(3)}&page_size=2&page=2",
+    )
+    (third,) = page2["points"]
+    assert (third["readings"], third["missing_readings"], third["self_sufficiency"]) == (0, 2, None)
     unknown = "00000000-0000-4000-8000-000000000000"
     assert (
         client.get(
