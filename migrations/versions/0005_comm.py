@@ -1,7 +1,7 @@
 """communities (with their demand-response state), prosumers' community, peaks, device commands
 
 Revision ID: 0005_comm
-Revises: 0004_events
+Revises: 0005_corr (linearised after main merged 0005_corr)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_comm"
-down_revision = "0004_events"
+down_revision = "0005_corr"
 branch_labels = None
 depends_on = None
 

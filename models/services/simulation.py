@@ -13,10 +13,17 @@ batteries' `initial_soc`), so the same seed and inputs give the same numbers wha
 chunking, and a second identical run reports every reading `unchanged`. Closed (or closing)
 timeframes are checked before anything is written: if a reading there would change, the run
 is refused (409) and nothing is written.
+
+`via` a message bus (`flask simulate --via mqtt`), the readings are not written here: each
+house's meter publishes its reading to `minigrid/{grid}/meters/{prosumer}/readings` as a real
+meter does, the meter ingest writes it, and the run waits (up to `ingest_wait_s`) until the
+registry holds every published reading before it closes anything: the whole path, meter ->
+broker -> ingest -> store -> close -> events, in one run.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,10 +32,11 @@ from typing import Any
 from models.domain.physics.fleet import capacities, pause_mask, rows, run, window_shortfalls
 from models.domain.physics.timeline import Timeline
 from models.domain.timeframes import format_instant
-from models.ports import CommandRecord, GridRecord, Stores
+from models.ports import CommandRecord, GridRecord, MessageBus, Stores
 from models.services.clock import aware_utc, naive_utc
 from models.services.closing import close_due
-from models.services.errors import Conflict, Unprocessable, found
+from models.services.errors import Conflict, Unavailable, Unprocessable, found
+from models.services.meter_ingest import readings_topic
 from models.services.metering import check_start, upsert_readings
 from models.services.peaks import after_readings
 from models.services.simulation_inputs import Fleet, load_fleet
@@ -75,23 +83,39 @@ def simulate_grid(
     seed: int = 0,
     close: bool = False,
     progress: Progress | None = None,
+    via: MessageBus | None = None,
+    ingest_wait_s: float = 120.0,
 ) -> dict[str, Any]:
-    """Simulate [start, end) of the grid, write readings and flows; close it if asked."""
+    """Simulate [start, end) of the grid, write (or publish `via`) readings and store flows;
+    close it if asked."""
     plan = _plan(stores, grid_id, start, end, seed)
     if _frozen(stores, plan):
         _refuse_changes_to_frozen(stores, plan)
     tally = Tally()
     first = plan
-    while True:
-        restart = _run(stores, plan, tally, progress)
-        if restart is None:
-            break
-        # demand response paused or resumed loads: the rest is computed again with them
-        tally.measured -= _measured(stores, plan, restart)
-        tally.short = [s for s in tally.short if s["window_closed_at"] < _iso(plan.at(restart))]
-        plan = _plan(stores, grid_id, aware_utc(plan.at(restart)), end, seed, first.count)
-    counts, totals, measured, short = tally.counts, tally.totals, tally.measured, tally.short
+    if via is None:
+        while True:
+            restart = _run(stores, plan, tally, progress)
+            if restart is None:
+                break
+            # demand response paused or resumed loads: the rest is computed again with them
+            tally.measured -= _measured(stores, plan, restart)
+            cut = _iso(plan.at(restart))
+            tally.short = [s for s in tally.short if s["window_closed_at"] < cut]
+            plan = _plan(stores, grid_id, aware_utc(plan.at(restart)), end, seed, first.count)
+        counts: dict[str, int] = tally.counts
+    else:  # the ingest writes (and evaluates peaks); this run does not recompute after them
+        published = 0
+        for chunk in _computed(stores, plan):
+            tally.measured += chunk.measured
+            tally.short.extend(chunk.shortfalls)
+            published += _publish(via, stores, plan, chunk, tally.totals, progress)
+        counts = {
+            "published": published,
+            "written by the ingest": _await_ingest(stores, plan, ingest_wait_s),
+        }
     plan = first
+    totals, measured, short = tally.totals, tally.measured, tally.short
     end = aware_utc(plan.at(plan.count))
     closed = close_due(stores, grid_id, end, since=aware_utc(plan.start)) if close else []
     return {
@@ -390,3 +414,59 @@ def _add_totals(totals: dict[str, int], values: list[tuple[int, ...]]) -> None:
         totals["bought_wh"] += v[5]
         totals["sold_wh"] += v[6]
         totals["losses_wh"] += v[7]
+
+
+def _publish(
+    bus: MessageBus,
+    stores: Stores,
+    plan: Run,
+    chunk: Chunk,
+    totals: dict[str, int],
+    progress: Progress | None,
+) -> int:
+    """Each meter's reading published (one timeframe at a time), then the chunk's flows."""
+    ids, grid_id, count = plan.fleet.prosumer_ids, plan.grid.id, 0
+    docs: list[dict[str, Any]] = []
+    for offset, values in enumerate(chunk.rows):
+        at = _iso(plan.at(chunk.first + offset))
+        bus.publish_many(
+            [
+                (
+                    readings_topic(grid_id, pid),
+                    {"start": at, "produced_wh": v[6], "consumed_wh": v[5]},
+                )
+                for pid, v in zip(ids, values, strict=True)
+            ]
+        )
+        count += len(ids)
+        docs.extend(_flow_docs(grid_id, at, ids, values, chunk.capacities))
+        _add_totals(totals, values)
+        if progress:
+            progress(chunk.first + offset + 1, plan.count)
+    stores.documents.flows.upsert(docs)
+    return count
+
+
+def _await_ingest(stores: Stores, plan: Run, wait_s: float, poll_s: float = 0.1) -> int:
+    """Wait until the registry holds every published reading (the flows hold what was sent);
+    how many readings that is. Unavailable (503) when the ingest does not get there in time."""
+    flows = stores.documents.flows
+    deadline, done = time.monotonic() + wait_s, 0
+    for index in range(plan.count):
+        at = plan.at(index)
+        rows = flows.at(plan.grid.id, _iso(at)).items()
+        sent = {pid: (row["sold_wh"], row["bought_wh"]) for pid, row in rows}
+        while True:
+            with stores.uow(write=False) as uow:
+                stored = uow.registry.readings_at(plan.grid.id, at)
+            if all(stored.get(pid) == meter for pid, meter in sent.items()):
+                break
+            if time.monotonic() > deadline:
+                raise Unavailable(
+                    f"the meter ingest wrote {done} of {plan.count * len(sent)} published "
+                    f"readings within {wait_s:.0f}s; is `flask ingest-mqtt` running on the "
+                    "same broker and stores?"
+                )
+            time.sleep(poll_s)
+        done += len(sent)
+    return done

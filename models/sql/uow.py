@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.ports import UnitOfWork
 from models.sql.communities import SqlCommunities
+from models.sql.corrections import SqlCorrections
 from models.sql.events import SqlEventLog, SqlWebhooks
 from models.sql.registry import SqlRegistry
 
@@ -21,6 +22,7 @@ class SqlUnitOfWork:
         self.registry: SqlRegistry
         self.events: SqlEventLog
         self.webhooks: SqlWebhooks
+        self.corrections: SqlCorrections
         self.communities: SqlCommunities
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -28,6 +30,7 @@ class SqlUnitOfWork:
         self.registry = SqlRegistry(self.session)
         self.events = SqlEventLog(self.session)
         self.webhooks = SqlWebhooks(self.session)
+        self.corrections = SqlCorrections(self.session)
         self.communities = SqlCommunities(self.session)
         return self
 
