@@ -139,6 +139,24 @@ def with_communities(
     return doc
 
 
+def regrouped(previous: Mapping[str, Any], snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """A re-netted snapshot (a correction's next version) with the community totals of its
+    lines, members and thresholds as `previous` recorded them at the close; unchanged when
+    `previous` had none."""
+    if "communities" not in previous:
+        return dict(snapshot)
+    membership = {
+        line["prosumer_id"]: line["community_id"]
+        for line in previous["lines"]
+        if isinstance(line.get("community_id"), str)
+    }
+    settings = {
+        entry["community_id"]: Settings(entry["peak_threshold_w"], Decimal(0))
+        for entry in previous["communities"]
+    }
+    return with_communities(snapshot, membership, settings)
+
+
 # --- assessing a timeframe: peaks and autarky ---------------------------------------------------
 
 

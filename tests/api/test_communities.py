@@ -328,3 +328,20 @@ def test_a_trusted_partner_buys_per_asset_consumption_under_pseudonyms(
     assert not ids & ({a["producer_id"] for a in two} | {a["asset_id"] for a in two})
     mine = get(client, admin, f"/api/v1/grids/{gid}/consumption/assets?at={at(0)}")["assets"]
     assert {a["producer_id"] for a in mine} == {h1, street["h2"]}  # operators see the real ids
+
+
+def test_a_correction_recounts_the_communities_of_its_version(
+    client: Any, admin: dict, street: dict
+) -> None:
+    gid, cid = street["grid"], street["community"]
+    rows = [line(street["h1"], 0, 100), line(street["h2"], 0, 100), line(street["h3"], 0, 100)]
+    assert put_bulk(client, admin, gid, at(0), rows).status_code == 200
+    url = f"/api/v1/grids/{gid}/timeframes/{at(0)}"
+    assert client.post(url + "/close?force=true", headers=admin).status_code == 201
+    body = {"reason": "meter under-read", "readings": [line(street["h2"], 0, 400)]}
+    fixed = client.post(url + "/corrections", json=body, headers={**admin, "Idempotency-Key": "c1"})
+    assert fixed.status_code == 201, fixed.json
+    latest = get(client, admin, url)
+    (mine,) = latest["communities"]
+    assert (latest["version"], mine["community_id"], mine["consumption_wh"]) == (2, cid, 500)
+    assert {x["prosumer_id"]: x.get("community_id") for x in latest["lines"]}[street["h2"]] == cid
