@@ -4,11 +4,15 @@ instead of tens of thousands.
 
 Each batch runs closing's phases in order (see `closing`): one SQL transaction records the
 batch's timeframes `closing` (after the same checks); the snapshots are computed by the same
-`snapshot_of` and stored together (an existing one wins); the trades by the same `cleared`,
-upserted together; one SQL transaction fills the orders, marks each timeframe `closed` with
-both hashes and appends its `timeframe.closed` event. A crash leaves `closing` rows that the
-next run (this one or `close_timeframe`) finishes exactly as it would have; the snapshots,
-trades, hashes and events are the ones `close_timeframe` writes (tests compare them).
+`snapshot_of` (communities included) with the plant's part, its buffer carried along the batch,
+and stored together (an existing one wins), then the plant imports; the clearing terms and the
+trades by the same `order_book` and `cleared`, written together; one SQL transaction fills the
+orders, marks each timeframe `closed` with both hashes and appends its `timeframe.closed` event;
+then peaks are evaluated on each snapshot in timeframe order (`after_close`). A crash leaves
+`closing` rows that the next run (this one or `close_timeframe`) finishes exactly as it would
+have; the documents, hashes and events are the ones `close_timeframe` writes (tests compare
+them). Only the feed's interleaving differs: a batch's `timeframe.closed` events come before the
+community events its closes cause, which one-by-one closing interleaves.
 """
 
 from __future__ import annotations
@@ -31,8 +35,10 @@ from models.services.closing import (
     order_book,
     snapshot_of,
 )
+from models.services.communities import snapshot_groups
 from models.services.errors import Conflict, found
 from models.services.metering import check_closable
+from models.services.peaks import after_close
 from models.services.plant import carried_buffer, import_rows, plant_settings, plant_snapshot
 
 BATCH = 192  # timeframes per batch (two days of 15-minute ones): short store transactions
@@ -74,7 +80,10 @@ def _close_batch(container: Stores, grid: GridRecord, starts: list[datetime]) ->
         prosumers = uow.registry.active_prosumers(grid.id)
         orders = uow.registry.orders_between(grid.id, first, end, status="open")
         settings = plant_settings(uow, grid.id)
-    netted = {at: snapshot_of(grid, at, _members(prosumers, at, grid), readings[at]) for at in due}
+        groups = snapshot_groups(uow, grid.id)  # communities: members and peak rules
+    netted = {
+        at: snapshot_of(grid, at, _members(prosumers, at, grid), readings[at], groups) for at in due
+    }
     snapshots = container.documents.snapshots.save_many(
         _with_plant(container, grid, settings, netted, resumed)
     )
@@ -90,6 +99,8 @@ def _close_batch(container: Stores, grid: GridRecord, starts: list[datetime]) ->
     trades = {s["start"]: results[at][0] for at, s in zip(due, snapshots, strict=True)}
     container.documents.transactions.save_timeframes(grid.id, trades)
     _finish(container, grid, first, end, dict(zip(due, snapshots, strict=True)), results)
+    for snapshot in snapshots:  # peaks and autarky on the final totals, in timeframe order
+        after_close(container, grid.id, snapshot)
     return due
 
 

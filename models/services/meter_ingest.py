@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from models.ports import Stores
-from models.services import metering
+from models.services import metering, peaks
 from models.services.errors import DomainError, NotFound, Unprocessable
 
 
@@ -102,7 +102,10 @@ def _upsert(
             }
             for r in accepted
         ]
-        return metering.upsert_readings(uow, grid, start, lines, known=known)
+        counts = metering.upsert_readings(uow, grid, start, lines, known=known)
+    if counts.get("inserted") or counts.get("updated"):  # peaks and demand response on them
+        peaks.after_readings(container, grid_id, start, [r.prosumer_id for r in accepted])
+    return counts
 
 
 def _check(reading: MeterReading, grid_and_active: tuple[str, bool] | None) -> None:

@@ -13,12 +13,14 @@ from models.ports import Registry
 from models.sql.tables import (
     ApiKey,
     Asset,
+    Community,
     Correction,
     Delivery,
     Deployment,
     Grid,
     Order,
     Partner,
+    Peak,
     Plant,
     Prosumer,
     ProsumerControls,
@@ -88,8 +90,8 @@ class SqlRegistry:
         self.session.execute(delete(Partner).where(Partner.grid_id == grid_id))
 
     def purge_grid(self, grid_id: str) -> None:
-        """Delete the grid and every row that hangs on it (its events stay: the feed's
-        positions never go back)."""
+        """Delete the grid and every row that hangs on it (its events and device commands stay:
+        the feed's and the devices' positions never go back)."""
         prosumers = select(Prosumer.id).where(Prosumer.grid_id == grid_id)
         partners = select(Partner.id).where(Partner.grid_id == grid_id)
         hooks = select(Webhook.id).where(Webhook.grid_id == grid_id)
@@ -110,6 +112,8 @@ class SqlRegistry:
             delete(ProsumerControls).where(ProsumerControls.prosumer_id.in_(prosumers)),
             delete(Plant).where(Plant.grid_id == grid_id),
             delete(Prosumer).where(Prosumer.grid_id == grid_id),
+            delete(Peak).where(Peak.grid_id == grid_id),
+            delete(Community).where(Community.grid_id == grid_id),
             delete(Grid).where(Grid.id == grid_id),
         ):
             self.session.execute(stmt)

@@ -18,6 +18,7 @@ from models.services.assets import update_plant
 from models.services.clearing_terms import TERMS, terms_key
 from models.services.closing import close_timeframe
 from models.services.closing_batch import close_range
+from models.services.communities import snapshot_groups
 from models.services.errors import Conflict, Unprocessable
 from models.services.metering import upsert_readings, upsert_readings_many
 from tests.conftest import make_test_app
@@ -27,12 +28,14 @@ START = datetime(2026, 6, 1, tzinfo=UTC)
 STEP = timedelta(minutes=15)
 COUNT = 24
 GRID_ID = "00000000-0000-4000-8000-000000000001"
+COMMUNITY = "00000000-0000-4000-8000-000000000002"
 PIDS = [f"00000000-0000-4000-8000-0000000001{n:02d}" for n in range(6)]
 
 
 def seed(stores: Any) -> None:
-    """A 15-minute auction grid: 6 prosumers (the last registered mid-range), readings with
-    gaps, and orders at distinct limits, all with fixed ids so two stores can be compared."""
+    """A 15-minute auction grid: 6 prosumers (the last registered mid-range; 4 in a community
+    whose peaks come and go), readings with gaps, orders at distinct limits, a plant with a
+    buffer; all with fixed ids so two stores can be compared."""
     now = datetime(2026, 5, 1)
     with stores.uow() as uow:
         uow.registry.add_grid(
@@ -48,6 +51,16 @@ def seed(stores: Any) -> None:
             created_at=now,
             updated_at=now,
         )
+        uow.communities.add(
+            id=COMMUNITY,
+            grid_id=GRID_ID,
+            name="block",
+            peak_threshold_w=5_000,
+            peak_hysteresis=Decimal("0.1"),
+            autarkic=False,
+            created_at=now,
+            updated_at=now,
+        )
         for n, pid in enumerate(PIDS):
             created = (START + 10 * STEP).replace(tzinfo=None) if n == 5 else now
             uow.registry.add_prosumer(
@@ -59,6 +72,7 @@ def seed(stores: Any) -> None:
                 wallet=f"0x{n + 1:040x}",
                 active=True,
                 members=None,
+                community_id=COMMUNITY if n < 4 else None,
                 created_at=created,
                 updated_at=created,
             )
@@ -137,9 +151,15 @@ def documents(stores: Any) -> dict[str, Any]:
     out["imports"] = [
         docs.plant_imports.sums(GRID_ID, pid, starts[0], "2027-01-01T00:00:00Z") for pid in PIDS
     ]
-    out["events"] = [
+    events = [
         {k: v for k, v in e.items() if k != "occurred_at"}
         for e in all_events(stores, grid_id=GRID_ID)
+    ]
+    out["events"] = [e for e in events if e["type"] == "timeframe.closed"]
+    out["community_events"] = [  # in their own order (a batch's closes come first in the feed)
+        (e["type"], {k: v for k, v in e["data"].items() if k != "peak_id"})
+        for e in events
+        if e["type"] != "timeframe.closed"
     ]
     return out
 
@@ -178,8 +198,9 @@ def test_batched_close_writes_what_single_closes_write(
     with reference.uow(write=False) as uow:  # phase 2 of timeframe 16, as a crash leaves it
         members = set(uow.registry.members_at(GRID_ID, at + STEP))
         grid, readings = uow.registry.grid(GRID_ID), uow.registry.readings_at(GRID_ID, at)
+        groups = snapshot_groups(uow, GRID_ID)
     for s in (stores, reference):
-        closing._save_snapshot(s, grid, at, members, readings)
+        closing._save_snapshot(s, grid, at, members, readings, groups)
         with s.uow() as uow:  # then the plant changes: 16 keeps its stored part, 17 carries it
             update_plant(uow, GRID_ID, {"ratio": Decimal("0.5"), "max_output_w": 4_000})
     closed += close_range(stores, GRID_ID, START, START + COUNT * STEP)
@@ -195,7 +216,19 @@ def test_batched_close_writes_what_single_closes_write(
     assert sum(p["from_buffer_wh"] for p in plants) > 0 and plants[17]["ratio"] == "0.5"
     assert plants[16]["ratio"] == "0.25" and sum(i["imported_wh"] for i in mine["imports"]) > 0
     assert all(t is not None for t in mine["terms"]) and len(mine["terms"][3]["orders"]) == 3
-    for key in ("timeframes", "orders", "snapshots", "imports", "terms", "trades", "events"):
+    kinds = {t for t, _ in mine["community_events"]}
+    assert {"community.peak_started", "community.peak_ended"} <= kinds, kinds
+    assert all(s["communities"] for s in mine["snapshots"])
+    for key in (
+        "timeframes",
+        "orders",
+        "snapshots",
+        "imports",
+        "terms",
+        "trades",
+        "events",
+        "community_events",
+    ):
         assert mine[key] == theirs[key], key
     assert close_range(stores, GRID_ID, START, START + COUNT * STEP) == []
 

@@ -21,6 +21,7 @@ if str(ROOT) not in sys.path:
 from ledger.anvil import start_anvil, stop_anvil  # noqa: E402
 from tests.bench import (  # noqa: E402
     bench_api,
+    bench_communities,
     bench_demo,
     bench_events,
     bench_market,
@@ -122,6 +123,11 @@ def measure(
                 lambda: bench_mqtt.run(container, env, tmp, grid_id, ids),
             )
             market(container, port, headers, grid_id, ids, closed, app)
+        if not reads_only:
+            section(
+                "communities: consumption at a moment (open), peak evaluation on a bulk PUT",
+                lambda: bench_communities.run(container, port, headers),
+            )
         section(
             f"events: feed read over HTTP ({bench_events.EVENTS:,} events), webhook fan-out",
             lambda: bench_events.run(container, port, headers, grid_id),
