@@ -31,7 +31,7 @@ from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.communities import snapshot_groups
 from models.services.crashpoints import crash_point
 from models.services.errors import Conflict, found
-from models.services.events import new_event
+from models.services.events import new_event, record_event
 from models.services.metering import check_closable, check_start
 from models.services.peaks import after_close
 from models.services.plant import record_imports, with_plant
@@ -194,20 +194,27 @@ def _record_closed(
     uow: UnitOfWork, grid_id: str, snapshot: dict[str, Any], trades: list[dict[str, Any]]
 ) -> None:
     """`timeframe.closed`, in the transaction that records the `closed` status (grid totals)."""
-    uow.events.append([closed_event(grid_id, snapshot, trades)])
+    event_id = f"{ev.TIMEFRAME_CLOSED}:{grid_id}:{snapshot['start']}"
+    data = _closed_data(snapshot, trades)
+    record_event(uow, ev.TIMEFRAME_CLOSED, grid_id, data, event_id=event_id)
 
 
 def closed_event(grid_id: str, snapshot: dict[str, Any], trades: list[dict[str, Any]]) -> Doc:
-    """The `timeframe.closed` event of a snapshot and its trades (id: grid and start)."""
-    data = {
+    """The `timeframe.closed` event `_record_closed` records, to append with others."""
+    event_id = f"{ev.TIMEFRAME_CLOSED}:{grid_id}:{snapshot['start']}"
+    return new_event(
+        ev.TIMEFRAME_CLOSED, grid_id, _closed_data(snapshot, trades), event_id=event_id
+    )
+
+
+def _closed_data(snapshot: dict[str, Any], trades: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
         "start": snapshot["start"],
         "end": snapshot["end"],
         "totals": snapshot["totals"],
         "trades": len(trades),
         "snapshot_hash": snapshot["content_hash"],
     }
-    event_id = f"{ev.TIMEFRAME_CLOSED}:{grid_id}:{snapshot['start']}"
-    return new_event(ev.TIMEFRAME_CLOSED, grid_id, data, event_id=event_id)
 
 
 def _fill_status(filled: int, wanted: int) -> str:
