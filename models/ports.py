@@ -8,8 +8,8 @@ Where each port lives (adapters are checked against these Protocols by mypy):
 - `Stores` (what services receive as `container`): `models/bootstrap.py` `Container`.
 - `UnitOfWork` and `Registry`: `models/sql/uow.py`, `models/sql/registry.py` (SQLAlchemy).
 - `Reads` (hot Core reads): `models/sql/reads.py`.
-- `Collection`, `Snapshots`, `Trades`, `FlowStore`, `WeatherStore`, `DocumentStores`:
-  `models/documents/` (SQLite, pymongo).
+- `Collection`, `Snapshots`, `Trades`, `FlowStore`, `WeatherStore`, `PlantImportStore`,
+  `DocumentStores`: `models/documents/` (SQLite, pymongo).
 - `Clock`: `models/services/clock.py` `utcnow`.
 - `TaskQueue`: `models/queue/huey_tasks.py` (huey: SQLite file or Redis).
 - `MessageBus`: `models/mqtt/bus.py` (paho-mqtt).
@@ -415,6 +415,49 @@ class Outbound(Protocol):
         """POST a signed body within the timeout, no redirects: (status code, error)."""
 
 
+# --- corrections of closed timeframes (section owned by the corrections work) ---------------
+
+
+class CorrectionRecord(Protocol):
+    """A correction: `applying` until its version and adjustments are stored, then `applied`;
+    `readings` are its lines ({prosumer_id, produced_wh, consumed_wh})."""
+
+    id: str
+    grid_id: str
+    timeframe_start: datetime
+    version: int
+    status: str
+    reason: str
+    readings: list[dict[str, Any]]
+    idempotency_key: str
+    request_hash: str
+    created_by: str
+    created_role: str
+    created_at: datetime
+    applied_at: datetime | None
+    snapshot_hash: str | None
+    previous_hash: str | None
+
+
+class Corrections(Protocol):
+    """Correction records, inside one unit of work."""
+
+    def add(self, **fields: Any) -> CorrectionRecord: ...
+
+    def get(self, correction_id: str) -> CorrectionRecord | None: ...
+
+    def by_key(self, grid_id: str, key: str) -> CorrectionRecord | None: ...
+
+    def of_timeframe(self, grid_id: str, start: datetime) -> Sequence[CorrectionRecord]:
+        """A timeframe's corrections by version."""
+
+    def unfinished(self, grid_id: str) -> Sequence[CorrectionRecord]:
+        """A grid's corrections not yet applied (a crash stopped them), oldest first."""
+
+    def applied_ids(self, grid_id: str, ids: Sequence[str]) -> set[str]:
+        """Which of these corrections are applied."""
+
+
 class UnitOfWork(Protocol):
     """`with uow:` opens one transaction; `commit()` makes it durable, leaving rolls it back."""
 
@@ -427,6 +470,9 @@ class UnitOfWork(Protocol):
 
     @property
     def webhooks(self) -> Webhooks: ...
+
+    @property
+    def corrections(self) -> Corrections: ...
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -658,6 +704,16 @@ class FlowStore(Protocol):
         """A prosumer's flows with `start_from <= start < start_to`, oldest first; the total."""
 
 
+class PlantImportStore(Protocol):
+    """Per prosumer and closed timeframe: its share of the plant's delivered Wh and carbon grams."""
+
+    def save_timeframe(self, grid_id: str, start: str, rows: Mapping[str, tuple[int, int]]) -> None:
+        """Make `rows` {prosumer_id: (imported_wh, carbon_g)} the timeframe's rows, idempotently."""
+
+    def sums(self, grid_id: str, prosumer_id: str, start_from: str, start_to: str) -> Doc:
+        """{imported_wh, carbon_g, timeframes} of a prosumer, `start_from <= start < start_to`."""
+
+
 class WeatherStore(Protocol):
     """A grid's measured weather series: rows {time, wind_speed_m_s, ghi_w_m2, temperature_c}."""
 
@@ -686,6 +742,7 @@ class DocumentStores(Protocol):
     flows: FlowStore
     weather: WeatherStore
     outbox: Outbox
+    plant_imports: PlantImportStore
 
     def collection(self, name: str) -> Collection: ...
 

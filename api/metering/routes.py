@@ -9,6 +9,7 @@ from flask_smorest import abort
 
 from api.auth.policy import access, see_grid, see_prosumer
 from api.context import container
+from api.corrections.schemas import VersionArgs, VersionedSnapshotSchema
 from api.fields import checked_instant
 from api.metering.schemas import (
     BulkReadingsSchema,
@@ -25,6 +26,7 @@ from api.smorest import PAGE_HEADERS, Blueprint, page
 from models.domain.timeframes import format_instant
 from models.services import metering, registry, snapshots
 from models.services.closing import close_timeframe
+from models.services.snapshot_versions import get_version
 
 blp = Blueprint(
     "metering", __name__, url_prefix="/api/v1", description="Readings, timeframes and netto."
@@ -122,13 +124,14 @@ class CloseTimeframe(MethodView):
 @blp.route("/grids/<uuid:grid_id>/timeframes/<start>")
 class TimeframeSnapshot(MethodView):
     @access("admin", "operator", "partner", partner_cost=5, trust=1)
-    @blp.response(200, SnapshotSchema)
+    @blp.arguments(VersionArgs, location="query")
+    @blp.response(200, VersionedSnapshotSchema)
     @blp.problems(400, 404)
-    def get(self, grid_id: Any, start: str) -> Any:
-        """Read a closed timeframe's snapshot: per-prosumer nets and grid totals."""
+    def get(self, args: dict[str, Any], grid_id: Any, start: str) -> Any:
+        """Read a closed timeframe's snapshot (latest version, or `version`): nets and totals."""
         at = parse_start(start)
         see_grid(str(grid_id))
-        return snapshots.get_snapshot(container(), str(grid_id), at)
+        return get_version(container(), str(grid_id), at, args.get("version"))
 
 
 @blp.route("/grids/<uuid:grid_id>/snapshots")

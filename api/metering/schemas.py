@@ -115,6 +115,62 @@ class TotalsSchema(ma.Schema):
     import_wh = ma.fields.Integer()
 
 
+def _plant_wh(description: str, example: int) -> ma.fields.Integer:
+    return ma.fields.Integer(
+        metadata={"description": description, "minimum": 0, "example": example}
+    )
+
+
+class PlantPartSchema(ma.Schema):
+    """The power plant's part in a closed timeframe (README "Assets and the plant")."""
+
+    status = ma.fields.String(
+        metadata={
+            "description": "The plant's status at the close; a stopped one generates nothing "
+            "(its buffer still serves).",
+            "enum": ["running", "stopped"],
+            "example": "running",
+        }
+    )
+    max_output_wh = _plant_wh(
+        "Most it could generate in the timeframe: floor(max_output_w * minutes / 60); 0 stopped.",
+        10000,
+    )
+    ratio = ma.fields.String(
+        metadata={
+            "description": "Share of its output kept in its buffer, at the close.",
+            "example": "0.2",
+        }
+    )
+    buffer_capacity_wh = _plant_wh("The buffer's capacity at the close.", 5000)
+    carbon_g_per_kwh = _plant_wh("Carbon intensity at the close, gCO2eq/kWh.", 820)
+    need_wh = _plant_wh("The grid's import need: totals.import_wh.", 12000)
+    generated_wh = _plant_wh("What it generated: to the grid directly plus to its buffer.", 10000)
+    delivered_wh = _plant_wh(
+        "What the grid received from it, fresh output and buffer; need = delivered + unserved.",
+        12000,
+    )
+    from_buffer_wh = _plant_wh("Part of delivered_wh that came out of its buffer.", 2000)
+    to_buffer_wh = _plant_wh("Part of generated_wh put into its buffer.", 0)
+    unserved_wh = _plant_wh(
+        "Import need it could not deliver: stopped, or above max output plus buffer.", 0
+    )
+    buffer_before_wh = _plant_wh(
+        "Buffer level at the start: what the timeframe before left (0 if that one is not "
+        "closed), at most the capacity.",
+        2500,
+    )
+    buffer_after_wh = _plant_wh("Buffer level at the end, carried to the next timeframe.", 500)
+    buffer_spilled_wh = _plant_wh(
+        "Carried buffer energy above a lowered capacity, let go at the start.", 0
+    )
+    carbon_g = _plant_wh(
+        "Carbon of the imports: delivered_wh * carbon_g_per_kwh / 1000 grams, rounded "
+        "half-even once.",
+        9840,
+    )
+
+
 class SnapshotSchema(ma.Schema):
     grid_id = ma.fields.String()
     start = ma.fields.String(metadata={"format": "date-time"})
@@ -123,6 +179,16 @@ class SnapshotSchema(ma.Schema):
     lines = ma.fields.List(ma.fields.Nested(LineSchema))
     missing = ma.fields.List(ma.fields.String())
     totals = ma.fields.Nested(TotalsSchema)
+    plant = ma.fields.Nested(
+        PlantPartSchema,
+        allow_none=True,
+        dump_default=None,
+        metadata={
+            "description": "What the grid's power plant delivered, could not deliver, kept in "
+            "its buffer and emitted in this timeframe; null for timeframes closed before the "
+            "plant was accounted."
+        },
+    )
     content_hash = ma.fields.String(metadata={"description": "sha256 of the canonical JSON."})
 
 

@@ -2,8 +2,10 @@
 
 Phases, each safe to repeat:
 1. SQL: a `closing` row freezes the timeframe's readings and orders.
-2. Documents: the snapshot is computed from the frozen readings and stored unless one exists.
-3. Documents: the stored snapshot's nets are cleared; trades are upserted under deterministic ids.
+2. Documents: the snapshot is computed from the frozen readings (with the plant's part,
+   `services/plant.py`) and stored unless one exists; then each prosumer's plant imports.
+3. Documents: the clearing terms are recorded once (what corrections re-clear at); the stored
+   snapshot's nets are cleared; trades are upserted under deterministic ids.
 4. SQL: order fills and the `closed` status with both content hashes, in one transaction.
 A re-run after a crash in phase 2–4 recomputes the same documents and finishes the job.
 """
@@ -23,11 +25,13 @@ from models.domain.netting import Reading, net_timeframe
 from models.domain.timeframes import ceil_timeframe, format_instant, timeframe_end
 from models.domain.trades import trade_docs
 from models.ports import GridRecord, OrderRecord, Stores, UnitOfWork
+from models.services.clearing_terms import record_terms
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.crashpoints import crash_point
 from models.services.errors import Conflict, found
 from models.services.events import record_event
 from models.services.metering import check_closable, check_start
+from models.services.plant import record_imports, with_plant
 
 
 def close_timeframe(
@@ -80,7 +84,9 @@ def _save_snapshot(
     ids = sorted(members | set(readings))
     frozen = {pid: Reading(pid, p, c) for pid, (p, c) in readings.items()}
     snapshot = net_timeframe(grid.id, aware_utc(at), grid.timeframe_minutes, ids, frozen)
-    return container.documents.snapshots.save(snapshot)
+    stored = container.documents.snapshots.save(with_plant(container, grid, snapshot))
+    record_imports(container, stored)  # from the stored snapshot, so a resumed close agrees
+    return stored
 
 
 def _clear(
@@ -97,6 +103,7 @@ def _clear(
         for o in orders
         if o.prosumer_id in nets
     ]
+    record_terms(container, grid, snapshot["start"], book)  # what corrections re-clear at
     result = clear_timeframe(nets, prices, minor_unit_scale(grid.currency), grid.mechanism, book)
     start_iso = snapshot["start"]
     docs = trade_docs(grid.id, start_iso, grid.currency, result)

@@ -249,3 +249,31 @@ class Delivery(Timestamped, Base):
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(String(500))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime())
+
+
+class Correction(Base):
+    """A correction of a closed timeframe's readings: `applying` until its version and
+    adjustments are stored, then `applied` (the readings below are the corrected lines)."""
+
+    __tablename__ = "corrections"
+    __table_args__ = (
+        UniqueConstraint("grid_id", "idempotency_key", name="uq_corrections_grid_id_key"),
+        UniqueConstraint(
+            "grid_id", "timeframe_start", "version", name="uq_corrections_grid_id_version"
+        ),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    grid_id: Mapped[str] = mapped_column(ForeignKey("grids.id"))
+    timeframe_start: Mapped[datetime] = mapped_column(DateTime())
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(1000))
+    readings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(36))
+    created_role: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime())
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime())
+    snapshot_hash: Mapped[str | None] = mapped_column(String(64))
+    previous_hash: Mapped[str | None] = mapped_column(String(64))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import threading
@@ -375,6 +376,22 @@ TABLE: dict[str, Row] = {
     ),
 }
 PUBLIC = {"GET /health/live", "GET /health/ready"}
+_CORRECTED = itertools.count(1000)
+
+
+def new_correction(w: World) -> tuple[str, Any, dict[str, str]]:
+    """A correction of closed T0 that changes something every time (each role's own value)."""
+    url = f"/api/v1/grids/{w.ids['A']}/timeframes/{T0}/corrections"
+    line = {"prosumer_id": w.ids["a1"], "produced_wh": next(_CORRECTED), "consumed_wh": 100}
+    return url, {"reason": "auth matrix", "readings": [line]}, {"Idempotency-Key": uuid.uuid4().hex}
+
+
+TABLE["POST /api/v1/grids/{grid_id}/timeframes/{start}/corrections"] = row(
+    new_correction, 201, "admin op"
+)
+TABLE["GET /api/v1/grids/{grid_id}/timeframes/{start}/corrections"] = row(
+    at(f"/api/v1/grids/{{A}}/timeframes/{T0}/corrections"), 200, "admin op"
+)
 
 
 def _new_prosumer_body(w: World) -> dict[str, Any]:

@@ -203,7 +203,7 @@ def listing(
 
 def settlement(container: Any) -> None:
     """The settlement engineer's bench (and the gas bench), if present."""
-    for name in ("bench_settlement", "bench_gas"):
+    for name in ("bench_settlement", "bench_gas", "bench_corrections"):
         module = optional_module(name)
         if module is not None:
             section(name, lambda m=module: call_run(m, container.chain, container))  # type: ignore[misc]
@@ -215,6 +215,9 @@ def main() -> None:
     `python -m tests.bench.run reads` measures only the reads against their bare twins.
     """
     reads_only = sys.argv[1:] == ["reads"]
+    if sys.argv[1:] == ["dashboard"]:
+        dashboard()
+        return
     with tempfile.TemporaryDirectory(prefix="minigrid-bench-") as name:
         tmp = Path(name)
         ledger_port = free_port()
@@ -238,6 +241,15 @@ def main() -> None:
             container.close()
         finally:
             stop_anvil(anvil)
+    if not reads_only:
+        dashboard()
+
+
+def dashboard() -> None:
+    """The dashboard's own bench (a devserver and chromium of its own), if present."""
+    module = optional_module("bench_dashboard")
+    if module is not None:
+        section("dashboard: overview of a month of 15-minute data in chromium", module.run)
 
 
 if __name__ == "__main__":
