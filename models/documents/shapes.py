@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from models.ports import Doc
@@ -153,3 +153,20 @@ def exact_int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"Expected an exact integer sum, got {value!r}.")
     return value
+
+
+def check_flow_rows(rows: Sequence[Sequence[Any]]) -> None:
+    """TypeError unless every row is FLOW_KEY as text then FLOW_FIELDS as ints (column-wise
+    type sets: a few C-level passes, not a Python loop per value)."""
+    keys = len(FLOW_KEY)
+    if not rows:
+        return
+    if set(map(len, rows)) != {keys + len(FLOW_FIELDS)}:
+        raise TypeError(f"Expected rows of {keys + len(FLOW_FIELDS)} values.")
+    for index, column in enumerate(zip(*rows, strict=True)):
+        kinds = set(map(type, column))
+        wanted = str if index < keys else int
+        if kinds != {wanted}:
+            name = (*FLOW_KEY, *FLOW_FIELDS)[index]
+            odd = next(v for v in column if type(v) is not wanted)
+            raise TypeError(f"Expected {wanted.__name__} {name}, got {odd!r}.")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from models.documents.shapes import FLOW_FIELDS, FLOW_KEY, WEATHER_FIELDS, batched, exact_int
+from models.documents.shapes import (
+    FLOW_FIELDS,
+    FLOW_KEY,
+    WEATHER_FIELDS,
+    batched,
+    check_flow_rows,
+    exact_int,
+)
 from models.documents.sqlite_db import SqliteDb
 from models.ports import Doc, Docs
 
@@ -12,6 +19,14 @@ _FLOW_COLUMNS = (*FLOW_KEY, *FLOW_FIELDS)
 _UPSERT_FLOW = (
     f"INSERT OR REPLACE INTO sim_flows ({', '.join(_FLOW_COLUMNS)})"
     f" VALUES ({', '.join('?' for _ in _FLOW_COLUMNS)})"
+)
+# rows equal to the stored ones are left untouched (a rerun writes no pages)
+_UPSERT_CHANGED = (
+    f"INSERT INTO sim_flows ({', '.join(_FLOW_COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in _FLOW_COLUMNS)})"
+    f" ON CONFLICT ({', '.join(FLOW_KEY)}) DO UPDATE SET"
+    f" {', '.join(f'{f} = excluded.{f}' for f in FLOW_FIELDS)}"
+    f" WHERE {' OR '.join(f'sim_flows.{f} <> excluded.{f}' for f in FLOW_FIELDS)}"
 )
 _SELECT_FLOW = f"SELECT {', '.join(_FLOW_COLUMNS)} FROM sim_flows"
 _WEATHER_COLUMNS = ("time", *WEATHER_FIELDS)
@@ -32,6 +47,15 @@ class SqliteFlowStore:
         for batch in batched(map(_flow_row, docs), 50_000):
             with self._db.write() as conn:
                 conn.executemany(_UPSERT_FLOW, batch)
+
+    def upsert_rows(self, rows: Iterable[Sequence[str | int]]) -> None:
+        """executemany in key order, in transactions of 100,000 rows; a batch holding anything
+        but text keys and int values is refused whole (TypeError)."""
+        for batch in batched(rows, 100_000):
+            check_flow_rows(batch)
+            batch.sort()
+            with self._db.write() as conn:
+                conn.executemany(_UPSERT_CHANGED, batch)
 
     def at(self, grid_id: str, start: str) -> dict[str, Doc]:
         """One timeframe's flows by prosumer_id."""

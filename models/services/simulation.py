@@ -17,24 +17,26 @@ is refused (409) and nothing is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice, repeat
 from typing import Any
 
-from models.domain.physics.fleet import capacities, rows, run
+from models.domain.physics.fleet import columns, run, totals
 from models.domain.physics.timeline import Timeline
 from models.domain.timeframes import format_instant
 from models.ports import GridRecord, Stores
 from models.services.clock import aware_utc, naive_utc
 from models.services.closing import close_due
 from models.services.errors import Conflict, Unprocessable, found
-from models.services.metering import check_start, upsert_readings
+from models.services.metering import check_start, upsert_timeframes
 from models.services.simulation_inputs import Fleet, load_fleet
 from models.services.weather import grid_weather
 
 MAX_DAYS = 400
 CHUNK_CELLS = 2_000_000  # prosumer-timeframes computed at once (bounds memory)
+WRITE_CELLS = 100_000  # readings per metering transaction (and flows per bulk write)
 Progress = Callable[[int, int], object]
 
 
@@ -77,11 +79,13 @@ def simulate_grid(
     if _frozen(stores, plan):
         _refuse_changes_to_frozen(stores, plan)
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
-    totals = {"produced_wh": 0, "consumed_wh": 0, "sold_wh": 0, "bought_wh": 0, "losses_wh": 0}
+    energy = dict.fromkeys(ENERGY, 0)
     measured = 0
     for chunk in _computed(stores, plan):
         measured += chunk.measured
-        _write(stores, plan, chunk, counts, totals, progress)
+        _write(stores, plan, chunk, counts, progress)
+        for name in ENERGY:
+            energy[name] += chunk.totals[name]
     end = aware_utc(plan.at(plan.count))
     closed = close_due(stores, grid_id, end, since=aware_utc(plan.start)) if close else []
     return {
@@ -92,7 +96,7 @@ def simulate_grid(
         "timeframes": plan.count,
         "prosumers": len(plan.fleet.prosumer_ids),
         "readings": counts,
-        "energy": totals,
+        "energy": energy,
         "weather": {"measured_timeframes": measured, "synthetic_timeframes": plan.count - measured},
         "closed_timeframes": len(closed),
     }
@@ -103,6 +107,13 @@ def check_simulation(
 ) -> None:
     """404/422 now for what a simulation would refuse at its start (before a background run)."""
     _plan(stores, grid_id, start, end, seed)
+
+
+def computed(
+    stores: Stores, grid_id: str, start: datetime, end: datetime, seed: int = 0
+) -> Iterator[Chunk]:
+    """The run's computed chunks without writing anything (what `make bench` times as compute)."""
+    return _computed(stores, _plan(stores, grid_id, start, end, seed))
 
 
 def _plan(stores: Stores, grid_id: str, start: datetime, end: datetime, seed: int) -> Run:
@@ -146,9 +157,13 @@ class Chunk:
     """Consecutive timeframes computed together."""
 
     first: int  # index of its first timeframe in the run
-    rows: Iterator[list[tuple[int, ...]]]  # per timeframe, per prosumer: fleet.ROW values
-    capacities: list[int]  # per prosumer, Wh
+    frames: Iterator[list[list[int]]]  # per timeframe: fleet.ROW columns, then capacities
+    totals: dict[str, int]  # the chunk's energy sums (ENERGY)
     measured: int  # timeframes on measured weather
+
+
+ENERGY = ("produced_wh", "consumed_wh", "sold_wh", "bought_wh", "losses_wh")
+BOUGHT, SOLD = 5, 6  # columns of a frame (fleet.ROW): the meter's consumed_wh and produced_wh
 
 
 def _computed(stores: Stores, plan: Run) -> Iterator[Chunk]:
@@ -169,7 +184,7 @@ def _computed(stores: Stores, plan: Run) -> Iterator[Chunk]:
             plan.fleet.paused,
         )
         levels = [int(v) for v in flows.stored_wh[:, -1]]
-        yield Chunk(first, rows(flows), capacities(flows), measured)
+        yield Chunk(first, columns(flows), totals(flows), measured)
 
 
 def _tz(plan: Run) -> str:
@@ -202,14 +217,14 @@ def _refuse_changes_to_frozen(stores: Stores, plan: Run) -> None:
     frozen = _frozen(stores, plan)
     ids = plan.fleet.prosumer_ids
     for chunk in _computed(stores, plan):
-        for offset, values in enumerate(chunk.rows):
+        for offset, frame in enumerate(chunk.frames):
             at = plan.at(chunk.first + offset)
             if at not in frozen:
                 continue
             with stores.uow(write=False) as uow:
                 stored = uow.registry.readings_at(plan.grid.id, at)
-            wanted = {pid: (v[6], v[5]) for pid, v in zip(ids, values, strict=True)}
-            changed = sum(stored.get(pid) != meter for pid, meter in wanted.items())
+            meters = zip(ids, zip(frame[SOLD], frame[BOUGHT], strict=True), strict=True)
+            changed = sum(stored.get(pid) != meter for pid, meter in meters)
             if changed:
                 raise Conflict(
                     f"timeframe {_iso(at)} is closed; its readings are immutable ({changed} "
@@ -222,58 +237,30 @@ def _write(
     plan: Run,
     chunk: Chunk,
     counts: dict[str, int],
-    totals: dict[str, int],
     progress: Progress | None,
 ) -> None:
-    """Readings through metering's upsert (one timeframe per call), then the chunk's flows."""
+    """Per WRITE_CELLS readings: one call of metering's upsert_timeframes (one transaction),
+    then the same timeframes' flows in one bulk write."""
     ids, grid = plan.fleet.prosumer_ids, plan.grid
-    docs: list[dict[str, Any]] = []
-    with stores.uow() as uow:
-        for offset, values in enumerate(chunk.rows):
-            at = plan.at(chunk.first + offset)
-            lines = [
-                {"prosumer_id": pid, "produced_wh": v[6], "consumed_wh": v[5]}
-                for pid, v in zip(ids, values, strict=True)
-            ]
-            for key, n in upsert_readings(uow, grid, aware_utc(at), lines).items():
-                counts[key] += n
-            docs.extend(_flow_docs(grid.id, _iso(at), ids, values, chunk.capacities))
-            _add_totals(totals, values)
-            if progress:
-                progress(chunk.first + offset + 1, plan.count)
-    stores.documents.flows.upsert(docs)
-
-
-FLOW_NAMES = (
-    "produced_wh",
-    "consumed_wh",
-    "own_use_wh",
-    "to_battery_wh",
-    "from_battery_wh",
-    "bought_wh",
-    "sold_wh",
-    "losses_wh",
-    "stored_wh",
-)
-
-
-def _flow_docs(
-    grid_id: str, start: str, ids: list[str], values: list[tuple[int, ...]], caps: list[int]
-) -> Iterator[dict[str, Any]]:
-    for pid, v, cap in zip(ids, values, caps, strict=True):
-        yield {
-            "grid_id": grid_id,
-            "prosumer_id": pid,
-            "start": start,
-            **dict(zip(FLOW_NAMES, v, strict=True)),
-            "capacity_wh": cap,
+    per_call = max(1, WRITE_CELLS // max(1, len(ids)))
+    for batch in _batched(enumerate(chunk.frames, chunk.first), per_call):
+        readings = {
+            aware_utc(plan.at(index)): list(zip(ids, frame[SOLD], frame[BOUGHT], strict=True))
+            for index, frame in batch
         }
+        with stores.uow() as uow:
+            for key, n in upsert_timeframes(uow, grid, readings).items():
+                counts[key] += n
+        stores.documents.flows.upsert_rows(
+            row
+            for index, frame in batch
+            for row in zip(repeat(grid.id), ids, repeat(_iso(plan.at(index))), *frame)
+        )
+        if progress:
+            progress(batch[-1][0] + 1, plan.count)
 
 
-def _add_totals(totals: dict[str, int], values: list[tuple[int, ...]]) -> None:
-    for v in values:
-        totals["produced_wh"] += v[0]
-        totals["consumed_wh"] += v[1]
-        totals["bought_wh"] += v[5]
-        totals["sold_wh"] += v[6]
-        totals["losses_wh"] += v[7]
+def _batched(items: Iterable[tuple[int, list[list[int]]]], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
