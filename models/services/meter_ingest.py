@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from models.ports import Stores
 from models.services import metering
@@ -100,9 +100,10 @@ def _check(reading: MeterReading, grid_and_active: tuple[str, bool] | None) -> N
     try:
         metering.check_energy([line])
     except Unprocessable as exc:
+        errors = cast("dict[str, Any]", exc.extra["errors"])
         raise Unprocessable(
             exc.detail.removeprefix("readings[0]."),
-            errors={k.removeprefix("readings.0."): v for k, v in exc.extra["errors"].items()},
+            errors={k.removeprefix("readings.0."): v for k, v in errors.items()},
         ) from None
 
 

@@ -69,6 +69,12 @@ class World:
         assert response.status_code == 201, response.json
         return str(response.json["id"])
 
+    def new_webhook(self) -> str:
+        body = {"url": "https://example.com/in", "grid_id": self.ids["A"]}
+        response = self.client.post("/api/v1/webhooks", json=body, headers=self.keys["admin"])
+        assert response.status_code == 201, response.json
+        return str(response.json["id"])
+
     def new_order(self) -> str:
         path = f"/api/v1/prosumers/{self.ids['a1']}/orders"
         headers = {**self.keys["admin"], "Idempotency-Key": uuid.uuid4().hex}
@@ -107,6 +113,7 @@ def build_world(app: Any) -> World:
     assert client.put(url + "/readings", json={"readings": lines}, headers=admin).status_code == 200
     assert client.post(url + "/close?force=true", headers=admin).status_code == 201
     ids["asset"] = world.new_asset()
+    ids["hook"] = world.new_webhook()
     _make_keys(world)
     return world
 
@@ -183,6 +190,11 @@ def fresh_asset(w: World) -> tuple[str, Any, dict[str, str]]:
 
 def fresh_order(w: World) -> tuple[str, Any, dict[str, str]]:
     return f"/api/v1/orders/{w.new_order()}", None, {}
+
+
+def fresh_webhook(w: World) -> tuple[str, Any, dict[str, str]]:
+    url = f"/api/v1/webhooks/{w.new_webhook()}"
+    return url, None, w.etag(url)
 
 
 def new_order(w: World) -> tuple[str, Any, dict[str, str]]:
@@ -337,6 +349,29 @@ TABLE: dict[str, Row] = {
     "GET /api/v1/grids/{grid_id}/weather": row(at("/api/v1/grids/{A}/weather"), 200, "admin op"),
     "PUT /api/v1/grids/{grid_id}/weather": row(
         at("/api/v1/grids/{A}/weather", {"rows": []}), 200, "admin op"
+    ),
+    # The feed is filtered by the key's scope: a key of another grid or prosumer reads its own.
+    "GET /api/v1/events": row(at("/api/v1/events"), 200, "admin op pro_own", other=200),
+    "GET /api/v1/webhooks": row(at("/api/v1/webhooks"), 200, "admin op", other=200),
+    "POST /api/v1/webhooks": row(
+        at("/api/v1/webhooks", {"url": "https://example.com/in", "grid_id": "{A}"}),
+        201,
+        "admin op",
+        other=403,
+    ),
+    "GET /api/v1/webhooks/{webhook_id}": row(at("/api/v1/webhooks/{hook}"), 200, "admin op"),
+    "PATCH /api/v1/webhooks/{webhook_id}": row(
+        with_etag("/api/v1/webhooks/{hook}", {"active": True}), 200, "admin op"
+    ),
+    "DELETE /api/v1/webhooks/{webhook_id}": row(fresh_webhook, 204, "admin op"),
+    "GET /api/v1/webhooks/{webhook_id}/deliveries": row(
+        at("/api/v1/webhooks/{hook}/deliveries"), 200, "admin op"
+    ),
+    # No delivery has that id: allowed callers reach the use case, which answers 404.
+    "POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": row(
+        at("/api/v1/webhooks/{hook}/deliveries/00000000-0000-4000-8000-000000000000/redeliver"),
+        404,
+        "admin op",
     ),
 }
 PUBLIC = {"GET /health/live", "GET /health/ready"}

@@ -45,6 +45,9 @@ REFUSALS = [
     (422, r"must be later than the previous row's time"),  # weather rows in time order
     (400, r"after: not a cursor this feed issued"),  # the event feed's cursors are opaque
     (422, r"private, loopback, link-local or reserved|carries no credentials|bad port"),
+    # a text/csv weather body is a string to the schema: its header and rows are checked on arrival
+    (400, r"The CSV (header must name the columns|body (is not UTF-8|contains a NUL|cannot))"),
+    (400, r"Needs exactly four values"),
 ]
 
 

@@ -127,16 +127,18 @@ def test_a_broker_restarted_mid_stream_loses_no_acknowledged_reading(
 ) -> None:
     grid_id, ids = many_meters(stores, 100)
     stream = expected(ids)
-    with private_mosquitto(tmp_path) as (url, restart):
-        with ingesting(stores, url, client_id="ingest-restart") as ingest:
-            half = len(stream) // 2
-            publish_all(url, grid_id, stream[:half]).close()
-            restarter = threading.Thread(target=restart)
-            restarter.start()  # while the ingest works through the first half
-            restarter.join()
-            publish_all(url, grid_id, stream[half:], persistent=True).close()
-            wait_for(lambda: len(stored(stores, grid_id)) == len(stream), timeout_s=60)
-            stats = ingest["stats"]
+    with (
+        private_mosquitto(tmp_path) as (url, restart),
+        ingesting(stores, url, client_id="ingest-restart") as ingest,
+    ):
+        half = len(stream) // 2
+        publish_all(url, grid_id, stream[:half]).close()
+        restarter = threading.Thread(target=restart)
+        restarter.start()  # while the ingest works through the first half
+        restarter.join()
+        publish_all(url, grid_id, stream[half:], persistent=True).close()
+        wait_for(lambda: len(stored(stores, grid_id)) == len(stream), timeout_s=60)
+        stats = ingest["stats"]
     want = {(pid, start): (p["produced_wh"], p["consumed_wh"]) for pid, start, p in stream}
     assert stored(stores, grid_id) == want
     assert stats.counts["inserted"] == len(stream) and stats.counts["updated"] == 0
