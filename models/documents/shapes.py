@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from models.ports import Doc
@@ -156,17 +157,14 @@ def exact_int(value: Any) -> int:
 
 
 def check_flow_rows(rows: Sequence[Sequence[Any]]) -> None:
-    """TypeError unless every row is FLOW_KEY as text then FLOW_FIELDS as ints (column-wise
-    type sets: a few C-level passes, not a Python loop per value)."""
-    keys = len(FLOW_KEY)
-    if not rows:
-        return
-    if set(map(len, rows)) != {keys + len(FLOW_FIELDS)}:
-        raise TypeError(f"Expected rows of {keys + len(FLOW_FIELDS)} values.")
-    for index, column in enumerate(zip(*rows, strict=True)):
-        kinds = set(map(type, column))
-        wanted = str if index < keys else int
-        if kinds != {wanted}:
-            name = (*FLOW_KEY, *FLOW_FIELDS)[index]
+    """TypeError unless every row is FLOW_KEY as text then FLOW_FIELDS as ints (a type set per
+    column: C-level passes, not a Python loop per value)."""
+    names = (*FLOW_KEY, *FLOW_FIELDS)
+    if rows and set(map(len, rows)) != {len(names)}:
+        raise TypeError(f"Expected rows of {len(names)} values.")
+    for index, name in enumerate(names):
+        wanted = str if index < len(FLOW_KEY) else int
+        column = list(map(itemgetter(index), rows))
+        if set(map(type, column)) - {wanted}:
             odd = next(v for v in column if type(v) is not wanted)
             raise TypeError(f"Expected {wanted.__name__} {name}, got {odd!r}.")

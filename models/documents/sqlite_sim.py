@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from models.documents.shapes import (
     FLOW_FIELDS,
@@ -28,6 +29,7 @@ _UPSERT_CHANGED = (
     f" {', '.join(f'{f} = excluded.{f}' for f in FLOW_FIELDS)}"
     f" WHERE {' OR '.join(f'sim_flows.{f} <> excluded.{f}' for f in FLOW_FIELDS)}"
 )
+ROWS_PER_WRITE = 100_000
 _SELECT_FLOW = f"SELECT {', '.join(_FLOW_COLUMNS)} FROM sim_flows"
 _WEATHER_COLUMNS = ("time", *WEATHER_FIELDS)
 
@@ -51,7 +53,9 @@ class SqliteFlowStore:
     def upsert_rows(self, rows: Iterable[Sequence[str | int]]) -> None:
         """executemany in key order, in transactions of 100,000 rows; a batch holding anything
         but text keys and int values is refused whole (TypeError)."""
-        for batch in batched(rows, 100_000):
+        rows = rows if isinstance(rows, list) else list(rows)
+        for first in range(0, len(rows), ROWS_PER_WRITE):
+            batch: list[Any] = rows[first : first + ROWS_PER_WRITE]
             check_flow_rows(batch)
             batch.sort()
             with self._db.write() as conn:

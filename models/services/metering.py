@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, cast
 
 from models.domain.money import exact_amount, minor_unit_scale
@@ -72,7 +73,15 @@ def _where(at: datetime, frames: int) -> str:
 
 
 def _check_lines(lines: Sequence[ReadingLine], where: str) -> None:
-    """check_energy's rule on lines, in one pass that names nothing unless a line is wrong."""
+    """check_energy's rule on lines: C-level passes per column; the slow search for the line
+    to name only when one is wrong."""
+    for column in (1, 2):
+        values = list(map(itemgetter(column), lines))
+        if values and (set(map(type, values)) != {int} or min(values) < 0 or max(values) > MAX_WH):
+            _name_the_line(lines, where)
+
+
+def _name_the_line(lines: Sequence[ReadingLine], where: str) -> None:
     for index, (_, produced, consumed) in enumerate(lines):
         if not (
             type(produced) is int

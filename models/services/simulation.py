@@ -17,10 +17,10 @@ is refused (409) and nothing is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import islice, repeat
+from itertools import chain, islice, repeat
 from typing import Any
 
 from models.domain.physics.fleet import columns, run, totals
@@ -30,6 +30,7 @@ from models.ports import GridRecord, Stores
 from models.services.clock import aware_utc, naive_utc
 from models.services.closing import close_due
 from models.services.errors import Conflict, Unprocessable, found
+from models.services.flows_writer import FlowsWriter
 from models.services.metering import check_start, upsert_timeframes
 from models.services.simulation_inputs import Fleet, load_fleet
 from models.services.weather import grid_weather
@@ -81,11 +82,12 @@ def simulate_grid(
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     energy = dict.fromkeys(ENERGY, 0)
     measured = 0
-    for chunk in _computed(stores, plan):
-        measured += chunk.measured
-        _write(stores, plan, chunk, counts, progress)
-        for name in ENERGY:
-            energy[name] += chunk.totals[name]
+    with FlowsWriter(stores.documents.flows) as writer:
+        for chunk in _computed(stores, plan):
+            measured += chunk.measured
+            _write(stores, plan, chunk, counts, progress, writer)
+            for name in ENERGY:
+                energy[name] += chunk.totals[name]
     end = aware_utc(plan.at(plan.count))
     closed = close_due(stores, grid_id, end, since=aware_utc(plan.start)) if close else []
     return {
@@ -238,12 +240,14 @@ def _write(
     chunk: Chunk,
     counts: dict[str, int],
     progress: Progress | None,
+    writer: FlowsWriter,
 ) -> None:
     """Per WRITE_CELLS readings: one call of metering's upsert_timeframes (one transaction),
-    then the same timeframes' flows in one bulk write."""
+    then the same timeframes' flows handed to the writer (written while the next batch runs)."""
     ids, grid = plan.fleet.prosumer_ids, plan.grid
     per_call = max(1, WRITE_CELLS // max(1, len(ids)))
-    for batch in _batched(enumerate(chunk.frames, chunk.first), per_call):
+    frames = enumerate(chunk.frames, chunk.first)
+    while batch := list(islice(frames, per_call)):
         readings = {
             aware_utc(plan.at(index)): list(zip(ids, frame[SOLD], frame[BOUGHT], strict=True))
             for index, frame in batch
@@ -251,16 +255,13 @@ def _write(
         with stores.uow() as uow:
             for key, n in upsert_timeframes(uow, grid, readings).items():
                 counts[key] += n
-        stores.documents.flows.upsert_rows(
-            row
-            for index, frame in batch
-            for row in zip(repeat(grid.id), ids, repeat(_iso(plan.at(index))), *frame)
+        writer.submit(
+            list(
+                chain.from_iterable(
+                    zip(repeat(grid.id), ids, repeat(_iso(plan.at(index))), *frame)
+                    for index, frame in batch
+                )
+            )
         )
         if progress:
             progress(batch[-1][0] + 1, plan.count)
-
-
-def _batched(items: Iterable[tuple[int, list[list[int]]]], size: int) -> Iterator[list[Any]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch

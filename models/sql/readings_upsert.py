@@ -102,7 +102,8 @@ def _postgresql(
 
 def _datetime_text(conn: Connection) -> Any:
     """The dialect's own DATETIME text conversion (what the ORM stores for a `start`)."""
-    return Reading.__table__.c.start.type.bind_processor(conn.dialect)
+    kind = Reading.__table__.c.start.type
+    return kind.dialect_impl(conn.dialect).bind_processor(conn.dialect)
 
 
 def _count(conn: Connection, grid_id: str, starts: list[datetime]) -> int:

@@ -136,36 +136,45 @@ def compute_seconds(stores: Any, grid_id: str, end: datetime) -> float:
 
     began = time.perf_counter()
     for chunk in simulation.computed(stores, grid_id, START, end, SEED):
-        for _ in chunk.rows:
+        for _ in chunk.frames:
             pass
     return time.perf_counter() - began
 
 
 def raw_reading_rate(stores: Any, grid_id: str, count: int = 200_000) -> float:
-    """Readings/s of a plain executemany INSERT into `readings` (no checks), rolled back."""
-    from models.services.clock import naive_utc, utcnow
+    """Readings/s of a plain executemany INSERT into `readings` (DBAPI, no checks, key order),
+    rolled back: the engine's floor for what the metering path writes."""
+    from models.services.clock import utcnow
 
     with stores.uow(write=False) as uow:
         ids = uow.registry.prosumer_ids(grid_id)
-    now, first = utcnow(), naive_utc(START - timedelta(days=400))
-    rows = [
-        {
-            "prosumer_id": ids[n % len(ids)],
-            "grid_id": grid_id,
-            "start": first + timedelta(minutes=15 * (n // len(ids))),
-            "produced_wh": n % 900,
-            "consumed_wh": n % 800,
-            "updated_at": now,
-        }
+    now = utcnow()
+    first = datetime(2025, 1, 1)
+    rows = sorted(
+        (ids[n % len(ids)], first + timedelta(minutes=15 * (n // len(ids))), grid_id, n % 900, n % 800, now)
         for n in range(count)
-    ]
+    )
     with stores.uow() as uow:
+        conn = uow.session.connection()
+        mark = "?" if conn.dialect.name == "sqlite" else "%s"
+        sql = (
+            "INSERT INTO readings (prosumer_id, start, grid_id, produced_wh, consumed_wh, updated_at)"
+            f" VALUES ({', '.join([mark] * 6)})"
+        )
+        if conn.dialect.name == "sqlite":
+            text = _datetime_text(conn)
+            rows = [(p, text(s), g, a, b, text(u)) for p, s, g, a, b, u in rows]
         began = time.perf_counter()
-        uow.registry.insert_readings(rows)
-        uow.session.flush()
+        conn.exec_driver_sql(sql, rows)
         seconds = time.perf_counter() - began
         uow.rollback()
     return count / seconds
+
+
+def _datetime_text(conn: Any) -> Any:
+    from models.sql.readings_upsert import _datetime_text as text
+
+    return text(conn)
 
 
 def run(container: Any, days: int = DAYS, prosumers: int = PROSUMERS) -> dict[str, Any]:
