@@ -41,7 +41,7 @@ def upsert_timeframes(
     transaction, all or nothing: 422 for a start off the boundary, bad energy or a prosumer
     that is unknown, inactive, of another grid or twice in a timeframe; 409 when a closing or
     closed timeframe's readings would change. Counts inserted, updated and unchanged."""
-    starts = _checked_starts(grid, frames)
+    starts = {check_start(grid, at): lines for at, lines in frames.items()}  # aware: distinct
     for at, lines in starts.items():
         _check_lines(lines, _where(at, len(starts)))
     uow.registry.lock_grid(grid.id)
@@ -55,16 +55,6 @@ def upsert_timeframes(
         "updated": updated,
         "unchanged": unchanged + total - inserted - updated,
     }
-
-
-def _checked_starts(
-    grid: GridRecord, frames: Mapping[datetime, Sequence[ReadingLine]]
-) -> dict[datetime, Sequence[ReadingLine]]:
-    """Naive UTC start -> lines, each start on the grid's boundary and given once."""
-    starts = {check_start(grid, at): lines for at, lines in frames.items()}
-    if len(starts) != len(frames):
-        raise Unprocessable("the same timeframe is given twice", errors={"start": ["given twice"]})
-    return starts
 
 
 def _where(at: datetime, frames: int) -> str:

@@ -15,6 +15,7 @@ Prints numbers, asserts no speed.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import tempfile
 import time
@@ -82,7 +83,11 @@ def asset_rows(i: int) -> list[dict[str, Any]]:
         },
         {
             "type": "load",
-            "parameters": {"peak_w": 800 + 37 * (i % 60), "profile": EVENING, "weekend_profile": None},
+            "parameters": {
+                "peak_w": 800 + 37 * (i % 60),
+                "profile": EVENING,
+                "weekend_profile": None,
+            },
         },
     ]
 
@@ -150,17 +155,16 @@ def raw_reading_rate(stores: Any, grid_id: str, count: int = 200_000) -> float:
         ids = uow.registry.prosumer_ids(grid_id)
     now = utcnow()
     first = datetime(2025, 1, 1)
+    step = timedelta(minutes=15)
     rows = sorted(
-        (ids[n % len(ids)], first + timedelta(minutes=15 * (n // len(ids))), grid_id, n % 900, n % 800, now)
+        (ids[n % len(ids)], first + step * (n // len(ids)), grid_id, n % 900, n % 800, now)
         for n in range(count)
     )
     with stores.uow() as uow:
         conn = uow.session.connection()
         mark = "?" if conn.dialect.name == "sqlite" else "%s"
-        sql = (
-            "INSERT INTO readings (prosumer_id, start, grid_id, produced_wh, consumed_wh, updated_at)"
-            f" VALUES ({', '.join([mark] * 6)})"
-        )
+        columns = "prosumer_id, start, grid_id, produced_wh, consumed_wh, updated_at"
+        sql = f"INSERT INTO readings ({columns}) VALUES ({', '.join([mark] * 6)})"
         if conn.dialect.name == "sqlite":
             text = _datetime_text(conn)
             rows = [(p, text(s), g, a, b, text(u)) for p, s, g, a, b, u in rows]
@@ -187,10 +191,12 @@ def run(container: Any, days: int = DAYS, prosumers: int = PROSUMERS) -> dict[st
     rows: dict[str, Any] = {"engine": container.engine.dialect.name, "prosumers": prosumers}
     rows["timeframes"] = days * 96
     readings = prosumers * days * 96
+    rows["load_average_1min"] = os.getloadavg()[0]
     rows["compute_s"] = compute_seconds(container, grid_id, end)
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     first = simulate_grid(container, grid_id, START, end, seed=SEED)
     rows["first_run_s"] = time.perf_counter() - began
+    rows["first_run_cpu_s"] = time.process_time() - cpu  # this process, both threads
     rows["first_run_counts"] = _counts(first)
     rows["through_metering_s"] = rows["first_run_s"] - rows["compute_s"]
     rows["through_metering_per_s"] = readings / rows["through_metering_s"]
@@ -200,6 +206,9 @@ def run(container: Any, days: int = DAYS, prosumers: int = PROSUMERS) -> dict[st
     rows["second_run_counts"] = _counts(second)
     rows["raw_readings_insert_per_s"] = raw_reading_rate(container, grid_id)
     rows["raw_documents_insert_per_s"] = bench_documents.raw_insert_rate(container.documents)
+    rows["through_metering_vs_raw_readings"] = (
+        rows["through_metering_per_s"] / rows["raw_readings_insert_per_s"]
+    )
     return rows
 
 
@@ -247,8 +256,8 @@ def main() -> None:
     with throwaway_app(url) as stores:
         print(f"== simulation through metering: {PROSUMERS:,} prosumers, {days} days", flush=True)
         for name, value in run(stores, days).items():
-            text = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else value
-            print(f"  {name:<28} {text}", flush=True)
+            shown = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
+            print(f"  {name:<32} {value if isinstance(value, str) else shown}", flush=True)
 
 
 if __name__ == "__main__":
