@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, func, select, text
@@ -27,8 +29,8 @@ _CHANGED = (
     " WHERE readings.produced_wh <> excluded.produced_wh"
     " OR readings.consumed_wh <> excluded.consumed_wh"
 )
-_SQLITE = (
-    "INSERT INTO readings (prosumer_id, start, grid_id, produced_wh, consumed_wh, updated_at)"
+_SQLITE = (  # a line (prosumer_id, produced_wh, consumed_wh) + (start, grid_id, updated_at)
+    "INSERT INTO readings (prosumer_id, produced_wh, consumed_wh, start, grid_id, updated_at)"
     " VALUES (?, ?, ?, ?, ?, ?)" + _CHANGED
 )
 _POSTGRESQL = text(
@@ -66,13 +68,13 @@ def _sqlite(
 ) -> tuple[int, int]:
     as_text = _datetime_text(conn)
     now = as_text(updated_at)
-    rows = [
-        (pid, start, grid_id, produced, consumed, now)
-        for at, lines in frames.items()
-        for start in (as_text(at),)
-        for pid, produced, consumed in lines
-    ]
-    rows.sort()
+    rows = list(
+        chain.from_iterable(
+            map(tuple.__add__, lines, repeat((as_text(at), grid_id, now)))
+            for at, lines in sorted(frames.items())
+        )
+    )
+    rows.sort(key=itemgetter(0))  # stable: (prosumer_id, start) order
     before = _count(conn, grid_id, list(frames))
     written = conn.exec_driver_sql(_SQLITE, rows).rowcount
     inserted = _count(conn, grid_id, list(frames)) - before
