@@ -2,9 +2,11 @@
 
 SQLite: `executemany` of `INSERT … ON CONFLICT DO UPDATE … WHERE changed` (the driver's
 rowcount sums inserted and updated rows; the inserted ones are the growth of the timeframes'
-row count). PostgreSQL: one `INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE … WHERE
-changed RETURNING (xmax = 0)` per batch, counted in the same statement. Rows go in key order
-(prosumer, start), so each index page is visited once per batch rather than once per row.
+row count). PostgreSQL: one `INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE changed
+RETURNING (xmax = 0)` per batch, counted in the same statement, selecting from
+`unnest(arrays)` for a few rows and from a temporary table filled by binary COPY for many.
+Rows go in key order (prosumer, start), so each index page is visited once per batch rather
+than once per row.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from sqlalchemy import Connection, func, select, text
 from models.ports import ReadingLine
 from models.sql.tables import Reading
 
-BATCH = 50_000  # rows per PostgreSQL statement (bounds its arrays and its run time)
+BATCH = 100_000  # rows per PostgreSQL upsert statement (bounds its run time)
+COPY_FROM = 2_000  # from this many rows, PostgreSQL stages them with COPY
 IN_LIST = 500  # timeframe starts per counting query
 
 _CHANGED = (
@@ -42,6 +45,19 @@ _POSTGRESQL = text(
     " AS u(prosumer_id, start, produced_wh, consumed_wh)"
     + _CHANGED
     + " RETURNING (xmax = 0) AS is_new)"
+    " SELECT count(*) FILTER (WHERE is_new), count(*) FROM written"
+)
+
+
+_STAGE = (
+    "CREATE TEMP TABLE IF NOT EXISTS readings_in (prosumer_id varchar(36),"
+    " produced_wh bigint, consumed_wh bigint, start timestamp) ON COMMIT DROP"
+)
+_FROM_STAGE = (
+    "WITH written AS (INSERT INTO readings"
+    " (prosumer_id, start, grid_id, produced_wh, consumed_wh, updated_at)"
+    " SELECT prosumer_id, start, %(grid_id)s, produced_wh, consumed_wh, %(updated_at)s"
+    " FROM readings_in ORDER BY prosumer_id, start" + _CHANGED + " RETURNING (xmax = 0) AS is_new)"
     " SELECT count(*) FILTER (WHERE is_new), count(*) FROM written"
 )
 
@@ -87,19 +103,45 @@ def _postgresql(
     updated_at: datetime,
     frames: Mapping[datetime, Sequence[ReadingLine]],
 ) -> tuple[int, int]:
-    rows = sorted(
-        (pid, at, produced, consumed)
-        for at, lines in frames.items()
-        for pid, produced, consumed in lines
-    )
+    rows = list(
+        chain.from_iterable(
+            map(tuple.__add__, lines, repeat((at,))) for at, lines in frames.items()
+        )
+    )  # (prosumer_id, produced_wh, consumed_wh, start)
     inserted = written = 0
     for first in range(0, len(rows), BATCH):
-        ids, starts, produced, consumed = zip(*rows[first : first + BATCH], strict=True)
-        params = {"grid_id": grid_id, "updated_at": updated_at, "prosumer_ids": list(ids)}
-        params.update(starts=list(starts), produced=list(produced), consumed=list(consumed))
-        new, total = conn.execute(_POSTGRESQL, params).one()
+        batch = rows[first : first + BATCH]
+        params = {"grid_id": grid_id, "updated_at": updated_at}
+        new, total = (_staged if len(batch) >= COPY_FROM else _unnested)(conn, batch, params)
         inserted, written = inserted + new, written + total
     return inserted, written - inserted
+
+
+def _unnested(conn: Connection, rows: list[Any], params: dict[str, Any]) -> tuple[int, int]:
+    """Few rows: one statement over arrays."""
+    rows.sort(key=itemgetter(0, 3))
+    ids, produced, consumed, starts = zip(*rows, strict=True)
+    params.update(prosumer_ids=list(ids), starts=list(starts))
+    params.update(produced=list(produced), consumed=list(consumed))
+    new, total = conn.execute(_POSTGRESQL, params).one()
+    return int(new), int(total)
+
+
+def _staged(conn: Connection, rows: list[Any], params: dict[str, Any]) -> tuple[int, int]:
+    """Many rows: binary COPY into a temporary table (dropped at commit), then one upsert from
+    it (the driver dumps arrays element by element in Python; COPY rows it formats in C)."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cur:
+        cur.execute(_STAGE)
+        cur.execute("TRUNCATE readings_in")
+        with cur.copy("COPY readings_in FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["varchar", "int8", "int8", "timestamp"])
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(_FROM_STAGE, params)
+        new, total = cur.fetchone() or (0, 0)
+    return int(new), int(total)
 
 
 def _datetime_text(conn: Connection) -> Any:

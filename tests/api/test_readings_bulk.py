@@ -22,6 +22,12 @@ EARLY = datetime(2026, 1, 1)
 LATE = datetime(2026, 1, 2)
 
 
+@pytest.fixture(params=["arrays", "copy"])
+def staging(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL's two ways in: unnest(arrays) for few rows, COPY to a temp table for many."""
+    monkeypatch.setattr(readings_upsert, "COPY_FROM", 10**9 if request.param == "arrays" else 1)
+
+
 @pytest.fixture
 def world(client: Any, admin: dict[str, str]) -> dict[str, Any]:
     grids = [client.post("/api/v1/grids", json=GRID, headers=admin).json for _ in range(2)]
@@ -52,7 +58,9 @@ def stamps(app: Any, pid: str) -> dict[datetime, datetime]:
         return {r.start: r.updated_at for r in rows}
 
 
-def test_port_counts_inserted_and_updated_and_leaves_equal_rows(app: Any, world: dict) -> None:
+def test_port_counts_inserted_and_updated_and_leaves_equal_rows(
+    app: Any, world: dict, staging: None
+) -> None:
     g, (a, b, c) = world["grid"], world["p"]
     assert upsert(app, g, {}) == (0, 0)
     assert upsert(app, g, {T0: [(a, 1, 2), (b, BIG, 0)], T0 + STEP: [(a, 3, 4)]}) == (3, 0)
