@@ -13,6 +13,11 @@ batteries' `initial_soc`), so the same seed and inputs give the same numbers wha
 chunking, and a second identical run reports every reading `unchanged`. Closed (or closing)
 timeframes are checked before anything is written: if a reading there would change, the run
 is refused (409) and nothing is written.
+
+Writes: every WRITE_CELLS readings are one call of metering's `upsert_timeframes` (the path of
+the HTTP and MQTT readings: same checks, counts and 409, one transaction, set-based SQL); the
+same timeframes' flows then go to the document store in bulk from a `FlowsWriter` thread
+while the next batch's readings are written.
 """
 
 from __future__ import annotations
