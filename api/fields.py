@@ -80,6 +80,7 @@ validate_currency = ma.validate.OneOf(
 
 
 MONTH_PATTERN = r"^(19[7-9]\d|[2-8]\d{3})-(0[1-9]|1[0-2])$"  # YYYY-MM, 1970-01..8999-12
+PERIOD_PATTERN = r"^(19[7-9]\d|[2-8]\d{3})-(0[1-9]|1[0-2])(\.[1-9]\d{0,2})?$"  # or YYYY-MM.N
 # RFC 3339 date-time with seconds and Z or an offset, years 1970..8999 as written.
 INSTANT_PATTERN = (
     r"^(19[7-9]\d|[2-8]\d{3})-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$"

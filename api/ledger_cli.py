@@ -11,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from api.context import container
 from models.ports import LedgerError
 from models.services.errors import DomainError
+from models.services.settlement.adjusting import next_adjustments_period
 from models.services.settlement.ledger_status import deploy_contract, ledger_status
 from models.services.settlement.settle import DEFAULT_BATCH, MAX_BATCH, Summary, settle_month
 
@@ -40,15 +41,31 @@ def summary_table(summary: Summary) -> str:
 
 @click.command("settle")
 @click.option("--grid", "grid_id", required=True, help="Grid id.")
-@click.option("--month", required=True, help="Calendar month YYYY-MM in the grid's zone.")
+@click.option("--month", help="Calendar month YYYY-MM in the grid's zone.")
 @click.option("--dry-run", is_flag=True, help="Compute and print; write and send nothing.")
 @click.option(
     "--batch-size", default=DEFAULT_BATCH, type=click.IntRange(1, MAX_BATCH), show_default=True
 )
+@click.option(
+    "--adjustments-only",
+    is_flag=True,
+    help="Settle only the waiting adjustments of settled months, as period YYYY-MM.N "
+    "(--month: that month, default the current one); an unfinished one is resumed.",
+)
 @with_appcontext
-def settle(grid_id: str, month: str, dry_run: bool, batch_size: int) -> None:
+def settle(
+    grid_id: str, month: str | None, dry_run: bool, batch_size: int, adjustments_only: bool
+) -> None:
     """Settle a grid's month on chain: post the root, pay the credits. Idempotent, resumable."""
     from tqdm import tqdm
+
+    if adjustments_only:
+        month = _adjustments_period(grid_id, month)
+        if month is None:
+            click.echo("no adjustments are waiting to be settled")
+            return
+    elif month is None:
+        raise click.UsageError("give --month YYYY-MM (or --adjustments-only)")
 
     bar = tqdm(desc="credits", unit="item", disable=dry_run, file=sys.stderr)
 
@@ -68,6 +85,16 @@ def settle(grid_id: str, month: str, dry_run: bool, batch_size: int) -> None:
     finally:
         bar.close()
     click.echo(summary_table(summary))
+
+
+def _adjustments_period(grid_id: str, month: str | None) -> str | None:
+    """The adjustments-only period to settle (a ClickException for a bad grid or month)."""
+    try:
+        return next_adjustments_period(container(), grid_id, month)
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from None
+    except ValueError as exc:
+        raise click.ClickException(f"--month: {exc}") from None
 
 
 def _close_hint(exc: DomainError, grid_id: str, month: str) -> str:

@@ -18,7 +18,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from api import jsonbody
 from api.errors import PROBLEM, ProblemSchema, handle_http_exception, problem
-from api.fields import INSTANT_PATTERN, MONTH_PATTERN
+from api.fields import INSTANT_PATTERN, PERIOD_PATTERN
 from api.representations import remember
 
 
@@ -100,11 +100,15 @@ class Blueprint(BaseBlueprint):
 
 PATH_PARAMETERS = {
     "start": ("Timeframe start, ISO 8601 UTC.", "2026-10-01T00:15:00Z"),
-    "month": ("Settlement period: a calendar month in the grid's time zone.", "2026-10"),
+    "month": (
+        "Settlement period: a calendar month in the grid's time zone, or YYYY-MM.N for the "
+        "N-th adjustments-only run of that month.",
+        "2026-10",
+    ),
 }
 PATH_SCHEMAS = {
     "start": {"type": "string", "format": "date-time", "pattern": INSTANT_PATTERN},
-    "month": {"type": "string", "pattern": MONTH_PATTERN},
+    "month": {"type": "string", "pattern": PERIOD_PATTERN},
 }
 UUID_EXAMPLE = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 

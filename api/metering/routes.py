@@ -9,10 +9,12 @@ from flask_smorest import abort
 
 from api.auth.policy import access, see_grid, see_prosumer
 from api.context import container
+from api.corrections.schemas import VersionArgs, VersionedSnapshotSchema
 from api.fields import checked_instant
 from api.metering.schemas import (
     BulkReadingsSchema,
     CloseArgs,
+    CommunityRangeArgs,
     NettoSchema,
     OneReadingSchema,
     RangeArgs,
@@ -23,8 +25,9 @@ from api.metering.schemas import (
 )
 from api.smorest import PAGE_HEADERS, Blueprint, page
 from models.domain.timeframes import format_instant
-from models.services import metering, registry, snapshots
+from models.services import metering, peaks, registry, snapshots
 from models.services.closing import close_timeframe
+from models.services.snapshot_versions import get_version
 
 blp = Blueprint(
     "metering", __name__, url_prefix="/api/v1", description="Readings, timeframes and netto."
@@ -61,7 +64,10 @@ class GridReadings(MethodView):
         metering.check_energy(body["readings"])
         with container().uow() as uow:
             grid = registry.get_grid(uow, str(grid_id))
-            return metering.upsert_readings(uow, grid, at, body["readings"])
+            result = metering.upsert_readings(uow, grid, at, body["readings"])
+        if result["inserted"] or result["updated"]:  # peaks on the readings just written
+            peaks.after_readings(container(), str(grid_id), at)
+        return result
 
 
 @blp.route("/prosumers/<uuid:prosumer_id>/readings/<start>")
@@ -79,7 +85,10 @@ class ProsumerReading(MethodView):
             prosumer = registry.get_prosumer(uow, str(prosumer_id))
             see_prosumer(prosumer)
             grid = registry.get_grid(uow, prosumer.grid_id)
-            return metering.upsert_readings(uow, grid, at, [line])
+            result = metering.upsert_readings(uow, grid, at, [line])
+        if result["inserted"] or result["updated"]:  # peaks on the reading just written
+            peaks.after_readings(container(), grid.id, at, [line["prosumer_id"]])
+        return result
 
 
 @blp.route("/prosumers/<uuid:prosumer_id>/readings")
@@ -122,19 +131,20 @@ class CloseTimeframe(MethodView):
 @blp.route("/grids/<uuid:grid_id>/timeframes/<start>")
 class TimeframeSnapshot(MethodView):
     @access("admin", "operator", "partner", partner_cost=5, trust=1)
-    @blp.response(200, SnapshotSchema)
+    @blp.arguments(VersionArgs, location="query")
+    @blp.response(200, VersionedSnapshotSchema)
     @blp.problems(400, 404)
-    def get(self, grid_id: Any, start: str) -> Any:
-        """Read a closed timeframe's snapshot: per-prosumer nets and grid totals."""
+    def get(self, args: dict[str, Any], grid_id: Any, start: str) -> Any:
+        """Read a closed timeframe's snapshot (latest version, or `version`): nets and totals."""
         at = parse_start(start)
         see_grid(str(grid_id))
-        return snapshots.get_snapshot(container(), str(grid_id), at)
+        return get_version(container(), str(grid_id), at, args.get("version"))
 
 
 @blp.route("/grids/<uuid:grid_id>/snapshots")
 class Snapshots(MethodView):
     @access("admin", "operator", "partner", partner_cost=1, trust=0)
-    @blp.arguments(RangeArgs, location="query")
+    @blp.arguments(CommunityRangeArgs, location="query")
     @blp.response(200, SnapshotTotalsSchema(many=True), headers=PAGE_HEADERS)
     @blp.problems(404)
     def get(self, args: dict[str, Any], grid_id: Any) -> Any:
@@ -147,7 +157,7 @@ class Snapshots(MethodView):
 @blp.route("/grids/<uuid:grid_id>/netto")
 class Netto(MethodView):
     @access("admin", "operator", "partner", partner_cost=10, trust=2)
-    @blp.arguments(RangeArgs, location="query")
+    @blp.arguments(CommunityRangeArgs, location="query")
     @blp.response(200, NettoSchema, headers=PAGE_HEADERS)
     @blp.problems(404)
     def get(self, args: dict[str, Any], grid_id: Any) -> Any:

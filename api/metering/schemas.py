@@ -88,6 +88,12 @@ class RangeArgs(TimeRange, PageArgs):
     pass
 
 
+class CommunityRangeArgs(RangeArgs):
+    community_id = ma.fields.UUID(
+        metadata={"description": "Only this community: its members' lines and its totals."}
+    )
+
+
 class CloseArgs(StrictSchema):
     force = StrictBoolean(
         words=True,
@@ -102,6 +108,27 @@ class LineSchema(ma.Schema):
     consumed_wh = ma.fields.Integer()
     net_wh = ma.fields.Integer()
     missing = ma.fields.Boolean()
+    community_id = ma.fields.String(
+        metadata={"description": "The prosumer's community at the close (absent: none)."}
+    )
+
+
+class CommunityTotalsSchema(ma.Schema):
+    """A community's totals in a closed timeframe (hashed with the snapshot)."""
+
+    community_id = ma.fields.String()
+    prosumers = ma.fields.Integer(metadata={"description": "Members listed at the close."})
+    missing = ma.fields.Integer(metadata={"description": "Members without a reading."})
+    production_wh = ma.fields.Integer()
+    consumption_wh = ma.fields.Integer()
+    net_wh = ma.fields.Integer()
+    production_w = ma.fields.Integer(metadata={"description": "Wh * 60 / timeframe_minutes."})
+    consumption_w = ma.fields.Integer(metadata={"description": "Wh * 60 / timeframe_minutes."})
+    net_w = ma.fields.Integer(metadata={"description": "Autarky: production - consumption, W."})
+    autarkic = ma.fields.Boolean()
+    self_sufficiency = ma.fields.String(allow_none=True)
+    peak = ma.fields.Boolean(metadata={"description": "consumption_w exceeded the threshold."})
+    peak_threshold_w = ma.fields.Integer()
 
 
 class TotalsSchema(ma.Schema):
@@ -115,6 +142,62 @@ class TotalsSchema(ma.Schema):
     import_wh = ma.fields.Integer()
 
 
+def _plant_wh(description: str, example: int) -> ma.fields.Integer:
+    return ma.fields.Integer(
+        metadata={"description": description, "minimum": 0, "example": example}
+    )
+
+
+class PlantPartSchema(ma.Schema):
+    """The power plant's part in a closed timeframe (README "Assets and the plant")."""
+
+    status = ma.fields.String(
+        metadata={
+            "description": "The plant's status at the close; a stopped one generates nothing "
+            "(its buffer still serves).",
+            "enum": ["running", "stopped"],
+            "example": "running",
+        }
+    )
+    max_output_wh = _plant_wh(
+        "Most it could generate in the timeframe: floor(max_output_w * minutes / 60); 0 stopped.",
+        10000,
+    )
+    ratio = ma.fields.String(
+        metadata={
+            "description": "Share of its output kept in its buffer, at the close.",
+            "example": "0.2",
+        }
+    )
+    buffer_capacity_wh = _plant_wh("The buffer's capacity at the close.", 5000)
+    carbon_g_per_kwh = _plant_wh("Carbon intensity at the close, gCO2eq/kWh.", 820)
+    need_wh = _plant_wh("The grid's import need: totals.import_wh.", 12000)
+    generated_wh = _plant_wh("What it generated: to the grid directly plus to its buffer.", 10000)
+    delivered_wh = _plant_wh(
+        "What the grid received from it, fresh output and buffer; need = delivered + unserved.",
+        12000,
+    )
+    from_buffer_wh = _plant_wh("Part of delivered_wh that came out of its buffer.", 2000)
+    to_buffer_wh = _plant_wh("Part of generated_wh put into its buffer.", 0)
+    unserved_wh = _plant_wh(
+        "Import need it could not deliver: stopped, or above max output plus buffer.", 0
+    )
+    buffer_before_wh = _plant_wh(
+        "Buffer level at the start: what the timeframe before left (0 if that one is not "
+        "closed), at most the capacity.",
+        2500,
+    )
+    buffer_after_wh = _plant_wh("Buffer level at the end, carried to the next timeframe.", 500)
+    buffer_spilled_wh = _plant_wh(
+        "Carried buffer energy above a lowered capacity, let go at the start.", 0
+    )
+    carbon_g = _plant_wh(
+        "Carbon of the imports: delivered_wh * carbon_g_per_kwh / 1000 grams, rounded "
+        "half-even once.",
+        9840,
+    )
+
+
 class SnapshotSchema(ma.Schema):
     grid_id = ma.fields.String()
     start = ma.fields.String(metadata={"format": "date-time"})
@@ -123,6 +206,20 @@ class SnapshotSchema(ma.Schema):
     lines = ma.fields.List(ma.fields.Nested(LineSchema))
     missing = ma.fields.List(ma.fields.String())
     totals = ma.fields.Nested(TotalsSchema)
+    communities = ma.fields.List(
+        ma.fields.Nested(CommunityTotalsSchema),
+        metadata={"description": "Per-community totals (absent when the grid had none)."},
+    )
+    plant = ma.fields.Nested(
+        PlantPartSchema,
+        allow_none=True,
+        dump_default=None,
+        metadata={
+            "description": "What the grid's power plant delivered, could not deliver, kept in "
+            "its buffer and emitted in this timeframe; null for timeframes closed before the "
+            "plant was accounted."
+        },
+    )
     content_hash = ma.fields.String(metadata={"description": "sha256 of the canonical JSON."})
 
 
@@ -147,8 +244,21 @@ class GridTotalsSchema(TotalsSchema):
         exclude = ("prosumers",)
 
 
+class CommunityNettoSchema(ma.Schema):
+    """Sums of a community's lines over a range (its members at each close)."""
+
+    community_id = ma.fields.String()
+    production_wh = ma.fields.Integer()
+    consumption_wh = ma.fields.Integer()
+    net_wh = ma.fields.Integer()
+    timeframes = ma.fields.Integer()
+
+
 class NettoSchema(ma.Schema):
     start_from = ma.fields.String(data_key="from")
     start_to = ma.fields.String(data_key="to")
     prosumers = ma.fields.List(ma.fields.Nested(NettoRowSchema))
-    grid = ma.fields.Nested(GridTotalsSchema)
+    grid = ma.fields.Nested(GridTotalsSchema, metadata={"description": "Absent with community_id."})
+    community = ma.fields.Nested(
+        CommunityNettoSchema, metadata={"description": "With community_id only."}
+    )

@@ -11,7 +11,7 @@ from flask_smorest import abort
 from api.auth.policy import access, see_grid, see_prosumer
 from api.context import container
 from api.settlement.schemas import (
-    MONTH,
+    PERIOD,
     LinesArgs,
     PaidSchema,
     PaymentSchema,
@@ -35,9 +35,9 @@ LOCATION = {"Location": {"schema": {"type": "string"}}}
 
 
 def check_month(month: str) -> str:
-    """The {month} path segment, or a 400 naming it."""
+    """The {month} path segment (a month or an adjustments-only period), or a 400 naming it."""
     try:
-        MONTH(month)
+        PERIOD(month)
     except Exception as exc:  # marshmallow ValidationError
         abort(400, errors={"path": {"month": [str(exc)]}})
     return month

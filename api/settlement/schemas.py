@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from api.fields import MONTH_PATTERN
+from api.fields import MONTH_PATTERN, PERIOD_PATTERN
 from api.smorest import PageArgs, StrictSchema
 from models.domain import settlement_state as st
 
 MONTH = ma.validate.Regexp(
     MONTH_PATTERN, error="Must be a month YYYY-MM between 1970-01 and 8999-12."
+)
+PERIOD = ma.validate.Regexp(
+    PERIOD_PATTERN,
+    error="Must be a month YYYY-MM (1970-01..8999-12), or YYYY-MM.N for an adjustments-only run.",
 )
 
 
@@ -76,6 +80,9 @@ class RunSchema(ma.Schema):
     started_at = ma.fields.String()
     finished_at = ma.fields.String(allow_none=True)
     error = ma.fields.String(allow_none=True)
+    corrections = ma.fields.List(
+        ma.fields.String(), metadata={"description": "Corrections whose adjustments it settles."}
+    )
     totals = ma.fields.Dict(
         keys=ma.fields.String(),
         values=ma.fields.Integer(),
@@ -106,6 +113,14 @@ class EncodingSchema(ma.Schema):
     leaf = ma.fields.String(metadata={"description": "How the leaf and the tree are hashed."})
 
 
+class AdjustmentLineSchema(ma.Schema):
+    correction_id = ma.fields.String()
+    timeframe_start = ma.fields.String(metadata={"format": "date-time"})
+    month = ma.fields.String(metadata={"description": "The month the corrected timeframe is in."})
+    version = ma.fields.Integer(metadata={"description": "The snapshot version it made."})
+    amount_minor = ma.fields.Integer(metadata={"description": "Positive: the grid owes more."})
+
+
 class StatementSchema(ma.Schema):
     month = ma.fields.String()
     index = ma.fields.Integer()
@@ -117,7 +132,32 @@ class StatementSchema(ma.Schema):
     status = ma.fields.String(
         validate=ma.validate.OneOf(ITEM_STATUSES), metadata={"description": ITEM_STATUS_TEXT}
     )
+    imported_wh = ma.fields.Integer(
+        metadata={
+            "description": "Wh the prosumer received from the power plant in the month: per "
+            "timeframe, the plant's delivered Wh split pro rata to the prosumers' deficits "
+            "(largest remainder). Not part of the Merkle leaf.",
+            "minimum": 0,
+            "example": 41250,
+        }
+    )
+    carbon_g = ma.fields.Integer(
+        metadata={
+            "description": "Carbon of those imports, grams: per timeframe, the grid's grams "
+            "split pro rata to the imports (largest remainder), so the prosumers' grams sum to "
+            "the grid's. Not part of the Merkle leaf.",
+            "minimum": 0,
+            "example": 33825,
+        }
+    )
     lines = ma.fields.List(ma.fields.Nested(TimeframeLineSchema))
+    adjustments = ma.fields.List(
+        ma.fields.Nested(AdjustmentLineSchema),
+        metadata={
+            "description": "Corrections settled in this statement (of this month, or of "
+            "settled months): amount_minor = the lines' total + these amounts."
+        },
+    )
     encoding = ma.fields.Nested(EncodingSchema)
     leaf = ma.fields.String()
     proof = ma.fields.List(ma.fields.String())

@@ -8,11 +8,19 @@ import pymongo
 
 from models.documents.mongo_collection import MongoCollection
 from models.documents.mongo_outbox import MongoOutbox
+from models.documents.mongo_plant import MongoPlantImportStore
 from models.documents.mongo_sim import MongoFlowStore, MongoWeatherStore
 from models.documents.mongo_snapshots import MongoSnapshotStore
 from models.documents.mongo_trades import MongoTransactionStore
 from models.documents.shapes import check_collection_name
-from models.ports import FlowStore, Outbox, SnapshotStore, TransactionStore, WeatherStore
+from models.ports import (
+    FlowStore,
+    Outbox,
+    PlantImportStore,
+    SnapshotStore,
+    TransactionStore,
+    WeatherStore,
+)
 
 
 class MongoStores:
@@ -27,6 +35,7 @@ class MongoStores:
         self.weather: WeatherStore = MongoWeatherStore(self._tx_db)
         self._outbox = MongoOutbox(self._tx_db)
         self.outbox: Outbox = self._outbox
+        self.plant_imports: PlantImportStore = MongoPlantImportStore(self._tx_db)
 
     def collection(self, name: str) -> MongoCollection:
         """A generic collection in the transactions database."""

@@ -6,11 +6,19 @@ from models.documents.shapes import check_collection_name
 from models.documents.sqlite_collection import SqliteCollection
 from models.documents.sqlite_db import SqliteDb
 from models.documents.sqlite_outbox import SqliteOutbox
+from models.documents.sqlite_plant import SqlitePlantImportStore
 from models.documents.sqlite_schema import collection_ddl
 from models.documents.sqlite_sim import SqliteFlowStore, SqliteWeatherStore
 from models.documents.sqlite_snapshots import SqliteSnapshotStore
 from models.documents.sqlite_trades import SqliteTransactionStore
-from models.ports import FlowStore, Outbox, SnapshotStore, TransactionStore, WeatherStore
+from models.ports import (
+    FlowStore,
+    Outbox,
+    PlantImportStore,
+    SnapshotStore,
+    TransactionStore,
+    WeatherStore,
+)
 
 
 class SqliteStores:
@@ -23,6 +31,7 @@ class SqliteStores:
         self.flows: FlowStore = SqliteFlowStore(self._db)
         self.weather: WeatherStore = SqliteWeatherStore(self._db)
         self.outbox: Outbox = SqliteOutbox(self._db)
+        self.plant_imports: PlantImportStore = SqlitePlantImportStore(self._db)
         self._tables: set[str] = set()
 
     @property

@@ -1,4 +1,5 @@
-"""DDL of the SQLite document store: snap_*, tx_* (trades), sim_* (flows, weather), doc_<name>."""
+"""DDL of the SQLite document store: snap_*, tx_* (trades), sim_* (flows, weather), plant_imports,
+doc_<name>."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ SCHEMA = (
         net_wh INTEGER NOT NULL,
         missing INTEGER NOT NULL,
         body TEXT,
+        community_id TEXT,
         PRIMARY KEY (grid_id, prosumer_id, start)
     ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS snap_lines_by_start ON snap_lines (grid_id, start)",
@@ -67,12 +69,28 @@ SCHEMA = (
         temperature_c TEXT NOT NULL,
         PRIMARY KEY (grid_id, time)
     ) WITHOUT ROWID""",
+    # per prosumer and closed timeframe: its share of the plant's delivered Wh and carbon grams
+    """CREATE TABLE IF NOT EXISTS plant_imports (
+        grid_id TEXT NOT NULL,
+        prosumer_id TEXT NOT NULL,
+        start TEXT NOT NULL,
+        imported_wh INTEGER NOT NULL,
+        carbon_g INTEGER NOT NULL,
+        PRIMARY KEY (grid_id, prosumer_id, start)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS plant_imports_by_start ON plant_imports (grid_id, start)",
     # domain events written with document changes, until the event log holds them
     """CREATE TABLE IF NOT EXISTS outbox (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         id TEXT NOT NULL UNIQUE,
         body TEXT NOT NULL
     )""",
+)
+
+
+# Columns added after a table was first created: (table, column, DDL adding it to an older file).
+ADDED_COLUMNS = (
+    ("snap_lines", "community_id", "ALTER TABLE snap_lines ADD COLUMN community_id TEXT"),
 )
 
 

@@ -5,7 +5,7 @@ prosumer). Statements are sorted by prosumer_id; `index` is the position in that
 
 leaf_bytes (5 words, 160 bytes, abi.encode style):
     grid_key     bytes32  uuid bytes (16) left-padded with zeros to 32
-    period       uint256  YYYYMM, e.g. 202610
+    period       uint256  YYYYMM, e.g. 202610 (an adjustments-only period YYYY-MM.N: YYYYMM*1000+N)
     index        uint256
     account      uint256  the 20-byte address left-padded to 32
     amount_minor int256   two's complement
@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from models.domain.adjustments import split_period
 from models.domain.timeframes import parse_month
 from models.domain.trades import RESERVED_PARTIES
 
@@ -51,9 +52,11 @@ def grid_key(grid_id: str) -> bytes:
 
 
 def period_number(period: str) -> int:
-    """`YYYY-MM` as the integer YYYYMM (e.g. 202610)."""
-    year, month = parse_month(period)
-    return year * 100 + month
+    """`YYYY-MM` as the integer YYYYMM (e.g. 202610); an adjustments-only period `YYYY-MM.N`
+    as YYYYMM * 1000 + N (e.g. 202611001: nine digits, never a month's six)."""
+    month, sequence = split_period(period)
+    year, mon = parse_month(month)
+    return (year * 100 + mon) * 1000 + sequence if sequence else year * 100 + mon
 
 
 def period_id(key: bytes, number: int) -> bytes:

@@ -2,8 +2,10 @@
 
 Phases, each safe to repeat:
 1. SQL: a `closing` row freezes the timeframe's readings and orders.
-2. Documents: the snapshot is computed from the frozen readings and stored unless one exists.
-3. Documents: the stored snapshot's nets are cleared; trades are upserted under deterministic ids.
+2. Documents: the snapshot is computed from the frozen readings (with the plant's part,
+   `services/plant.py`) and stored unless one exists; then each prosumer's plant imports.
+3. Documents: the clearing terms are recorded once (what corrections re-clear at); the stored
+   snapshot's nets are cleared; trades are upserted under deterministic ids.
 4. SQL: order fills and the `closed` status with both content hashes, in one transaction.
 A re-run after a crash in phase 2–4 recomputes the same documents and finishes the job.
 """
@@ -17,17 +19,22 @@ from typing import Any
 
 from models.domain import events as ev
 from models.domain.clearing import Order, Prices, clear_timeframe
+from models.domain.communities import Settings, with_communities
 from models.domain.hashing import content_hash
 from models.domain.money import minor_unit_scale
 from models.domain.netting import Reading, net_timeframe
 from models.domain.timeframes import ceil_timeframe, format_instant, timeframe_end
 from models.domain.trades import trade_docs
 from models.ports import GridRecord, OrderRecord, Stores, UnitOfWork
+from models.services.clearing_terms import record_terms
 from models.services.clock import aware_utc, naive_utc, utcnow
+from models.services.communities import snapshot_groups
 from models.services.crashpoints import crash_point
 from models.services.errors import Conflict, found
 from models.services.events import record_event
 from models.services.metering import check_closable, check_start
+from models.services.peaks import after_close
+from models.services.plant import record_imports, with_plant
 
 
 def close_timeframe(
@@ -42,12 +49,14 @@ def close_timeframe(
         members = set(uow.registry.members_at(grid_id, at + _minutes(grid)))
         readings = uow.registry.readings_at(grid_id, at)
         orders = uow.registry.orders_at(grid_id, at, status="open")
+        groups = snapshot_groups(uow, grid_id)  # communities: members and peak rules
     crash_point("close:frozen")
-    snapshot = _save_snapshot(container, grid, at, members, readings)
+    snapshot = _save_snapshot(container, grid, at, members, readings, groups)
     crash_point("close:snapshot_saved")
     trades, fills = _clear(container, grid, at, snapshot, orders)
     crash_point("close:trades_saved")
     _finish(container, grid_id, at, snapshot, trades, fills)
+    after_close(container, grid_id, snapshot)  # peaks and autarky on the final totals
     return snapshot, True
 
 
@@ -75,12 +84,20 @@ def _begin(container: Stores, grid_id: str, start: datetime, force: bool) -> tup
 
 
 def _save_snapshot(
-    container: Stores, grid: GridRecord, at: datetime, members: set[str], readings: dict[str, Any]
+    container: Stores,
+    grid: GridRecord,
+    at: datetime,
+    members: set[str],
+    readings: dict[str, Any],
+    groups: tuple[dict[str, str], dict[str, Settings]] = ({}, {}),
 ) -> dict[str, Any]:
     ids = sorted(members | set(readings))
     frozen = {pid: Reading(pid, p, c) for pid, (p, c) in readings.items()}
     snapshot = net_timeframe(grid.id, aware_utc(at), grid.timeframe_minutes, ids, frozen)
-    return container.documents.snapshots.save(snapshot)
+    snapshot = with_communities(snapshot, *groups)  # per-community totals, hashed with the rest
+    stored = container.documents.snapshots.save(with_plant(container, grid, snapshot))
+    record_imports(container, stored)  # from the stored snapshot, so a resumed close agrees
+    return stored
 
 
 def _clear(
@@ -97,6 +114,7 @@ def _clear(
         for o in orders
         if o.prosumer_id in nets
     ]
+    record_terms(container, grid, snapshot["start"], book)  # what corrections re-clear at
     result = clear_timeframe(nets, prices, minor_unit_scale(grid.currency), grid.mechanism, book)
     start_iso = snapshot["start"]
     docs = trade_docs(grid.id, start_iso, grid.currency, result)

@@ -27,15 +27,27 @@ def check_start(grid: GridRecord, start: datetime) -> datetime:
 
 
 def upsert_readings(
-    uow: UnitOfWork, grid: GridRecord, start: datetime, lines: Sequence[dict[str, Any]]
+    uow: UnitOfWork,
+    grid: GridRecord,
+    start: datetime,
+    lines: Sequence[dict[str, Any]],
+    *,
+    known: Mapping[str, tuple[str, bool]] | None = None,
 ) -> dict[str, int]:
-    """Insert or update a timeframe's readings; report inserted, updated and unchanged counts."""
+    """Insert or update a timeframe's readings; report inserted, updated and unchanged counts.
+
+    `known`: the lines' prosumers as `registry.prosumer_grids` gave them in this unit of work
+    (a caller that already read them to answer each line); read here otherwise."""
     frame = [(line["prosumer_id"], line["produced_wh"], line["consumed_wh"]) for line in lines]
-    return upsert_timeframes(uow, grid, {start: frame})
+    return upsert_timeframes(uow, grid, {start: frame}, known=known)
 
 
 def upsert_timeframes(
-    uow: UnitOfWork, grid: GridRecord, frames: Mapping[datetime, Sequence[ReadingLine]]
+    uow: UnitOfWork,
+    grid: GridRecord,
+    frames: Mapping[datetime, Sequence[ReadingLine]],
+    *,
+    known: Mapping[str, tuple[str, bool]] | None = None,
 ) -> dict[str, int]:
     """The metering path for one or many timeframes (HTTP, MQTT, the simulation), in one
     transaction, all or nothing: 422 for a start off the boundary, bad energy or a prosumer
@@ -45,7 +57,7 @@ def upsert_timeframes(
     for at, lines in starts.items():
         _check_lines(lines, _where(at, len(starts)))
     uow.registry.lock_grid(grid.id)
-    _check_prosumers(uow, grid.id, starts)
+    _check_prosumers(uow, grid.id, starts, known)
     unchanged = _frozen_unchanged(uow, grid.id, starts)
     total = sum(map(len, starts.values()))
     inserted, updated = uow.registry.upsert_readings(grid.id, utcnow(), starts)
@@ -127,10 +139,14 @@ def _frozen(uow: UnitOfWork, grid_id: str, starts: list[datetime]) -> dict[datet
 
 
 def _check_prosumers(
-    uow: UnitOfWork, grid_id: str, starts: Mapping[datetime, Sequence[ReadingLine]]
+    uow: UnitOfWork,
+    grid_id: str,
+    starts: Mapping[datetime, Sequence[ReadingLine]],
+    known: Mapping[str, tuple[str, bool]] | None,
 ) -> None:
     frames = {at: [line[0] for line in lines] for at, lines in starts.items()}
-    known = uow.registry.prosumer_grids(list(set().union(*frames.values())))
+    if known is None:
+        known = uow.registry.prosumer_grids(list(set().union(*frames.values())))
     valid = {pid for pid, (grid, active) in known.items() if grid == grid_id and active}
     for at, ids in frames.items():
         if len(set(ids)) != len(ids) or not valid.issuperset(ids):
@@ -138,7 +154,7 @@ def _check_prosumers(
 
 
 def _name_the_prosumer(
-    grid_id: str, ids: list[str], known: dict[str, tuple[str, bool]], where: str
+    grid_id: str, ids: list[str], known: Mapping[str, tuple[str, bool]], where: str
 ) -> None:
     seen: set[str] = set()
     for index, pid in enumerate(ids):

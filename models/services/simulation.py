@@ -17,30 +17,41 @@ is refused (409) and nothing is written.
 Writes: every WRITE_CELLS readings are one call of metering's `upsert_timeframes` (the path of
 the HTTP and MQTT readings: same checks, counts and 409, one transaction, set-based SQL); the
 same timeframes' flows then go to the document store in bulk from a `FlowsWriter` thread
-while the next batch's readings are written.
+while the next batch's readings are written. When demand response is evaluated (the grid has
+communities), each timeframe is its own call, as readings arriving over the API are.
+
+`via` a message bus (`flask simulate --via mqtt`), the readings are not written here: each
+house's meter publishes its reading to `minigrid/{grid}/meters/{prosumer}/readings` as a real
+meter does, the meter ingest writes it, and the run waits (up to `ingest_wait_s`) until the
+registry holds every published reading before it closes anything: the whole path, meter ->
+broker -> ingest -> store -> close -> events, in one run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from itertools import chain, islice, repeat
 from typing import Any
 
-from models.domain.physics.fleet import columns, run, totals
+from models.domain.physics.fleet import columns, pause_mask, run, window_shortfalls
 from models.domain.physics.timeline import Timeline
 from models.domain.timeframes import format_instant
-from models.ports import GridRecord, Stores
+from models.ports import CommandRecord, GridRecord, MessageBus, Stores
 from models.services.clock import aware_utc, naive_utc
 from models.services.closing import close_due
-from models.services.errors import Conflict, Unprocessable, found
+from models.services.errors import Conflict, Unavailable, Unprocessable, found
 from models.services.flows_writer import FlowsWriter
+from models.services.meter_ingest import readings_topic
 from models.services.metering import check_start, upsert_timeframes
+from models.services.peaks import after_readings
 from models.services.simulation_inputs import Fleet, load_fleet
 from models.services.weather import grid_weather
 
 MAX_DAYS = 400
+MAX_REPORTED = 1000  # shortfalls listed in a summary (all are counted)
 CHUNK_CELLS = 2_000_000  # prosumer-timeframes computed at once (bounds memory)
 WRITE_CELLS = 100_000  # readings per metering transaction (and flows per bulk write)
 Progress = Callable[[int, int], object]
@@ -55,6 +66,8 @@ class Run:
     start: datetime  # naive UTC
     count: int
     seed: int
+    switches: list[list[tuple[int, bool]]] = field(default_factory=list)  # per scheduled load
+    before: int = 0  # timeframes of the whole run before this plan's start (progress)
 
     @property
     def step(self) -> timedelta:
@@ -79,20 +92,41 @@ def simulate_grid(
     seed: int = 0,
     close: bool = False,
     progress: Progress | None = None,
+    via: MessageBus | None = None,
+    ingest_wait_s: float = 120.0,
 ) -> dict[str, Any]:
-    """Simulate [start, end) of the grid, write readings and flows; close it if asked."""
+    """Simulate [start, end) of the grid, write (or publish `via`) readings and store flows;
+    close it if asked."""
     plan = _plan(stores, grid_id, start, end, seed)
     if _frozen(stores, plan):
         _refuse_changes_to_frozen(stores, plan)
-    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
-    energy = dict.fromkeys(ENERGY, 0)
-    measured = 0
-    with FlowsWriter(stores.documents.flows) as writer:
-        for chunk in _computed(stores, plan):
-            measured += chunk.measured
-            _write(stores, plan, chunk, counts, progress, writer)
-            for name in ENERGY:
-                energy[name] += chunk.totals[name]
+    tally = Tally()
+    first = plan
+    if via is None:
+        with FlowsWriter(stores.documents.flows) as writer:
+            while True:
+                restart = _run(stores, plan, tally, progress, writer)
+                if restart is None:
+                    break
+                # demand response paused or resumed loads: the rest is computed again with them
+                tally.measured -= _measured(stores, plan, restart)
+                cut = _iso(plan.at(restart))
+                tally.short = [s for s in tally.short if s["window_closed_at"] < cut]
+                plan = _plan(stores, grid_id, aware_utc(plan.at(restart)), end, seed, first.count)
+        counts: dict[str, int] = tally.counts
+    else:  # the ingest writes (and evaluates peaks); this run does not recompute after them
+        published = 0
+        with FlowsWriter(stores.documents.flows) as writer:
+            for chunk in _computed(stores, plan):
+                tally.measured += chunk.measured
+                tally.short.extend(chunk.shortfalls)
+                published += _publish(via, plan, chunk, tally.totals, progress, writer)
+        counts = {
+            "published": published,
+            "written by the ingest": _await_ingest(stores, plan, ingest_wait_s),
+        }
+    plan = first
+    totals, measured, short = tally.totals, tally.measured, tally.short
     end = aware_utc(plan.at(plan.count))
     closed = close_due(stores, grid_id, end, since=aware_utc(plan.start)) if close else []
     return {
@@ -103,10 +137,63 @@ def simulate_grid(
         "timeframes": plan.count,
         "prosumers": len(plan.fleet.prosumer_ids),
         "readings": counts,
-        "energy": energy,
+        "energy": totals,
         "weather": {"measured_timeframes": measured, "synthetic_timeframes": plan.count - measured},
         "closed_timeframes": len(closed),
+        "shortfalls": short[:MAX_REPORTED],
+        "shortfall_windows": len(short),
+        "shortfall_wh": sum(s["shortfall_wh"] for s in short),
     }
+
+
+@dataclass
+class Tally:
+    """What a run has written so far."""
+
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"inserted": 0, "updated": 0, "unchanged": 0}
+    )
+    totals: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("produced_wh", "consumed_wh", "sold_wh", "bought_wh", "losses_wh"), 0
+        )
+    )
+    measured: int = 0
+    short: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _run(
+    stores: Stores, plan: Run, tally: Tally, progress: Progress | None, writer: FlowsWriter
+) -> int | None:
+    """Compute and write the plan chunk by chunk; the index to compute again from when
+    demand response changed a load during it (None: the plan is written)."""
+    evaluate = _has_communities(stores, plan.grid.id)
+    for chunk in _computed(stores, plan):
+        tally.measured += chunk.measured
+        tally.short.extend(chunk.shortfalls)
+        stop = _write(stores, plan, chunk, tally, progress, writer, evaluate)
+        if stop is not None and stop + 1 < plan.count:
+            return stop + 1
+    return None
+
+
+def _has_communities(stores: Stores, grid_id: str) -> bool:
+    with stores.uow(write=False) as uow:
+        return bool(uow.communities.of_grid(grid_id))
+
+
+def _measured(stores: Stores, plan: Run, restart: int) -> int:
+    """Timeframes on measured weather counted for the part of the chunk that is recomputed."""
+    for first, frames in plan.chunks():
+        if first <= restart < first + frames:
+            timeline = Timeline(
+                aware_utc(plan.at(restart)),
+                plan.grid.timeframe_minutes,
+                first + frames - restart,
+                _tz(plan),
+            )
+            return grid_weather(stores, plan.grid, timeline, plan.seed)[1]
+    return 0
 
 
 def check_simulation(
@@ -116,14 +203,9 @@ def check_simulation(
     _plan(stores, grid_id, start, end, seed)
 
 
-def computed(
-    stores: Stores, grid_id: str, start: datetime, end: datetime, seed: int = 0
-) -> Iterator[Chunk]:
-    """The run's computed chunks without writing anything (what `make bench` times as compute)."""
-    return _computed(stores, _plan(stores, grid_id, start, end, seed))
-
-
-def _plan(stores: Stores, grid_id: str, start: datetime, end: datetime, seed: int) -> Run:
+def _plan(
+    stores: Stores, grid_id: str, start: datetime, end: datetime, seed: int, total: int = 0
+) -> Run:
     """The run's inputs, or 404/422 naming what is wrong."""
     if seed < 0:
         raise Unprocessable(f"seed must be >= 0, got {seed}", errors={"seed": ["must be >= 0"]})
@@ -138,8 +220,25 @@ def _plan(stores: Stores, grid_id: str, start: datetime, end: datetime, seed: in
                 errors={"latitude": ["required for a simulation"]},
             )
         fleet = load_fleet(uow, grid_id)
+        history = uow.communities.command_history(grid_id)
     count = int((until - at) / timedelta(minutes=grid.timeframe_minutes))
-    return Run(grid, fleet, at, count, seed)
+    switches = _switches(fleet, history, grid.timeframe_minutes)
+    return Run(grid, fleet, at, count, seed, switches, max(total, count) - count)
+
+
+def _switches(
+    fleet: Fleet, history: Sequence[CommandRecord], minutes: int
+) -> list[list[tuple[int, bool]]]:
+    """Per scheduled load: (Unix second, paused) of its pause and resume commands, each taking
+    effect from the timeframe after the one whose readings led to it."""
+    by_asset: dict[str, list[tuple[int, bool]]] = {aid: [] for aid in fleet.scheduled_ids}
+    for command in history:
+        if command.asset_id in by_asset:
+            effective = aware_utc(command.timeframe) + timedelta(minutes=minutes)
+            by_asset[command.asset_id].append(
+                (int(effective.timestamp()), command.action == "pause")
+            )
+    return [sorted(by_asset[aid], key=lambda s: s[0]) for aid in fleet.scheduled_ids]
 
 
 def _check_end(grid: GridRecord, at: datetime, end: datetime) -> datetime:
@@ -165,12 +264,8 @@ class Chunk:
 
     first: int  # index of its first timeframe in the run
     frames: Iterator[list[list[int]]]  # per timeframe: fleet.ROW columns, then capacities
-    totals: dict[str, int]  # the chunk's energy sums (ENERGY)
     measured: int  # timeframes on measured weather
-
-
-ENERGY = ("produced_wh", "consumed_wh", "sold_wh", "bought_wh", "losses_wh")
-BOUGHT, SOLD = 5, 6  # columns of a frame (fleet.ROW): the meter's consumed_wh and produced_wh
+    shortfalls: list[dict[str, Any]] = field(default_factory=list)  # windows closed short
 
 
 def _computed(stores: Stores, plan: Run) -> Iterator[Chunk]:
@@ -181,6 +276,7 @@ def _computed(stores: Stores, plan: Run) -> Iterator[Chunk]:
             aware_utc(plan.at(first)), plan.grid.timeframe_minutes, frames, _tz(plan)
         )
         weather, measured = grid_weather(stores, plan.grid, timeline, plan.seed)
+        paused = pause_mask(timeline, plan.switches, plan.fleet.paused)
         flows = run(
             plan.fleet.households,
             plan.fleet.members,
@@ -188,10 +284,29 @@ def _computed(stores: Stores, plan: Run) -> Iterator[Chunk]:
             timeline,
             plan.seed,
             levels,
-            plan.fleet.paused,
+            paused,
         )
         levels = [int(v) for v in flows.stored_wh[:, -1]]
-        yield Chunk(first, columns(flows), totals(flows), measured)
+        short = _shortfalls(plan, timeline, paused)
+        yield Chunk(first, columns(flows), measured, short)
+
+
+def _shortfalls(plan: Run, timeline: Timeline, paused: Any) -> list[dict[str, Any]]:
+    """Scheduled loads whose window closed in the chunk before they got their energy."""
+    fleet = plan.fleet
+    return [
+        {
+            "asset_id": fleet.scheduled_ids[load],
+            "prosumer_id": fleet.scheduled_owners[load],
+            "window_closed_at": format_instant(datetime.fromtimestamp(closed, UTC)),
+            "delivered_wh": delivered,
+            "shortfall_wh": short,
+            "paused_timeframes": held,
+        }
+        for load, closed, delivered, short, held in window_shortfalls(
+            fleet.households, timeline, paused
+        )
+    ]
 
 
 def _tz(plan: Run) -> str:
@@ -243,14 +358,20 @@ def _write(
     stores: Stores,
     plan: Run,
     chunk: Chunk,
-    counts: dict[str, int],
+    tally: Tally,
     progress: Progress | None,
     writer: FlowsWriter,
-) -> None:
-    """Per WRITE_CELLS readings: one call of metering's upsert_timeframes (one transaction),
-    then the same timeframes' flows handed to the writer (written while the next batch runs)."""
+    evaluate: bool = False,
+) -> int | None:
+    """Per WRITE_CELLS readings one call of metering's upsert_timeframes (one transaction),
+    then the same timeframes' flows handed to the writer (written while the next batch runs).
+
+    With `evaluate`, each timeframe is its own call and peaks are evaluated after it, as for
+    readings that arrive over the API; when that pauses or resumes a load, writing stops after
+    that timeframe (the rest was computed without it; its flows are written before the rest is
+    computed again) and its index in the plan is returned."""
     ids, grid = plan.fleet.prosumer_ids, plan.grid
-    per_call = max(1, WRITE_CELLS // max(1, len(ids)))
+    per_call = 1 if evaluate else max(1, WRITE_CELLS // max(1, len(ids)))
     frames = enumerate(chunk.frames, chunk.first)
     while batch := list(islice(frames, per_call)):
         readings = {
@@ -258,15 +379,95 @@ def _write(
             for index, frame in batch
         }
         with stores.uow() as uow:
-            for key, n in upsert_timeframes(uow, grid, readings).items():
-                counts[key] += n
-        writer.submit(
-            list(
-                chain.from_iterable(
-                    zip(repeat(grid.id), ids, repeat(_iso(plan.at(index))), *frame)
-                    for index, frame in batch
-                )
-            )
-        )
+            written = upsert_timeframes(uow, grid, readings)
+        for key, n in written.items():
+            tally.counts[key] += n
+        writer.submit(_flow_rows(grid.id, plan, ids, batch))
+        for _, frame in batch:
+            _add_totals(tally.totals, frame)
+        last = batch[-1][0]
         if progress:
-            progress(batch[-1][0] + 1, plan.count)
+            progress(plan.before + last + 1, plan.before + plan.count)
+        changed = written["inserted"] or written["updated"]
+        if (
+            evaluate
+            and changed
+            and after_readings(stores, grid.id, aware_utc(plan.at(last))).commands
+        ):
+            writer.wait()
+            return last
+    return None
+
+
+BOUGHT, SOLD = 5, 6  # columns of a frame (fleet.ROW): the meter's consumed_wh and produced_wh
+TOTALS = {"produced_wh": 0, "consumed_wh": 1, "bought_wh": BOUGHT, "sold_wh": SOLD, "losses_wh": 7}
+
+
+def _flow_rows(
+    grid_id: str, plan: Run, ids: list[str], batch: list[tuple[int, list[list[int]]]]
+) -> list[tuple[str | int, ...]]:
+    """FlowStore rows (FLOW_KEY, then the frame's columns and capacities) of the batch."""
+    return list(
+        chain.from_iterable(
+            zip(repeat(grid_id), ids, repeat(_iso(plan.at(index))), *frame)
+            for index, frame in batch
+        )
+    )
+
+
+def _add_totals(totals: dict[str, int], frame: list[list[int]]) -> None:
+    for name, column in TOTALS.items():
+        totals[name] += sum(frame[column])
+
+
+def _publish(
+    bus: MessageBus,
+    plan: Run,
+    chunk: Chunk,
+    totals: dict[str, int],
+    progress: Progress | None,
+    writer: FlowsWriter,
+) -> int:
+    """Each meter's reading published (one timeframe at a time), then the chunk's flows."""
+    ids, grid_id, count = plan.fleet.prosumer_ids, plan.grid.id, 0
+    batch = list(enumerate(chunk.frames, chunk.first))
+    for index, frame in batch:
+        at = _iso(plan.at(index))
+        bus.publish_many(
+            [
+                (readings_topic(grid_id, pid), {"start": at, "produced_wh": s, "consumed_wh": b})
+                for pid, s, b in zip(ids, frame[SOLD], frame[BOUGHT], strict=True)
+            ]
+        )
+        count += len(ids)
+        _add_totals(totals, frame)
+        if progress:
+            progress(index + 1, plan.count)
+    writer.submit(_flow_rows(grid_id, plan, ids, batch))
+    writer.wait()  # the run then waits for the ingest against these flows
+    return count
+
+
+def _await_ingest(stores: Stores, plan: Run, wait_s: float, poll_s: float = 0.1) -> int:
+    """Wait until the registry holds every published reading (the flows hold what was sent);
+    how many readings that is. Unavailable (503) when the ingest does not get there in time."""
+    flows = stores.documents.flows
+    deadline, done = time.monotonic() + wait_s, 0
+    for index in range(plan.count):
+        at = plan.at(index)
+        rows = flows.at(plan.grid.id, _iso(at)).items()
+        sent = {pid: (row["sold_wh"], row["bought_wh"]) for pid, row in rows}
+        while True:
+            with stores.uow(write=False) as uow:
+                stored = uow.registry.readings_at(plan.grid.id, at)
+            if all(stored.get(pid) == meter for pid, meter in sent.items()):
+                break
+            if time.monotonic() > deadline:
+                raise Unavailable(
+                    f"the meter ingest wrote {done} of {plan.count * len(sent)} published "
+                    f"readings within {wait_s:.0f}s; is `flask ingest-mqtt` running on the "
+                    "same broker and stores?"
+                )
+            time.sleep(poll_s)
+        done += len(sent)
+    return done

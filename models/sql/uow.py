@@ -7,6 +7,8 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.ports import UnitOfWork
+from models.sql.communities import SqlCommunities
+from models.sql.corrections import SqlCorrections
 from models.sql.events import SqlEventLog, SqlWebhooks
 from models.sql.registry import SqlRegistry
 
@@ -20,12 +22,16 @@ class SqlUnitOfWork:
         self.registry: SqlRegistry
         self.events: SqlEventLog
         self.webhooks: SqlWebhooks
+        self.corrections: SqlCorrections
+        self.communities: SqlCommunities
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self._factory()
         self.registry = SqlRegistry(self.session)
         self.events = SqlEventLog(self.session)
         self.webhooks = SqlWebhooks(self.session)
+        self.corrections = SqlCorrections(self.session)
+        self.communities = SqlCommunities(self.session)
         return self
 
     def __exit__(

@@ -84,7 +84,8 @@ def test_close_snapshot_and_immutability(client: Any, admin: dict, setup: dict) 
     assert snap["missing"] == [c]
     again = client.post(f"/api/v1/grids/{g}/timeframes/{FUT}/close?force=true", headers=admin)
     assert again.status_code == 200 and again.json["content_hash"] == snap["content_hash"]
-    assert client.get(f"/api/v1/grids/{g}/timeframes/{FUT}", headers=admin).json == snap
+    read = client.get(f"/api/v1/grids/{g}/timeframes/{FUT}", headers=admin).json
+    assert {k: read[k] for k in snap} == snap and read["version"] == 1  # + its versions list
     same = put_bulk(client, admin, g, FUT, [line(a, 3000, 0)])
     assert same.status_code == 200 and same.json["unchanged"] == 1
     changed = put_bulk(client, admin, g, FUT, [line(a, 3001, 0)])

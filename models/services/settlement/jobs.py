@@ -6,9 +6,9 @@ import logging
 
 from models.domain import settlement_state as st
 from models.ports import Stores
+from models.services.settlement.adjusting import plan_period
 from models.services.settlement.lease import LEASE, LeaseHeld, busy
 from models.services.settlement.payments import PAYMENT_TASK, reconcile_payment
-from models.services.settlement.plan import plan_month
 from models.services.settlement.queries import verifiable
 from models.services.settlement.run import SETTLEMENTS, run_key
 from models.services.settlement.settle import DEFAULT_BATCH, open_run, resume_run
@@ -33,7 +33,7 @@ def start_settlement(container: Stores, grid_id: str, month: str) -> tuple[str, 
             return st.SETTLED, False
         if busy(existing):  # a worker or a `flask settle` is on it
             return existing["status"], False
-    run = open_run(container, plan_month(container, grid_id, month), DEFAULT_BATCH)
+    run = open_run(container, plan_period(container, grid_id, month), DEFAULT_BATCH)
     container.tasks.enqueue(RUN_TASK, grid_id=grid_id, month=month)
     return run.status, True
 
@@ -45,7 +45,7 @@ def run_settlement(container: Stores, grid_id: str, month: str) -> str:
     A chain outage or a receipt timeout (Unavailable) is retried by the queue; a run leased to
     another live process is looked at again once that lease could have run out.
     """
-    run = open_run(container, plan_month(container, grid_id, month), DEFAULT_BATCH)
+    run = open_run(container, plan_period(container, grid_id, month), DEFAULT_BATCH)
     try:
         return resume_run(run).status
     except LeaseHeld as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -37,6 +37,8 @@ class Plan:
     statements: list[Statement]
     root: bytes
     wei_per_minor: int
+    corrections: tuple[str, ...] = ()  # the corrections whose adjustments the run settles
+    adjustments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by prosumer
 
     @property
     def grid_key(self) -> bytes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.domain import settlement_state as st
+from models.domain.adjustments import is_adjustments_period
 from models.domain.merkle import merkle_proofs, verify_proof
 from models.domain.statements import (
     Statement,
@@ -18,6 +19,7 @@ from models.domain.statements import (
 from models.domain.timeframes import format_instant
 from models.ports import GridRecord, LedgerError, ProsumerRecord, Stores
 from models.services.errors import Conflict, NotFound
+from models.services.plant import imports_between
 from models.services.settlement.ledger_status import recorded_contract
 from models.services.settlement.plan import month_range
 from models.services.settlement.run import ITEMS, SETTLEMENTS, TXS, run_key
@@ -132,10 +134,14 @@ def prosumer_statement(
 ) -> dict[str, Any]:
     """Statement, per-timeframe lines, leaf, proof and on-chain status of one prosumer."""
     doc, item, statement, leaf, proof = _statement_of(container, grid.id, month, prosumer.id)
-    start, end = month_range(grid, month)
-    lines = container.documents.transactions.per_timeframe(
-        grid.id, format_instant(start), format_instant(end), prosumer.id
-    )
+    lines: list[dict[str, Any]] = []  # an adjustments-only period has no trades of its own
+    imports = {"imported_wh": 0, "carbon_g": 0}  # nor imports: they stay in their month's statement
+    if not is_adjustments_period(month):
+        start, end = month_range(grid, month)
+        lines = container.documents.transactions.per_timeframe(
+            grid.id, format_instant(start), format_instant(end), prosumer.id
+        )
+        imports = imports_between(container, grid.id, prosumer.id, start, end)
     ok = verifiable(container, doc)
     root = bytes.fromhex(doc["root"][2:])
     onchain = {"root_posted": False, "root_matches": False, "settled": False}
@@ -154,7 +160,9 @@ def prosumer_statement(
         },
         "month": month,
         "amount_wei": item["amount_wei"],
+        **imports,  # not in the leaf
         "lines": lines,
+        "adjustments": item.get("adjustments", []),  # corrections settled in this statement
         "encoding": {
             "grid_key": "0x" + grid_key(grid.id).hex(),
             "period_number": period_number(month),

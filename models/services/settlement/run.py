@@ -58,6 +58,7 @@ def run_doc(plan: Plan, contract: str | None, chain_id: int | None) -> dict[str,
         "error": None,
         "owner": None,
         "lease_until": None,
+        "corrections": list(plan.corrections),
     }
 
 
@@ -80,6 +81,8 @@ def item_docs(plan: Plan, run_id: str) -> dict[str, dict[str, Any]]:
             "tx_hash": None,
             "proof": ["0x" + p.hex() for p in proofs[line.index]],
         }
+        if line.prosumer_id in plan.adjustments:  # corrections settled in this item
+            docs[item_key(run_id, line.index)]["adjustments"] = plan.adjustments[line.prosumer_id]
     return docs
 
 

@@ -16,11 +16,12 @@ from models.domain import settlement_state as st
 from models.ports import LedgerError, LedgerReverted, Stores
 from models.services.errors import Conflict, NotFound, Unavailable, Unprocessable
 from models.services.events import publish
+from models.services.settlement.adjusting import claim_corrections, plan_period
 from models.services.settlement.depth import deep_enough
 from models.services.settlement.lease import claim, release
 from models.services.settlement.ledger_status import recorded_contract, require_contract
 from models.services.settlement.payments import reconcile_debits
-from models.services.settlement.plan import Plan, as_recorded, plan_month
+from models.services.settlement.plan import Plan, as_recorded
 from models.services.settlement.run import (
     ITEMS,
     SETTLEMENTS,
@@ -76,7 +77,7 @@ def settle_month(
     """Settle a grid's month on chain (or, dry run, compute what would be settled)."""
     if not 1 <= batch_size <= MAX_BATCH:
         raise Unprocessable(f"batch size must be 1..{MAX_BATCH}, got {batch_size}")
-    plan = plan_month(container, grid_id, month)
+    plan = plan_period(container, grid_id, month)
     if dry_run:
         return _dry_summary(container, plan)
     run = open_run(container, plan, batch_size, progress)
@@ -104,6 +105,7 @@ def open_run(
     have = {doc["index"]: doc for doc in docs.collection(ITEMS).find({"run": run_id})}
     plan = as_recorded(plan, docs.collection(SETTLEMENTS).get(run_id), have)
     run = Run(container, plan, contract, batch_size, progress)
+    claim_corrections(container, run.id, plan)  # before the run is recorded
     stored = run.collection(SETTLEMENTS).insert_if_absent(
         run.id, run_doc(plan, contract, container.chain.chain_id)
     )
