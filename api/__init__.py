@@ -99,6 +99,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     policy.init_app(app)
     representations.init_app(app)
     _register_api(app)
+    _register_dashboard(app)
     errors.register(app)
     from api import cli
 
@@ -108,6 +109,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _register_api(app: Flask) -> None:
     from api.assets.routes import blp as assets_blp
+    from api.communities.routes import blp as communities_blp
     from api.corrections.routes import blp as corrections_blp
     from api.docs.routes import blp as docs_blp
     from api.events.routes import blp as events_blp
@@ -116,6 +118,7 @@ def _register_api(app: Flask) -> None:
     from api.keys.routes import blp as keys_blp
     from api.market.routes import blp as market_blp
     from api.metering.routes import blp as metering_blp
+    from api.partnerdata.routes import blp as partnerdata_blp
     from api.price.routes import blp as price_blp
     from api.prosumers.routes import blp as prosumers_blp
     from api.settlement.routes import blp as settlement_blp
@@ -133,7 +136,15 @@ def _register_api(app: Flask) -> None:
     blps += (simulation_blp,)
     blps += (events_blp, webhooks_blp)
     blps += (corrections_blp,)
+    blps += (communities_blp, partnerdata_blp)
     for blp in blps:
         limiter.limit(app.config["WRITE_RATE_LIMIT"], exempt_when=_safe_method)(blp)
         api.register_blueprint(blp)
     app.extensions["minigrid_api"] = api
+
+
+def _register_dashboard(app: Flask) -> None:
+    """The browser dashboard's static pages under /dashboard/ (a client of the API)."""
+    from api.dashboard.routes import blp as dashboard_blp
+
+    app.register_blueprint(dashboard_blp)

@@ -19,7 +19,7 @@ from types import FrameType
 from typing import Any
 
 from api.config import DEFAULTS, ROOT, VAR, ConfigError, load_config
-from api.devworkers import start_broker, start_workers
+from api.devworkers import start_broker, start_workers, subscribe_help
 
 STATE_FILE = "anvil-state.json"
 FLASK = ".venv/bin/flask --app wsgi"
@@ -169,6 +169,7 @@ def serve(args: argparse.Namespace, config: dict[str, Any], stop: threading.Even
         children.append(web)
         base = f"http://{'127.0.0.1' if args.host == '0.0.0.0' else args.host}:{args.port}"
         wait_ready(f"{base}/health/ready", web)
+        print(subscribe_help(base, mqtt_url), flush=True)
         print(f"ready: Swagger UI {base}/swagger-ui  health {base}/health/ready", flush=True)
         while not stop.wait(0.2):
             if any(child.poll() is not None for child in children):

@@ -50,7 +50,7 @@ def start_broker(config: dict[str, Any], port: int) -> tuple[str, subprocess.Pop
     proc = _start(args, {})
     _wait_port("127.0.0.1", port, proc)
     url = f"mqtt://{EMBEDDED_USER}@127.0.0.1:{port}?protocol=3.1.1"
-    print(f"mqtt broker: amqtt (embedded) on 127.0.0.1:{port}", flush=True)
+    print(f"mqtt broker: amqtt (embedded) on 127.0.0.1:{port}; MQTT_URL='{url}'", flush=True)
     return url, proc
 
 
@@ -59,10 +59,30 @@ def start_workers(env: dict[str, str], mqtt_url: str, port: int) -> list[subproc
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     env = {**env, "MQTT_URL": mqtt_url}
     procs = [_start([*flask, "worker", "-w", "2"], env), _start([*flask, "ingest-mqtt"], env)]
-    print(f"task worker: flask worker (2 threads) on {redact(env['QUEUE_URL'])}", flush=True)
     print(
-        "meter ingest: flask ingest-mqtt on minigrid/+/meters/+/readings "
-        f"(watch: mosquitto_sub -h 127.0.0.1 -p {port} -u you -V mqttv311 -t 'minigrid/#' -v)",
+        f"task worker: flask worker (2 threads) on {redact(env['QUEUE_URL'])}: settlement runs, "
+        "simulations, webhook deliveries, device commands",
         flush=True,
     )
+    print("meter ingest: flask ingest-mqtt on minigrid/+/meters/+/readings", flush=True)
     return procs
+
+
+def subscribe_help(base: str, mqtt_url: str) -> str:
+    """How to follow a grid's events once the service is ready (printed by `make run`)."""
+    from models.mqtt.client import parse_url
+
+    broker = parse_url(mqtt_url)
+    version = "mqttv5" if broker.v5 else "mqttv311"
+    return "\n".join(
+        [
+            "follow a grid (GRID = its id, ADMIN = an admin key):",
+            f"  mosquitto_sub -h {broker.host} -p {broker.port} -u me -V {version} -v "
+            "-t 'minigrid/GRID/#'    # readings, errors, device commands",
+            f'  curl -H "Authorization: Bearer $ADMIN" "{base}/api/v1/events?grid_id=GRID"'
+            "    # the event feed (X-Next-Cursor)",
+            f'  POST {base}/api/v1/webhooks {{"url": …}} -> secret; on your side:',
+            "    from standardwebhooks.webhooks import Webhook  # pip install standardwebhooks",
+            "    event = Webhook(secret).verify(body, headers)   # raises if not signed by us",
+        ]
+    )

@@ -19,14 +19,24 @@ from models.services.errors import DomainError
 @click.option("--to", "until", required=True, help="ISO 8601 instant on a timeframe boundary.")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
 @click.option("--close", is_flag=True, help="Close the simulated timeframes that have ended.")
+@click.option(
+    "--via",
+    type=click.Choice(["store", "mqtt"]),
+    default="store",
+    show_default=True,
+    help="mqtt: the meters publish to MQTT_URL and `flask ingest-mqtt` writes the readings.",
+)
 @with_appcontext
-def simulate(grid_id: str, since: str, until: str, seed: int, close: bool) -> None:
-    """Simulate [FROM, TO): readings through metering, flows stored; prints a summary."""
+def simulate(grid_id: str, since: str, until: str, seed: int, close: bool, via: str) -> None:
+    """Simulate [FROM, TO): readings through metering (or MQTT), flows stored; prints a summary."""
     from api.cli import _instant
     from models.services.simulation import simulate_grid
 
     start, end = _instant(since, "--from"), _instant(until, "--to")
     assert start is not None and end is not None
+    bus = container().bus if via == "mqtt" else None
+    if via == "mqtt" and bus is None:
+        raise click.ClickException("--via mqtt needs a broker: set MQTT_URL (make run prints it)")
     with click.progressbar(length=1, label="simulating", file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -35,10 +45,12 @@ def simulate(grid_id: str, since: str, until: str, seed: int, close: bool) -> No
 
         try:
             summary = simulate_grid(
-                container(), grid_id, start, end, seed=seed, close=close, progress=progress
+                container(), grid_id, start, end, seed=seed, close=close, progress=progress, via=bus
             )
         except DomainError as exc:
             raise click.ClickException(exc.detail) from None
+        except ConnectionError as exc:
+            raise click.ClickException(f"MQTT broker: {exc}") from None
     click.echo(summary_table(summary))
 
 

@@ -24,13 +24,16 @@ def redact(url: str) -> str:
 
 @click.command("worker")
 @click.option("-w", "--workers", default=2, show_default=True, help="Worker threads.")
-@click.option("--burst", is_flag=True, help="Run what is queued now, then exit.")
+@click.option(
+    "--burst", is_flag=True, help="Run what is queued now and each periodic task once, then exit."
+)
 @with_appcontext
 def worker(workers: int, burst: bool) -> None:
-    """Run background tasks (settlement runs, payments, ...) from the task queue."""
+    """Run background tasks (settlement runs, simulations, webhook deliveries, device commands)."""
     tasks = container().task_queue()
     if burst:
         tasks.sweep()
+        tasks.tick()
         click.echo(f"worker: ran {tasks.drain()} task(s) from {redact(tasks.url)}")
         return
     click.echo(f"worker: {workers} thread(s) on {redact(tasks.url)} (huey)", err=True)
@@ -53,8 +56,9 @@ def _stop_on_signals() -> threading.Event:
     help="The persistent session's id: readings published while stopped wait for it.",
 )
 @click.option("--batch-size", default=2000, show_default=True)
+@click.option("--grid", "grid_id", default="+", help="Only this grid's meters (default: all).")
 @with_appcontext
-def ingest_mqtt(url: str | None, client_id: str, batch_size: int) -> None:
+def ingest_mqtt(url: str | None, client_id: str, batch_size: int, grid_id: str) -> None:
     """Write meter readings published on minigrid/+/meters/+/readings (QoS 1)."""
     from api import meter_mqtt
 
@@ -64,13 +68,19 @@ def ingest_mqtt(url: str | None, client_id: str, batch_size: int) -> None:
     from models.mqtt.inbox import Inbox
 
     stop = _stop_on_signals()
+    if grid_id != "+":
+        import uuid
+
+        try:
+            grid_id = str(uuid.UUID(grid_id))
+        except ValueError:
+            raise click.BadParameter("a grid id (UUID)", param_hint="--grid") from None
+    topic = meter_mqtt.TOPIC.replace("minigrid/+/", f"minigrid/{grid_id}/")
     try:
-        inbox = Inbox(url, client_id, meter_mqtt.TOPIC).start()
+        inbox = Inbox(url, client_id, topic).start()
     except (ConnectionError, OSError) as exc:
         raise click.ClickException(f"MQTT broker {redact(url)}: {exc}") from None
-    click.echo(
-        f"ingest: subscribed to {meter_mqtt.TOPIC} on {redact(url)} as {client_id}", err=True
-    )
+    click.echo(f"ingest: subscribed to {topic} on {redact(url)} as {client_id}", err=True)
     stats = meter_mqtt.run(container(), url, client_id, stop, inbox=inbox, batch_size=batch_size)
     click.echo(f"ingest stopped: {stats.line()}", err=True)
 

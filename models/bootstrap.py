@@ -11,12 +11,13 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.ports import DocumentStores, Ledger, Outbound, Stores, TaskQueue
+from models.ports import DocumentStores, Ledger, MessageBus, Outbound, Stores, TaskQueue
 from models.sql.engine import make_engine
 from models.sql.reads import SqlReads
 from models.sql.uow import SqlUnitOfWork
 
 if TYPE_CHECKING:
+    from models.mqtt.bus import MqttBus
     from models.queue.huey_tasks import HueyTasks
 
 # The relational store did not answer (down, restarting, connection cut): the API answers 503.
@@ -47,6 +48,7 @@ class Container:
         self._documents: DocumentStores | None = None
         self._chain: Ledger | None = None
         self._tasks: HueyTasks | None = None
+        self._bus: MqttBus | None = None
         self._lock = threading.Lock()
 
     def uow(self, write: bool = True) -> SqlUnitOfWork:
@@ -145,6 +147,18 @@ class Container:
             float(self.config["WEBHOOK_TIMEOUT_S"]), str(self.config["WEBHOOK_ALLOWED_NETWORKS"])
         )
 
+    @property
+    def bus(self) -> MessageBus | None:
+        """The MQTT broker on MQTT_URL (paho-mqtt, connected on first publish), or None."""
+        if self._bus is None and self.config.get("MQTT_URL"):
+            from models.mqtt.bus import MqttBus
+
+            with self._lock:
+                if self._bus is None:
+                    url, timeout = self.config["MQTT_URL"], float(self.config["STORE_TIMEOUT_S"])
+                    self._bus = MqttBus(url, timeout)
+        return self._bus
+
     def ping_sql(self) -> None:
         with self.read_engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -157,6 +171,8 @@ class Container:
             self._documents.close()
         if self._tasks is not None:
             self._tasks.close()
+        if self._bus is not None:
+            self._bus.close()
         for engine in {self.engine, self.read_engine, self.statement_engine}:
             engine.dispose()
 

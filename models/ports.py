@@ -60,6 +60,7 @@ class ProsumerRecord(Protocol):
     wallet: str
     active: bool
     members: int | None
+    community_id: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -307,6 +308,143 @@ class Registry(Protocol):
     def deployment(self, chain_id: int) -> DeploymentRecord | None: ...
 
 
+# --- communities, peaks and device commands (section owned by the communities work) ----------
+
+
+class CommunityRecord(Protocol):
+    """A community; `autarkic`, `peak_id` and `evaluated_start` are its demand-response state."""
+
+    id: str
+    grid_id: str
+    name: str
+    peak_threshold_w: int
+    peak_hysteresis: Decimal
+    autarkic: bool
+    peak_id: str | None
+    evaluated_start: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PeakRecord(Protocol):
+    id: str
+    community_id: str
+    grid_id: str
+    started_at: datetime
+    ended_at: datetime | None
+    peak_w: int
+    peak_at: datetime
+    threshold_w: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CommandRecord(Protocol):
+    """A pause or resume of one scheduled load; `seq` grows with every command recorded."""
+
+    seq: int
+    id: str
+    grid_id: str
+    community_id: str
+    prosumer_id: str
+    asset_id: str
+    peak_id: str
+    action: str
+    power_w: int
+    timeframe: datetime
+    issued_at: datetime
+
+
+# (readings, produced Wh, consumed Wh, readings of members expected in the timeframe)
+Sums = tuple[int, int, int, int]
+
+
+class Communities(Protocol):
+    """Communities, their peaks and device commands, inside one unit of work."""
+
+    def add(self, **fields: Any) -> CommunityRecord: ...
+
+    def get(self, community_id: str) -> CommunityRecord | None: ...
+
+    def listing(
+        self, grid_id: str, page: int, size: int
+    ) -> tuple[Sequence[CommunityRecord], int]: ...
+
+    def of_grid(self, grid_id: str) -> Sequence[CommunityRecord]:
+        """Every community of the grid, by id."""
+
+    def has_members(self, community_id: str) -> bool: ...
+
+    def delete(self, community: CommunityRecord) -> None:
+        """Remove a community without members, with its peaks."""
+
+    def delete_of_grid(self, grid_id: str) -> None:
+        """Remove a grid's communities and their peaks (the grid has no prosumers left)."""
+
+    def membership(self, grid_id: str) -> dict[str, str]:
+        """Community of each prosumer of the grid that belongs to one."""
+
+    def communities_of(self, prosumer_ids: Sequence[str]) -> set[str]: ...
+
+    def expected(
+        self, grid_id: str, before: datetime, community_ids: Sequence[str] | None = None
+    ) -> dict[str | None, int]:
+        """Active prosumers registered before `before`, counted per community (None: outside)."""
+
+    def sums_at(
+        self,
+        grid_id: str,
+        start: datetime,
+        before: datetime,
+        community_ids: Sequence[str] | None = None,
+    ) -> dict[str | None, Sums]:
+        """One timeframe's readings summed per community of their prosumers (None: outside);
+        the last count is of readings by active prosumers registered before `before`."""
+
+    def fingerprint(self, grid_id: str, start: datetime) -> tuple[Any, ...]:
+        """What a timeframe's per-community sums depend on, cheaply: its readings' count, newest
+        change and sums, and the grid's prosumers' count and newest change (every write of a
+        reading or a prosumer sets its `updated_at`)."""
+
+    def sums_by_start(
+        self, community_id: str, start_from: datetime, start_to: datetime
+    ) -> dict[datetime, tuple[int, int, int]]:
+        """A community's (readings, produced, consumed) per timeframe in [start_from, start_to)."""
+
+    def member_since(self, community_id: str) -> list[datetime]:
+        """When each active member of the community was registered."""
+
+    def scheduled_loads(self, community_id: str) -> Sequence[AssetRecord]:
+        """Scheduled loads of the community's active prosumers."""
+
+    def add_peak(self, **fields: Any) -> PeakRecord: ...
+
+    def peak(self, peak_id: str) -> PeakRecord | None: ...
+
+    def peaks(
+        self, community_id: str, start_from: datetime, start_to: datetime, page: int, size: int
+    ) -> tuple[Sequence[PeakRecord], int]:
+        """Peaks overlapping [start_from, start_to), oldest first, and how many."""
+
+    def add_command(self, **fields: Any) -> CommandRecord:
+        """Record a command; its `seq` is assigned at once."""
+
+    def commands(self, prosumer_id: str, after: int, limit: int) -> Sequence[CommandRecord]:
+        """A prosumer's commands with seq > `after`, oldest first."""
+
+    def paused_by(self, peak_id: str) -> dict[str, CommandRecord]:
+        """The last command of each asset the peak commanded, where it is a pause."""
+
+    def command_history(self, grid_id: str) -> Sequence[CommandRecord]:
+        """Every command of the grid, by seq (what a simulation replays)."""
+
+    def notifications(
+        self, community_id: str, types: Sequence[str], after: int, limit: int
+    ) -> list[tuple[int, Doc]]:
+        """(event log position, {type, occurred_at, data}) of the community's aggregate events
+        of these types after a position, oldest first."""
+
+
 # --- events and webhooks (section owned by the events work) -----------------------------------
 
 
@@ -474,6 +612,9 @@ class UnitOfWork(Protocol):
     @property
     def corrections(self) -> Corrections: ...
 
+    @property
+    def communities(self) -> Communities: ...
+
     def __enter__(self) -> UnitOfWork: ...
 
     def __exit__(
@@ -500,6 +641,7 @@ PROSUMER_PAGE_FIELDS = (
     "members",
     "created_at",
     "updated_at",
+    "community_id",
 )
 
 
@@ -535,10 +677,14 @@ class TaskQueue(Protocol):
 
 
 class MessageBus(Protocol):
-    """The MQTT broker as services see it: retained device commands out."""
+    """The MQTT broker as services see it: retained device commands out, simulated meters."""
 
     def publish(self, topic: str, payload: Doc, retain: bool = False) -> None:
         """Publish `payload` as JSON at QoS 1; returns once the broker has it."""
+
+    def publish_many(self, messages: Sequence[tuple[str, Doc]]) -> None:
+        """Publish (topic, payload) pairs at QoS 1, not retained; returns once the broker has
+        them all (ConnectionError if it does not take them in time)."""
 
 
 class Stores(Protocol):
@@ -568,6 +714,10 @@ class Stores(Protocol):
     @property
     def outbound(self) -> Outbound:
         """Webhook requests to subscribers."""
+
+    @property
+    def bus(self) -> MessageBus | None:
+        """The MQTT broker on MQTT_URL (device commands out), None when none is configured."""
 
 
 # The document stores under the names the architecture uses.
@@ -623,9 +773,18 @@ class SnapshotStore(Protocol):
         """Snapshots without lines, `start_from <= start < start_to`, oldest first; the total."""
 
     def netto(
-        self, grid_id: str, start_from: str, start_to: str, skip: int, limit: int
+        self,
+        grid_id: str,
+        start_from: str,
+        start_to: str,
+        skip: int,
+        limit: int,
+        community_id: str | None = None,
     ) -> tuple[list[Doc], int, Doc]:
-        """Per-prosumer sums over the range (by prosumer_id), the prosumer count, grid totals."""
+        """Per-prosumer sums over the range (by prosumer_id), the prosumer count, grid totals.
+
+        With `community_id`: only lines naming that community (its members at each close), and
+        instead of grid totals its {produced_wh, consumed_wh, net_wh, timeframes}."""
 
 
 class TransactionStore(Protocol):

@@ -14,6 +14,7 @@ from api.fields import checked_instant
 from api.metering.schemas import (
     BulkReadingsSchema,
     CloseArgs,
+    CommunityRangeArgs,
     NettoSchema,
     OneReadingSchema,
     RangeArgs,
@@ -24,7 +25,7 @@ from api.metering.schemas import (
 )
 from api.smorest import PAGE_HEADERS, Blueprint, page
 from models.domain.timeframes import format_instant
-from models.services import metering, registry, snapshots
+from models.services import metering, peaks, registry, snapshots
 from models.services.closing import close_timeframe
 from models.services.snapshot_versions import get_version
 
@@ -63,7 +64,10 @@ class GridReadings(MethodView):
         metering.check_energy(body["readings"])
         with container().uow() as uow:
             grid = registry.get_grid(uow, str(grid_id))
-            return metering.upsert_readings(uow, grid, at, body["readings"])
+            result = metering.upsert_readings(uow, grid, at, body["readings"])
+        if result["inserted"] or result["updated"]:  # peaks on the readings just written
+            peaks.after_readings(container(), str(grid_id), at)
+        return result
 
 
 @blp.route("/prosumers/<uuid:prosumer_id>/readings/<start>")
@@ -81,7 +85,10 @@ class ProsumerReading(MethodView):
             prosumer = registry.get_prosumer(uow, str(prosumer_id))
             see_prosumer(prosumer)
             grid = registry.get_grid(uow, prosumer.grid_id)
-            return metering.upsert_readings(uow, grid, at, [line])
+            result = metering.upsert_readings(uow, grid, at, [line])
+        if result["inserted"] or result["updated"]:  # peaks on the reading just written
+            peaks.after_readings(container(), grid.id, at, [line["prosumer_id"]])
+        return result
 
 
 @blp.route("/prosumers/<uuid:prosumer_id>/readings")
@@ -137,7 +144,7 @@ class TimeframeSnapshot(MethodView):
 @blp.route("/grids/<uuid:grid_id>/snapshots")
 class Snapshots(MethodView):
     @access("admin", "operator", "partner", partner_cost=1, trust=0)
-    @blp.arguments(RangeArgs, location="query")
+    @blp.arguments(CommunityRangeArgs, location="query")
     @blp.response(200, SnapshotTotalsSchema(many=True), headers=PAGE_HEADERS)
     @blp.problems(404)
     def get(self, args: dict[str, Any], grid_id: Any) -> Any:
@@ -150,7 +157,7 @@ class Snapshots(MethodView):
 @blp.route("/grids/<uuid:grid_id>/netto")
 class Netto(MethodView):
     @access("admin", "operator", "partner", partner_cost=10, trust=2)
-    @blp.arguments(RangeArgs, location="query")
+    @blp.arguments(CommunityRangeArgs, location="query")
     @blp.response(200, NettoSchema, headers=PAGE_HEADERS)
     @blp.problems(404)
     def get(self, args: dict[str, Any], grid_id: Any) -> Any:

@@ -88,6 +88,12 @@ class RangeArgs(TimeRange, PageArgs):
     pass
 
 
+class CommunityRangeArgs(RangeArgs):
+    community_id = ma.fields.UUID(
+        metadata={"description": "Only this community: its members' lines and its totals."}
+    )
+
+
 class CloseArgs(StrictSchema):
     force = StrictBoolean(
         words=True,
@@ -102,6 +108,27 @@ class LineSchema(ma.Schema):
     consumed_wh = ma.fields.Integer()
     net_wh = ma.fields.Integer()
     missing = ma.fields.Boolean()
+    community_id = ma.fields.String(
+        metadata={"description": "The prosumer's community at the close (absent: none)."}
+    )
+
+
+class CommunityTotalsSchema(ma.Schema):
+    """A community's totals in a closed timeframe (hashed with the snapshot)."""
+
+    community_id = ma.fields.String()
+    prosumers = ma.fields.Integer(metadata={"description": "Members listed at the close."})
+    missing = ma.fields.Integer(metadata={"description": "Members without a reading."})
+    production_wh = ma.fields.Integer()
+    consumption_wh = ma.fields.Integer()
+    net_wh = ma.fields.Integer()
+    production_w = ma.fields.Integer(metadata={"description": "Wh * 60 / timeframe_minutes."})
+    consumption_w = ma.fields.Integer(metadata={"description": "Wh * 60 / timeframe_minutes."})
+    net_w = ma.fields.Integer(metadata={"description": "Autarky: production - consumption, W."})
+    autarkic = ma.fields.Boolean()
+    self_sufficiency = ma.fields.String(allow_none=True)
+    peak = ma.fields.Boolean(metadata={"description": "consumption_w exceeded the threshold."})
+    peak_threshold_w = ma.fields.Integer()
 
 
 class TotalsSchema(ma.Schema):
@@ -179,6 +206,10 @@ class SnapshotSchema(ma.Schema):
     lines = ma.fields.List(ma.fields.Nested(LineSchema))
     missing = ma.fields.List(ma.fields.String())
     totals = ma.fields.Nested(TotalsSchema)
+    communities = ma.fields.List(
+        ma.fields.Nested(CommunityTotalsSchema),
+        metadata={"description": "Per-community totals (absent when the grid had none)."},
+    )
     plant = ma.fields.Nested(
         PlantPartSchema,
         allow_none=True,
@@ -213,8 +244,21 @@ class GridTotalsSchema(TotalsSchema):
         exclude = ("prosumers",)
 
 
+class CommunityNettoSchema(ma.Schema):
+    """Sums of a community's lines over a range (its members at each close)."""
+
+    community_id = ma.fields.String()
+    production_wh = ma.fields.Integer()
+    consumption_wh = ma.fields.Integer()
+    net_wh = ma.fields.Integer()
+    timeframes = ma.fields.Integer()
+
+
 class NettoSchema(ma.Schema):
     start_from = ma.fields.String(data_key="from")
     start_to = ma.fields.String(data_key="to")
     prosumers = ma.fields.List(ma.fields.Nested(NettoRowSchema))
-    grid = ma.fields.Nested(GridTotalsSchema)
+    grid = ma.fields.Nested(GridTotalsSchema, metadata={"description": "Absent with community_id."})
+    community = ma.fields.Nested(
+        CommunityNettoSchema, metadata={"description": "With community_id only."}
+    )

@@ -27,7 +27,7 @@ PROSUMER_EXAMPLE = {
     "kind": "household",
     "wallet": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
 }
-OPERATOR_ONLY_FIELDS = ("wallet", "active")
+OPERATOR_ONLY_FIELDS = ("wallet", "active", "community_id")
 PROSUMER_JSON = Representations(ProsumerSchema(), prepare=registry.dumpable)
 
 
@@ -56,7 +56,7 @@ class GridProsumers(MethodView):
     @access("admin", "operator")
     @blp.arguments(ProsumerCreateSchema, example=PROSUMER_EXAMPLE)
     @blp.response(201, ProsumerSchema, headers={"Location": {"schema": {"type": "string"}}})
-    @blp.problems(404, 409)
+    @blp.problems(404, 409, 422)
     def post(self, data: dict[str, Any], grid_id: Any) -> Any:
         """Register a prosumer in a grid."""
         see_grid(str(grid_id))
@@ -86,7 +86,7 @@ class ProsumerById(MethodView):
     @blp.response(200, ProsumerSchema)
     @blp.problems(404, 409, 422)
     def patch(self, changes: dict[str, Any], prosumer_id: Any) -> Any:
-        """Change a prosumer (If-Match required; prosumers cannot change wallet or active)."""
+        """Change a prosumer (If-Match; a prosumer cannot change wallet, active, community)."""
         with container().uow() as uow:
             prosumer = registry.get_prosumer(uow, str(prosumer_id))
             see_prosumer(prosumer)  # another prosumer's record is 404 before any 403

@@ -36,6 +36,15 @@ class ProsumerSchema(StrictSchema):
             "example": 40,
         },
     )
+    community_id = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Length(36, 36),
+        metadata={
+            "format": "uuid",
+            "description": "The community it belongs to (same grid), or null.",
+            "example": None,
+        },
+    )
     created_at = Instant(dump_only=True)
     updated_at = Instant(dump_only=True)
 

@@ -29,6 +29,8 @@ def _line_doc(header: Doc, line: Doc) -> Doc:
     doc["prosumer_id"] = pid
     doc.update((f, exact_int(line[f])) for f in LINE_SUM_FIELDS)
     doc["missing"] = 1 if line.get("missing") else 0
+    if isinstance(line.get("community_id"), str):
+        doc["community_id"] = line["community_id"]
     doc["line"] = line
     return doc
 
@@ -99,17 +101,28 @@ class MongoSnapshotStore:
         return docs, self._headers.count_documents(where)
 
     def netto(
-        self, grid_id: str, start_from: str, start_to: str, skip: int, limit: int
+        self,
+        grid_id: str,
+        start_from: str,
+        start_to: str,
+        skip: int,
+        limit: int,
+        community_id: str | None = None,
     ) -> tuple[list[Doc], int, Doc]:
-        """Per-prosumer sums over committed snapshots in range, their count, grid totals."""
+        """Per-prosumer sums over committed snapshots in range, their count, grid totals (with
+        `community_id`: its members' lines only, and its own totals)."""
         self._ensure_indexes()
         where = _range(grid_id, start_from, start_to)
         starts = sorted(self._headers.distinct("start", where))
         if not starts:
-            return [], 0, zero_grid_totals()
+            empty = _zero_community() if community_id is not None else zero_grid_totals()
+            return [], 0, empty
+        match: Doc = {"grid_id": grid_id, "start": {"$in": starts}}
+        if community_id is not None:
+            match["community_id"] = community_id
         facet = self._lines.aggregate(
             [
-                {"$match": {"grid_id": grid_id, "start": {"$in": starts}}},
+                {"$match": match},
                 {"$group": _line_group()},
                 {
                     "$facet": {
@@ -121,7 +134,20 @@ class MongoSnapshotStore:
         ).next()
         rows = [_netto_row(r) for r in facet["rows"]]
         count = facet["count"][0]["n"] if facet["count"] else 0
+        if community_id is not None:
+            return rows, count, self._community_totals(match)
         return rows, count, self._grid_totals(where)
+
+    def _community_totals(self, match: Doc) -> Doc:
+        """Sums of a community's lines and the number of timeframes they are in."""
+        group: Doc = {"_id": None, "starts": {"$addToSet": "$start"}}
+        group.update((f, {"$sum": f"${f}"}) for f in LINE_SUM_FIELDS)
+        found = list(self._lines.aggregate([{"$match": match}, {"$group": group}]))
+        if not found:
+            return _zero_community()
+        out = {f: exact_int(found[0][f]) for f in LINE_SUM_FIELDS}
+        out["timeframes"] = len(found[0]["starts"])
+        return out
 
     def _grid_totals(self, where: Doc) -> Doc:
         """Sums of the snapshot totals in range plus the number of snapshots."""
@@ -131,6 +157,10 @@ class MongoSnapshotStore:
         if not found:
             return zero_grid_totals()
         return {f: exact_int(found[0][f]) for f in (*GRID_TOTAL_FIELDS, "timeframes")}
+
+
+def _zero_community() -> Doc:
+    return {**dict.fromkeys(LINE_SUM_FIELDS, 0), "timeframes": 0}
 
 
 def _line_group() -> Doc:

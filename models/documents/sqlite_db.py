@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from models.documents.sqlite_schema import SCHEMA
+from models.documents.sqlite_schema import ADDED_COLUMNS, SCHEMA
 
 
 def dumps(doc: Any) -> str:
@@ -57,6 +57,9 @@ class SqliteDb:
         with self.write(conn):
             for statement in SCHEMA:
                 conn.execute(statement)
+            for table, column, ddl in ADDED_COLUMNS:
+                if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+                    conn.execute(ddl)
         return conn
 
     def _forget_inherited(self) -> None:

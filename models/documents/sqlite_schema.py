@@ -26,6 +26,7 @@ SCHEMA = (
         net_wh INTEGER NOT NULL,
         missing INTEGER NOT NULL,
         body TEXT,
+        community_id TEXT,
         PRIMARY KEY (grid_id, prosumer_id, start)
     ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS snap_lines_by_start ON snap_lines (grid_id, start)",
@@ -84,6 +85,12 @@ SCHEMA = (
         id TEXT NOT NULL UNIQUE,
         body TEXT NOT NULL
     )""",
+)
+
+
+# Columns added after a table was first created: (table, column, DDL adding it to an older file).
+ADDED_COLUMNS = (
+    ("snap_lines", "community_id", "ALTER TABLE snap_lines ADD COLUMN community_id TEXT"),
 )
 
 

@@ -21,7 +21,7 @@ _RANGE = "grid_id = ? AND start >= ? AND start < ?"
 _PLAIN_LINE = {"prosumer_id", *LINE_SUM_FIELDS, "missing"}
 _INSERT_LINE = (
     "INSERT INTO snap_lines (grid_id, prosumer_id, start, produced_wh, consumed_wh, net_wh,"
-    " missing, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " missing, body, community_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_HEADER = (
     f"INSERT INTO snap_headers (grid_id, start, {', '.join(GRID_TOTAL_FIELDS)}, body)"
@@ -33,6 +33,13 @@ _NETTO_ROWS = (
     " GROUP BY prosumer_id ORDER BY prosumer_id LIMIT ? OFFSET ?"
 )
 _NETTO_COUNT = f"SELECT COUNT(DISTINCT prosumer_id) FROM snap_lines WHERE {_RANGE}"
+_IN_COMMUNITY = f"{_RANGE} AND community_id = ?"
+_COMMUNITY_ROWS = _NETTO_ROWS.replace(_RANGE, _IN_COMMUNITY)
+_COMMUNITY_COUNT = _NETTO_COUNT.replace(_RANGE, _IN_COMMUNITY)
+_COMMUNITY_TOTALS = (
+    "SELECT COALESCE(SUM(produced_wh), 0), COALESCE(SUM(consumed_wh), 0),"
+    f" COALESCE(SUM(net_wh), 0), COUNT(DISTINCT start) FROM snap_lines WHERE {_IN_COMMUNITY}"
+)
 _GRID_TOTALS = (
     f"SELECT {', '.join(f'COALESCE(SUM({f}), 0)' for f in GRID_TOTAL_FIELDS)}, COUNT(*)"
     f" FROM snap_headers WHERE {_RANGE}"
@@ -43,24 +50,30 @@ def _line_row(header: Doc, line: Doc) -> tuple[object, ...]:
     """Column values of one snap_lines row; the JSON body only when columns cannot rebuild it."""
     sums = [exact_int(line[f]) for f in LINE_SUM_FIELDS]
     missing = 1 if line.get("missing") else 0
-    plain = set(line) == _PLAIN_LINE and isinstance(line["missing"], bool)
+    community = line.get("community_id")
+    keys = set(line) - {"community_id"} if isinstance(community, str) else set(line)
+    plain = keys == _PLAIN_LINE and isinstance(line["missing"], bool)
     body = None if plain else dumps(line)
-    return (header["grid_id"], line["prosumer_id"], header["start"], *sums, missing, body)
+    row = (header["grid_id"], line["prosumer_id"], header["start"], *sums, missing, body)
+    return (*row, community if isinstance(community, str) else None)
 
 
 def _line_doc(row: tuple[Any, ...]) -> Doc:
     """A line from its columns, or from its stored body when it has one."""
-    pid, produced, consumed, net, missing, body = row
+    pid, produced, consumed, net, missing, body, community = row
     if body is not None:
         line: Doc = json.loads(body)
         return line
-    return {
+    doc: Doc = {
         "prosumer_id": pid,
         "produced_wh": produced,
         "consumed_wh": consumed,
         "net_wh": net,
         "missing": bool(missing),
     }
+    if community is not None:
+        doc["community_id"] = community
+    return doc
 
 
 def _header_row(header: Doc) -> tuple[object, ...]:
@@ -103,7 +116,8 @@ class SqliteSnapshotStore:
         if row is None:
             return None
         rows = conn.execute(
-            "SELECT prosumer_id, produced_wh, consumed_wh, net_wh, missing, body FROM snap_lines"
+            "SELECT prosumer_id, produced_wh, consumed_wh, net_wh, missing, body, community_id"
+            " FROM snap_lines"
             " WHERE grid_id = ? AND start = ? ORDER BY prosumer_id",
             key,
         )
@@ -123,11 +137,19 @@ class SqliteSnapshotStore:
             return [totals_only(json.loads(b)) for (b,) in bodies], int(total.fetchone()[0])
 
     def netto(
-        self, grid_id: str, start_from: str, start_to: str, skip: int, limit: int
+        self,
+        grid_id: str,
+        start_from: str,
+        start_to: str,
+        skip: int,
+        limit: int,
+        community_id: str | None = None,
     ) -> tuple[list[Doc], int, Doc]:
         """Per-prosumer sums (GROUP BY over snap_lines), prosumer count and grid totals."""
         params = (grid_id, start_from, start_to)
         page = (limit if limit > 0 else -1, max(skip, 0))
+        if community_id is not None:
+            return self._community_netto((*params, community_id), page)
         with self._db.read() as conn:
             rows = conn.execute(_NETTO_ROWS, (*params, *page)).fetchall()
             count = conn.execute(_NETTO_COUNT, params).fetchone()[0]
@@ -135,3 +157,15 @@ class SqliteSnapshotStore:
         names = ("prosumer_id", *LINE_SUM_FIELDS, "timeframes", "missing")
         grid = dict(zip((*GRID_TOTAL_FIELDS, "timeframes"), map(exact_int, totals), strict=True))
         return [dict(zip(names, row, strict=True)) for row in rows], int(count), grid
+
+    def _community_netto(
+        self, params: tuple[str, ...], page: tuple[int, int]
+    ) -> tuple[list[Doc], int, Doc]:
+        """The netto of the lines naming a community (its members at each close)."""
+        with self._db.read() as conn:
+            rows = conn.execute(_COMMUNITY_ROWS, (*params, *page)).fetchall()
+            count = conn.execute(_COMMUNITY_COUNT, params).fetchone()[0]
+            totals = conn.execute(_COMMUNITY_TOTALS, params).fetchone()
+        names = ("prosumer_id", *LINE_SUM_FIELDS, "timeframes", "missing")
+        sums = dict(zip((*LINE_SUM_FIELDS, "timeframes"), map(exact_int, totals), strict=True))
+        return [dict(zip(names, row, strict=True)) for row in rows], int(count), sums

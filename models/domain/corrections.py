@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from models.domain.communities import regrouped
 from models.domain.hashing import content_hash
 from models.domain.netting import Reading, net_timeframe
 from models.domain.timeframes import parse_instant
@@ -68,6 +69,7 @@ def next_version(
     doc = net_timeframe(
         previous["grid_id"], start, previous["timeframe_minutes"], listed + ids, readings
     )
+    doc = regrouped(previous, doc)  # per-community totals of the corrected lines
     for key, value in previous.items():  # parts others add at close (the plant's dispatch):
         doc.setdefault(key, value)  # kept as they were, the correction re-nets readings only
     doc["_id"] = version_key(previous["grid_id"], previous["start"], version)

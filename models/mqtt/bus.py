@@ -1,11 +1,14 @@
-"""The `MessageBus` port on paho-mqtt: JSON payloads at QoS 1, e.g. retained device commands."""
+"""The `MessageBus` port on paho-mqtt: JSON payloads at QoS 1 (retained device commands, the
+simulation's meter readings)."""
 
 from __future__ import annotations
 
 import json
 import os
 import threading
+import time
 import uuid
+from collections.abc import Sequence
 
 import paho.mqtt.client as mqtt
 
@@ -33,12 +36,33 @@ class MqttBus:
         """Publish and wait for the broker's PUBACK; ConnectionError if it does not come."""
         data = json.dumps(payload, separators=(",", ":")).encode()
         info = self._connected().publish(topic, data, qos=1, retain=retain)
-        info.wait_for_publish(self.timeout_s)
-        if not info.is_published():
+        if not _taken(info, self.timeout_s):
             raise ConnectionError(f"the MQTT broker did not take {topic} within {self.timeout_s}s")
+
+    def publish_many(self, messages: Sequence[tuple[str, Doc]]) -> None:
+        """Publish every message, then wait for all the broker's PUBACKs (one deadline)."""
+        client = self._connected()
+        infos = [
+            client.publish(topic, json.dumps(payload, separators=(",", ":")).encode(), qos=1)
+            for topic, payload in messages
+        ]
+        deadline = time.monotonic() + self.timeout_s + len(infos) / 1000
+        for info in infos:
+            if not _taken(info, max(0.0, deadline - time.monotonic())):
+                raise ConnectionError(f"the MQTT broker did not take {len(infos)} messages in time")
 
     def close(self) -> None:
         if self._client is not None:
             self._client.disconnect()
             self._client.loop_stop()
             self._client = None
+
+
+def _taken(info: mqtt.MQTTMessageInfo, timeout_s: float) -> bool:
+    """Whether the broker acknowledged the message within `timeout_s` (False when paho gave up on
+    it, e.g. it was published while the connection was down)."""
+    try:
+        info.wait_for_publish(timeout_s)
+        return info.is_published()
+    except (RuntimeError, ValueError):
+        return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -17,7 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-RECEIVE_MAXIMUM = 10_000  # QoS 1 messages the broker may send before our acknowledgements
+RECEIVE_MAXIMUM = 65_535  # QoS 1 messages in flight to us before our acks (the MQTT 5 maximum)
 SESSION_EXPIRY_S = 7 * 24 * 3600  # a stopped consumer's queued readings wait a week
 
 
@@ -74,7 +75,7 @@ def connect(
     if not broker.v5:
         client.connect(broker.host, broker.port, keepalive=30)
         return
-    props = Properties(PacketTypes.CONNECT)
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     props.ReceiveMaximum = RECEIVE_MAXIMUM
     props.SessionExpiryInterval = expiry_s if persistent else 0
     client.connect(
@@ -101,7 +102,7 @@ def connected(
             refused.append(str(rc))
         ready.set()
         if previous is not None:
-            previous(c, userdata, flags, rc, props)
+            cast(Any, previous)(c, userdata, flags, rc, props)  # a VERSION2 on_connect
 
     client.on_connect = on_connect
     connect(client, broker, persistent, expiry_s)

@@ -71,7 +71,7 @@ class Inbox:
             log.warning("disconnected from %s:%d; reconnecting", self.broker.host, self.broker.port)
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        self._messages.put(Message(msg.topic, msg.payload, msg.mid, msg.qos, self._session))
+        self._messages.put(Message(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._session))
 
     def batch(self, size: int, wait_s: float, idle_s: float = 0.5) -> list[Message]:
         """Up to `size` messages: waits up to `idle_s` for the first, then `wait_s` for more."""

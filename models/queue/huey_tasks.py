@@ -7,6 +7,11 @@ it; each task therefore leaves an in-flight record (its serialized self and its 
 `host:pid`) in the queue's own storage while it runs. Each worker writes a heartbeat; a record
 whose worker is gone (its pid no longer exists on this host, or its heartbeat is older than
 STALE_S) is queued again by the next worker that starts or sweeps (every SWEEP_S).
+
+Periodic tasks (`every_s`): each worker's beat thread offers them every TICK_S; an offer queues
+the task only when its interval has passed and no run of it is queued or running (a flag taken
+with the storage's atomic put-if-empty, cleared when the run ends; one left by a lost run is
+taken over after PERIODIC_STALE_S), so many workers on many hosts still run it once at a time.
 """
 
 from __future__ import annotations
@@ -33,8 +38,9 @@ from models.services import tasks as service_tasks
 
 log = logging.getLogger("minigrid.tasks")
 HOST = socket.gethostname()
-INFLIGHT, ALIVE = "inflight:", "alive:"
-HEARTBEAT_S, STALE_S, SWEEP_S = 5.0, 60.0, 15.0
+INFLIGHT, ALIVE, PERIODIC, OFFERED = "inflight:", "alive:", "periodic:", "offered:"
+HEARTBEAT_S, STALE_S, SWEEP_S, TICK_S = 5.0, 60.0, 15.0, 0.25
+PERIODIC_STALE_S = 600.0
 
 
 def open_huey(url: str, name: str) -> Huey:
@@ -83,6 +89,11 @@ class HueyTasks:
         """Tasks waiting in the queue or its schedule (retries, delayed tasks)."""
         return int(self.huey.pending_count()) + int(self.huey.scheduled_count())
 
+    def queued(self) -> list[str]:
+        """The names of the tasks waiting in the queue or its schedule."""
+        waiting = [*self.huey.pending(), *self.huey.scheduled()]
+        return [str(task.args[0]) for task in waiting if task.args]
+
     def in_flight(self) -> dict[str, str]:
         """Running tasks: huey task id -> owner `host:pid`."""
         return {
@@ -106,6 +117,30 @@ class HueyTasks:
 
     def _finished(self, task: HueyTask, value: Any, exc: BaseException | None) -> None:
         self.huey.storage.delete_data(INFLIGHT + task.id)
+        name = task.args[0] if task.args else None
+        if isinstance(name, str) and service_tasks.lookup(name).every_s is not None:
+            self.huey.storage.delete_data(PERIODIC + name)
+
+    def tick(self) -> list[str]:
+        """Offer each periodic task to the queue; the ones queued now."""
+        now, queued = time.time(), []
+        for spec in service_tasks.periodic():
+            assert spec.every_s is not None
+            offered = self._time(OFFERED + spec.name)
+            if now - offered < spec.every_s:
+                continue
+            if now - self._time(PERIODIC + spec.name) > PERIODIC_STALE_S:
+                self.huey.storage.delete_data(PERIODIC + spec.name)  # its run was lost
+            if not self.huey.storage.put_if_empty(PERIODIC + spec.name, str(now).encode()):
+                continue  # a run is queued or running
+            self.huey.storage.put_data(OFFERED + spec.name, str(now).encode())
+            self.enqueue(spec.name)
+            queued.append(spec.name)
+        return queued
+
+    def _time(self, key: str) -> float:
+        value = self.huey.storage.peek_data(key)
+        return 0.0 if value is EmptyData else float(bytes(value).decode())
 
     def heartbeat(self) -> None:
         """Say this worker process is alive (other hosts' sweeps read it)."""
@@ -165,15 +200,19 @@ class HueyTasks:
         done = threading.Event()
 
         def beat() -> None:
-            last_sweep = time.monotonic()
-            while not done.wait(HEARTBEAT_S):
+            last_beat = last_sweep = time.monotonic()
+            while not done.wait(TICK_S):
                 try:
-                    self.heartbeat()
+                    self.tick()
+                    if time.monotonic() - last_beat >= HEARTBEAT_S:
+                        self.heartbeat()
+                        last_beat = time.monotonic()
                     if time.monotonic() - last_sweep >= SWEEP_S:
                         self.sweep()
                         last_sweep = time.monotonic()
                 except Exception:  # the queue's store hiccuped: try again next beat
                     log.exception("task queue heartbeat failed")
+                    done.wait(HEARTBEAT_S)
 
         thread = threading.Thread(target=beat, name="minigrid-heartbeat", daemon=True)
         thread.start()

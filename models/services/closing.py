@@ -19,6 +19,7 @@ from typing import Any
 
 from models.domain import events as ev
 from models.domain.clearing import Order, Prices, clear_timeframe
+from models.domain.communities import Settings, with_communities
 from models.domain.hashing import content_hash
 from models.domain.money import minor_unit_scale
 from models.domain.netting import Reading, net_timeframe
@@ -27,10 +28,12 @@ from models.domain.trades import trade_docs
 from models.ports import GridRecord, OrderRecord, Stores, UnitOfWork
 from models.services.clearing_terms import record_terms
 from models.services.clock import aware_utc, naive_utc, utcnow
+from models.services.communities import snapshot_groups
 from models.services.crashpoints import crash_point
 from models.services.errors import Conflict, found
 from models.services.events import record_event
 from models.services.metering import check_closable, check_start
+from models.services.peaks import after_close
 from models.services.plant import record_imports, with_plant
 
 
@@ -46,12 +49,14 @@ def close_timeframe(
         members = set(uow.registry.members_at(grid_id, at + _minutes(grid)))
         readings = uow.registry.readings_at(grid_id, at)
         orders = uow.registry.orders_at(grid_id, at, status="open")
+        groups = snapshot_groups(uow, grid_id)  # communities: members and peak rules
     crash_point("close:frozen")
-    snapshot = _save_snapshot(container, grid, at, members, readings)
+    snapshot = _save_snapshot(container, grid, at, members, readings, groups)
     crash_point("close:snapshot_saved")
     trades, fills = _clear(container, grid, at, snapshot, orders)
     crash_point("close:trades_saved")
     _finish(container, grid_id, at, snapshot, trades, fills)
+    after_close(container, grid_id, snapshot)  # peaks and autarky on the final totals
     return snapshot, True
 
 
@@ -79,11 +84,17 @@ def _begin(container: Stores, grid_id: str, start: datetime, force: bool) -> tup
 
 
 def _save_snapshot(
-    container: Stores, grid: GridRecord, at: datetime, members: set[str], readings: dict[str, Any]
+    container: Stores,
+    grid: GridRecord,
+    at: datetime,
+    members: set[str],
+    readings: dict[str, Any],
+    groups: tuple[dict[str, str], dict[str, Settings]] = ({}, {}),
 ) -> dict[str, Any]:
     ids = sorted(members | set(readings))
     frozen = {pid: Reading(pid, p, c) for pid, (p, c) in readings.items()}
     snapshot = net_timeframe(grid.id, aware_utc(at), grid.timeframe_minutes, ids, frozen)
+    snapshot = with_communities(snapshot, *groups)  # per-community totals, hashed with the rest
     stored = container.documents.snapshots.save(with_plant(container, grid, snapshot))
     record_imports(container, stored)  # from the stored snapshot, so a resumed close agrees
     return stored

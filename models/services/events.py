@@ -120,7 +120,8 @@ def scope_of(container: Stores, role: str, grid_id: str | None, prosumer_id: str
     with container.uow(write=False) as uow:
         prosumer = uow.registry.prosumer(prosumer_id or "")
         home = prosumer.grid_id if prosumer is not None else "-"
-        return Scope(grid_id=home, prosumer_id=prosumer_id, community_id=None)
+        community = prosumer.community_id if prosumer is not None else None
+        return Scope(grid_id=home, prosumer_id=prosumer_id, community_id=community)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,13 @@ from datetime import datetime
 from typing import Any, cast
 
 from models.ports import Stores
-from models.services import metering
+from models.services import metering, peaks
 from models.services.errors import DomainError, NotFound, Unprocessable
+
+
+def readings_topic(grid_id: str, prosumer_id: str) -> str:
+    """Where a meter publishes its readings."""
+    return f"minigrid/{grid_id}/meters/{prosumer_id}/readings"
 
 
 @dataclass(frozen=True)
@@ -45,41 +50,62 @@ def ingest(container: Stores, readings: Sequence[MeterReading]) -> Outcome:
     a timeframe the use case refuses is retried message by message so only the refused ones
     are answered with its problem. A later message for the same meter and timeframe wins."""
     outcome = Outcome()
-    accepted = _known(container, readings, outcome)
     latest: dict[tuple[str, datetime, str], MeterReading] = {}
-    for reading in accepted:
+    for reading in readings:
         latest[(reading.grid_id, reading.start, reading.prosumer_id)] = reading
     groups: dict[tuple[str, datetime], list[MeterReading]] = defaultdict(list)
     for (grid_id, start, _), reading in latest.items():
         groups[(grid_id, start)].append(reading)
     for (grid_id, start), group in groups.items():
         try:
-            outcome.add(_upsert(container, grid_id, start, group))
+            outcome.add(_upsert(container, grid_id, start, group, outcome))
         except DomainError:
             for reading in group:
+                if reading.key in outcome.refused:
+                    continue
                 try:
-                    outcome.add(_upsert(container, grid_id, start, [reading]))
+                    outcome.add(_upsert(container, grid_id, start, [reading], outcome))
                 except DomainError as exc:
                     outcome.refused[reading.key] = exc
     return outcome
 
 
-def _known(
-    container: Stores, readings: Sequence[MeterReading], outcome: Outcome
-) -> list[MeterReading]:
-    """The readings of active prosumers of the topic's grid, with valid energy; the others
-    refused as the HTTP API would (404 unknown, 422 another grid, inactive or bad energy)."""
-    with container.uow(write=False) as uow:
-        known = uow.registry.prosumer_grids(sorted({r.prosumer_id for r in readings}))
-    accepted = []
-    for reading in readings:
-        try:
-            _check(reading, known.get(reading.prosumer_id))
-        except DomainError as exc:
-            outcome.refused[reading.key] = exc
-            continue
-        accepted.append(reading)
-    return accepted
+def _upsert(
+    container: Stores,
+    grid_id: str,
+    start: datetime,
+    group: Sequence[MeterReading],
+    outcome: Outcome,
+) -> dict[str, int]:
+    """One timeframe's readings in one unit of work: each meter checked (a refused one goes to
+    `outcome.refused` as the HTTP API would answer it), the others upserted together."""
+    with container.uow() as uow:
+        known = uow.registry.prosumer_grids(sorted({r.prosumer_id for r in group}))
+        accepted = []
+        for reading in group:
+            try:
+                _check(reading, known.get(reading.prosumer_id))
+            except DomainError as exc:
+                outcome.refused[reading.key] = exc
+                continue
+            accepted.append(reading)
+        if not accepted:
+            return {}
+        grid = uow.registry.grid(grid_id)
+        if grid is None:
+            raise NotFound(f"grid {grid_id} does not exist")
+        lines: list[dict[str, Any]] = [
+            {
+                "prosumer_id": r.prosumer_id,
+                "produced_wh": r.produced_wh,
+                "consumed_wh": r.consumed_wh,
+            }
+            for r in accepted
+        ]
+        counts = metering.upsert_readings(uow, grid, start, lines, known=known)
+    if counts.get("inserted") or counts.get("updated"):  # peaks and demand response on them
+        peaks.after_readings(container, grid_id, start, [r.prosumer_id for r in accepted])
+    return counts
 
 
 def _check(reading: MeterReading, grid_and_active: tuple[str, bool] | None) -> None:
@@ -105,17 +131,3 @@ def _check(reading: MeterReading, grid_and_active: tuple[str, bool] | None) -> N
             exc.detail.removeprefix("readings[0]."),
             errors={k.removeprefix("readings.0."): v for k, v in errors.items()},
         ) from None
-
-
-def _upsert(
-    container: Stores, grid_id: str, start: datetime, group: Sequence[MeterReading]
-) -> dict[str, int]:
-    lines: list[dict[str, Any]] = [
-        {"prosumer_id": r.prosumer_id, "produced_wh": r.produced_wh, "consumed_wh": r.consumed_wh}
-        for r in group
-    ]
-    with container.uow() as uow:
-        grid = uow.registry.grid(grid_id)
-        if grid is None:
-            raise NotFound(f"grid {grid_id} does not exist")
-        return metering.upsert_readings(uow, grid, start, lines)

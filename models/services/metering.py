@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -26,12 +26,20 @@ def check_start(grid: GridRecord, start: datetime) -> datetime:
 
 
 def upsert_readings(
-    uow: UnitOfWork, grid: GridRecord, start: datetime, lines: Sequence[dict[str, Any]]
+    uow: UnitOfWork,
+    grid: GridRecord,
+    start: datetime,
+    lines: Sequence[dict[str, Any]],
+    *,
+    known: Mapping[str, tuple[str, bool]] | None = None,
 ) -> dict[str, int]:
-    """Insert or update a timeframe's readings; report inserted, updated and unchanged counts."""
+    """Insert or update a timeframe's readings; report inserted, updated and unchanged counts.
+
+    `known`: the lines' prosumers as `registry.prosumer_grids` gave them in this unit of work
+    (a caller that already read them to answer each line); read here otherwise."""
     at = check_start(grid, start)
     uow.registry.lock_grid(grid.id)
-    _check_prosumers(uow, grid.id, lines)
+    _check_prosumers(uow, grid.id, lines, known)
     existing = uow.registry.readings_at(grid.id, at)
     new, changed, unchanged = _diff(existing, lines)
     if new or changed:
@@ -70,9 +78,15 @@ def _diff(
     return new, changed, unchanged
 
 
-def _check_prosumers(uow: UnitOfWork, grid_id: str, lines: Sequence[dict[str, Any]]) -> None:
+def _check_prosumers(
+    uow: UnitOfWork,
+    grid_id: str,
+    lines: Sequence[dict[str, Any]],
+    known: Mapping[str, tuple[str, bool]] | None,
+) -> None:
     ids = [line["prosumer_id"] for line in lines]
-    known = uow.registry.prosumer_grids(list(set(ids)))
+    if known is None:
+        known = uow.registry.prosumer_grids(list(set(ids)))
     seen: set[str] = set()
     for index, pid in enumerate(ids):
         reason = None

@@ -122,6 +122,7 @@ def delete_grid(uow: UnitOfWork, grid: GridRecord) -> None:
         )
     uow.registry.delete_partners_and_keys(grid.id)
     uow.registry.delete_plant(grid.id)
+    uow.communities.delete_of_grid(grid.id)
     uow.registry.delete(grid)
     uow.commit()
 
@@ -143,6 +144,7 @@ def create_prosumer(uow: UnitOfWork, grid: GridRecord, data: dict[str, Any]) -> 
     now = utcnow()
     fields = {"active": True, "members": None, **data}
     _check_members(fields["kind"], fields["members"])
+    check_community(uow, grid.id, fields.get("community_id"))
     prosumer = uow.registry.add_prosumer(
         id=str(uuid.uuid4()), grid_id=grid.id, created_at=now, updated_at=now, **fields
     )
@@ -156,6 +158,8 @@ def update_prosumer(
     if "wallet" in changes:
         _check_wallet_free(uow, prosumer.grid_id, changes["wallet"], prosumer.id)
     _check_members(changes.get("kind", prosumer.kind), changes.get("members", prosumer.members))
+    if "community_id" in changes:
+        check_community(uow, prosumer.grid_id, changes["community_id"])
     apply_changes(prosumer, changes)
     uow.commit()
     return prosumer
@@ -203,4 +207,21 @@ def _check_wallet_free(uow: UnitOfWork, grid_id: str, wallet: str, own_id: str |
         raise Conflict(
             f"wallet {wallet} is already registered to prosumer {owner} in this grid",
             errors={"wallet": ["already registered in this grid"]},
+        )
+
+
+def check_community(uow: UnitOfWork, grid_id: str, community_id: str | None) -> None:
+    """A prosumer's community must exist in its own grid (422 otherwise)."""
+    if community_id is None:
+        return
+    community = uow.communities.get(community_id)
+    if community is None:
+        raise Unprocessable(
+            f"a prosumer needs the community_id of an existing community; {community_id} is not",
+            errors={"community_id": ["no such community"]},
+        )
+    if community.grid_id != grid_id:
+        raise Unprocessable(
+            f"community {community_id} belongs to another grid",
+            errors={"community_id": ["belongs to another grid"]},
         )

@@ -13,27 +13,37 @@ batteries' `initial_soc`), so the same seed and inputs give the same numbers wha
 chunking, and a second identical run reports every reading `unchanged`. Closed (or closing)
 timeframes are checked before anything is written: if a reading there would change, the run
 is refused (409) and nothing is written.
+
+`via` a message bus (`flask simulate --via mqtt`), the readings are not written here: each
+house's meter publishes its reading to `minigrid/{grid}/meters/{prosumer}/readings` as a real
+meter does, the meter ingest writes it, and the run waits (up to `ingest_wait_s`) until the
+registry holds every published reading before it closes anything: the whole path, meter ->
+broker -> ingest -> store -> close -> events, in one run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from models.domain.physics.fleet import capacities, rows, run
+from models.domain.physics.fleet import capacities, pause_mask, rows, run, window_shortfalls
 from models.domain.physics.timeline import Timeline
 from models.domain.timeframes import format_instant
-from models.ports import GridRecord, Stores
+from models.ports import CommandRecord, GridRecord, MessageBus, Stores
 from models.services.clock import aware_utc, naive_utc
 from models.services.closing import close_due
-from models.services.errors import Conflict, Unprocessable, found
+from models.services.errors import Conflict, Unavailable, Unprocessable, found
+from models.services.meter_ingest import readings_topic
 from models.services.metering import check_start, upsert_readings
+from models.services.peaks import after_readings
 from models.services.simulation_inputs import Fleet, load_fleet
 from models.services.weather import grid_weather
 
 MAX_DAYS = 400
+MAX_REPORTED = 1000  # shortfalls listed in a summary (all are counted)
 CHUNK_CELLS = 2_000_000  # prosumer-timeframes computed at once (bounds memory)
 Progress = Callable[[int, int], object]
 
@@ -47,6 +57,8 @@ class Run:
     start: datetime  # naive UTC
     count: int
     seed: int
+    switches: list[list[tuple[int, bool]]] = field(default_factory=list)  # per scheduled load
+    before: int = 0  # timeframes of the whole run before this plan's start (progress)
 
     @property
     def step(self) -> timedelta:
@@ -71,17 +83,39 @@ def simulate_grid(
     seed: int = 0,
     close: bool = False,
     progress: Progress | None = None,
+    via: MessageBus | None = None,
+    ingest_wait_s: float = 120.0,
 ) -> dict[str, Any]:
-    """Simulate [start, end) of the grid, write readings and flows; close it if asked."""
+    """Simulate [start, end) of the grid, write (or publish `via`) readings and store flows;
+    close it if asked."""
     plan = _plan(stores, grid_id, start, end, seed)
     if _frozen(stores, plan):
         _refuse_changes_to_frozen(stores, plan)
-    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
-    totals = {"produced_wh": 0, "consumed_wh": 0, "sold_wh": 0, "bought_wh": 0, "losses_wh": 0}
-    measured = 0
-    for chunk in _computed(stores, plan):
-        measured += chunk.measured
-        _write(stores, plan, chunk, counts, totals, progress)
+    tally = Tally()
+    first = plan
+    if via is None:
+        while True:
+            restart = _run(stores, plan, tally, progress)
+            if restart is None:
+                break
+            # demand response paused or resumed loads: the rest is computed again with them
+            tally.measured -= _measured(stores, plan, restart)
+            cut = _iso(plan.at(restart))
+            tally.short = [s for s in tally.short if s["window_closed_at"] < cut]
+            plan = _plan(stores, grid_id, aware_utc(plan.at(restart)), end, seed, first.count)
+        counts: dict[str, int] = tally.counts
+    else:  # the ingest writes (and evaluates peaks); this run does not recompute after them
+        published = 0
+        for chunk in _computed(stores, plan):
+            tally.measured += chunk.measured
+            tally.short.extend(chunk.shortfalls)
+            published += _publish(via, stores, plan, chunk, tally.totals, progress)
+        counts = {
+            "published": published,
+            "written by the ingest": _await_ingest(stores, plan, ingest_wait_s),
+        }
+    plan = first
+    totals, measured, short = tally.totals, tally.measured, tally.short
     end = aware_utc(plan.at(plan.count))
     closed = close_due(stores, grid_id, end, since=aware_utc(plan.start)) if close else []
     return {
@@ -95,7 +129,58 @@ def simulate_grid(
         "energy": totals,
         "weather": {"measured_timeframes": measured, "synthetic_timeframes": plan.count - measured},
         "closed_timeframes": len(closed),
+        "shortfalls": short[:MAX_REPORTED],
+        "shortfall_windows": len(short),
+        "shortfall_wh": sum(s["shortfall_wh"] for s in short),
     }
+
+
+@dataclass
+class Tally:
+    """What a run has written so far."""
+
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"inserted": 0, "updated": 0, "unchanged": 0}
+    )
+    totals: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("produced_wh", "consumed_wh", "sold_wh", "bought_wh", "losses_wh"), 0
+        )
+    )
+    measured: int = 0
+    short: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _run(stores: Stores, plan: Run, tally: Tally, progress: Progress | None) -> int | None:
+    """Compute and write the plan chunk by chunk; the index to compute again from when
+    demand response changed a load during it (None: the plan is written)."""
+    evaluate = _has_communities(stores, plan.grid.id)
+    for chunk in _computed(stores, plan):
+        tally.measured += chunk.measured
+        tally.short.extend(chunk.shortfalls)
+        stop = _write(stores, plan, chunk, tally.counts, tally.totals, progress, evaluate)
+        if stop is not None and stop + 1 < plan.count:
+            return stop + 1
+    return None
+
+
+def _has_communities(stores: Stores, grid_id: str) -> bool:
+    with stores.uow(write=False) as uow:
+        return bool(uow.communities.of_grid(grid_id))
+
+
+def _measured(stores: Stores, plan: Run, restart: int) -> int:
+    """Timeframes on measured weather counted for the part of the chunk that is recomputed."""
+    for first, frames in plan.chunks():
+        if first <= restart < first + frames:
+            timeline = Timeline(
+                aware_utc(plan.at(restart)),
+                plan.grid.timeframe_minutes,
+                first + frames - restart,
+                _tz(plan),
+            )
+            return grid_weather(stores, plan.grid, timeline, plan.seed)[1]
+    return 0
 
 
 def check_simulation(
@@ -105,7 +190,9 @@ def check_simulation(
     _plan(stores, grid_id, start, end, seed)
 
 
-def _plan(stores: Stores, grid_id: str, start: datetime, end: datetime, seed: int) -> Run:
+def _plan(
+    stores: Stores, grid_id: str, start: datetime, end: datetime, seed: int, total: int = 0
+) -> Run:
     """The run's inputs, or 404/422 naming what is wrong."""
     if seed < 0:
         raise Unprocessable(f"seed must be >= 0, got {seed}", errors={"seed": ["must be >= 0"]})
@@ -120,8 +207,25 @@ def _plan(stores: Stores, grid_id: str, start: datetime, end: datetime, seed: in
                 errors={"latitude": ["required for a simulation"]},
             )
         fleet = load_fleet(uow, grid_id)
+        history = uow.communities.command_history(grid_id)
     count = int((until - at) / timedelta(minutes=grid.timeframe_minutes))
-    return Run(grid, fleet, at, count, seed)
+    switches = _switches(fleet, history, grid.timeframe_minutes)
+    return Run(grid, fleet, at, count, seed, switches, max(total, count) - count)
+
+
+def _switches(
+    fleet: Fleet, history: Sequence[CommandRecord], minutes: int
+) -> list[list[tuple[int, bool]]]:
+    """Per scheduled load: (Unix second, paused) of its pause and resume commands, each taking
+    effect from the timeframe after the one whose readings led to it."""
+    by_asset: dict[str, list[tuple[int, bool]]] = {aid: [] for aid in fleet.scheduled_ids}
+    for command in history:
+        if command.asset_id in by_asset:
+            effective = aware_utc(command.timeframe) + timedelta(minutes=minutes)
+            by_asset[command.asset_id].append(
+                (int(effective.timestamp()), command.action == "pause")
+            )
+    return [sorted(by_asset[aid], key=lambda s: s[0]) for aid in fleet.scheduled_ids]
 
 
 def _check_end(grid: GridRecord, at: datetime, end: datetime) -> datetime:
@@ -149,6 +253,7 @@ class Chunk:
     rows: Iterator[list[tuple[int, ...]]]  # per timeframe, per prosumer: fleet.ROW values
     capacities: list[int]  # per prosumer, Wh
     measured: int  # timeframes on measured weather
+    shortfalls: list[dict[str, Any]] = field(default_factory=list)  # windows closed short
 
 
 def _computed(stores: Stores, plan: Run) -> Iterator[Chunk]:
@@ -159,6 +264,7 @@ def _computed(stores: Stores, plan: Run) -> Iterator[Chunk]:
             aware_utc(plan.at(first)), plan.grid.timeframe_minutes, frames, _tz(plan)
         )
         weather, measured = grid_weather(stores, plan.grid, timeline, plan.seed)
+        paused = pause_mask(timeline, plan.switches, plan.fleet.paused)
         flows = run(
             plan.fleet.households,
             plan.fleet.members,
@@ -166,10 +272,29 @@ def _computed(stores: Stores, plan: Run) -> Iterator[Chunk]:
             timeline,
             plan.seed,
             levels,
-            plan.fleet.paused,
+            paused,
         )
         levels = [int(v) for v in flows.stored_wh[:, -1]]
-        yield Chunk(first, rows(flows), capacities(flows), measured)
+        short = _shortfalls(plan, timeline, paused)
+        yield Chunk(first, rows(flows), capacities(flows), measured, short)
+
+
+def _shortfalls(plan: Run, timeline: Timeline, paused: Any) -> list[dict[str, Any]]:
+    """Scheduled loads whose window closed in the chunk before they got their energy."""
+    fleet = plan.fleet
+    return [
+        {
+            "asset_id": fleet.scheduled_ids[load],
+            "prosumer_id": fleet.scheduled_owners[load],
+            "window_closed_at": format_instant(datetime.fromtimestamp(closed, UTC)),
+            "delivered_wh": delivered,
+            "shortfall_wh": short,
+            "paused_timeframes": held,
+        }
+        for load, closed, delivered, short, held in window_shortfalls(
+            fleet.households, timeline, paused
+        )
+    ]
 
 
 def _tz(plan: Run) -> str:
@@ -224,10 +349,16 @@ def _write(
     counts: dict[str, int],
     totals: dict[str, int],
     progress: Progress | None,
-) -> None:
-    """Readings through metering's upsert (one timeframe per call), then the chunk's flows."""
+    evaluate: bool = False,
+) -> int | None:
+    """Readings through metering's upsert (one timeframe per call), then the chunk's flows.
+
+    With `evaluate`, peaks are evaluated after each timeframe's readings, as for readings that
+    arrive over the API; when that pauses or resumes a load, writing stops after that timeframe
+    (the rest was computed without it) and its index in the plan is returned."""
     ids, grid = plan.fleet.prosumer_ids, plan.grid
     docs: list[dict[str, Any]] = []
+    stop = None
     with stores.uow() as uow:
         for offset, values in enumerate(chunk.rows):
             at = plan.at(chunk.first + offset)
@@ -235,13 +366,19 @@ def _write(
                 {"prosumer_id": pid, "produced_wh": v[6], "consumed_wh": v[5]}
                 for pid, v in zip(ids, values, strict=True)
             ]
-            for key, n in upsert_readings(uow, grid, aware_utc(at), lines).items():
+            written = upsert_readings(uow, grid, aware_utc(at), lines)
+            for key, n in written.items():
                 counts[key] += n
             docs.extend(_flow_docs(grid.id, _iso(at), ids, values, chunk.capacities))
             _add_totals(totals, values)
             if progress:
-                progress(chunk.first + offset + 1, plan.count)
+                progress(plan.before + chunk.first + offset + 1, plan.before + plan.count)
+            changed = written["inserted"] or written["updated"]
+            if evaluate and changed and after_readings(stores, grid.id, aware_utc(at)).commands:
+                stop = chunk.first + offset
+                break
     stores.documents.flows.upsert(docs)
+    return stop
 
 
 FLOW_NAMES = (
@@ -277,3 +414,59 @@ def _add_totals(totals: dict[str, int], values: list[tuple[int, ...]]) -> None:
         totals["bought_wh"] += v[5]
         totals["sold_wh"] += v[6]
         totals["losses_wh"] += v[7]
+
+
+def _publish(
+    bus: MessageBus,
+    stores: Stores,
+    plan: Run,
+    chunk: Chunk,
+    totals: dict[str, int],
+    progress: Progress | None,
+) -> int:
+    """Each meter's reading published (one timeframe at a time), then the chunk's flows."""
+    ids, grid_id, count = plan.fleet.prosumer_ids, plan.grid.id, 0
+    docs: list[dict[str, Any]] = []
+    for offset, values in enumerate(chunk.rows):
+        at = _iso(plan.at(chunk.first + offset))
+        bus.publish_many(
+            [
+                (
+                    readings_topic(grid_id, pid),
+                    {"start": at, "produced_wh": v[6], "consumed_wh": v[5]},
+                )
+                for pid, v in zip(ids, values, strict=True)
+            ]
+        )
+        count += len(ids)
+        docs.extend(_flow_docs(grid_id, at, ids, values, chunk.capacities))
+        _add_totals(totals, values)
+        if progress:
+            progress(chunk.first + offset + 1, plan.count)
+    stores.documents.flows.upsert(docs)
+    return count
+
+
+def _await_ingest(stores: Stores, plan: Run, wait_s: float, poll_s: float = 0.1) -> int:
+    """Wait until the registry holds every published reading (the flows hold what was sent);
+    how many readings that is. Unavailable (503) when the ingest does not get there in time."""
+    flows = stores.documents.flows
+    deadline, done = time.monotonic() + wait_s, 0
+    for index in range(plan.count):
+        at = plan.at(index)
+        rows = flows.at(plan.grid.id, _iso(at)).items()
+        sent = {pid: (row["sold_wh"], row["bought_wh"]) for pid, row in rows}
+        while True:
+            with stores.uow(write=False) as uow:
+                stored = uow.registry.readings_at(plan.grid.id, at)
+            if all(stored.get(pid) == meter for pid, meter in sent.items()):
+                break
+            if time.monotonic() > deadline:
+                raise Unavailable(
+                    f"the meter ingest wrote {done} of {plan.count * len(sent)} published "
+                    f"readings within {wait_s:.0f}s; is `flask ingest-mqtt` running on the "
+                    "same broker and stores?"
+                )
+            time.sleep(poll_s)
+        done += len(sent)
+    return done

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,8 @@ class Fleet:
     households: list[Household]
     members: list[int]
     paused: list[bool]  # per scheduled load, in the households' order
+    scheduled_ids: list[str] = field(default_factory=list)  # asset ids in the same order
+    scheduled_owners: list[str] = field(default_factory=list)  # their prosumers
 
 
 def asset_key(asset_id: str) -> int:
@@ -57,7 +59,15 @@ def load_fleet(uow: UnitOfWork, grid_id: str) -> Fleet:
         if a.type == "scheduled_load"
     ]
     members = [p.members or 1 if p.kind == GROUP else 1 for p in prosumers]
-    return Fleet([p.id for p in prosumers], houses, members, paused)
+    scheduled = [a for p in prosumers for a in owned[p.id] if a.type == "scheduled_load"]
+    return Fleet(
+        [p.id for p in prosumers],
+        houses,
+        members,
+        paused,
+        [a.id for a in scheduled],
+        [a.prosumer_id for a in scheduled],
+    )
 
 
 def _checked(

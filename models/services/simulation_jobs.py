@@ -2,14 +2,14 @@
 
 A run's id derives from its inputs (grid, range, seed, close), so posting the same run while
 it is queued or running answers that run; posting it again later runs it again, which changes
-nothing (the simulation is idempotent). `launch` is the one place that decides how a run goes
-to the background: a daemon thread of this worker, as settlement runs do today.
+nothing (the simulation is idempotent). The run is the task `simulation.run` of the task queue,
+done by a worker process (`flask worker`); a worker killed mid-run leaves it to the next one,
+which simulates the range again (same readings, `unchanged`).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -21,17 +21,14 @@ from models.ports import Stores
 from models.services.clock import aware_utc, utcnow
 from models.services.errors import DomainError, NotFound
 from models.services.simulation import check_simulation, simulate_grid
+from models.services.tasks import task
 
 log = logging.getLogger("minigrid.simulation")
 SIMULATIONS = "simulations"
+RUN_TASK = "simulation.run"
 ACTIVE = ("queued", "running")
 PROGRESS_EVERY_S = 1.0
 _NAMESPACE = uuid.UUID("6f1d2c1e-3b8a-4f53-9c2e-5a7d0e4b8c11")
-
-
-def launch(name: str, work: Callable[[], None]) -> None:
-    """Run `work` in the background (a daemon thread here; a task queue may take this over)."""
-    threading.Thread(target=work, daemon=True, name=name).start()
 
 
 def simulation_id(grid_id: str, start: datetime, end: datetime, seed: int, close: bool) -> str:
@@ -66,12 +63,17 @@ def start_simulation(
         "updated_at": now,
     }
     runs.put(sim_id, record)
-    launch(f"simulate-{sim_id}", lambda: run_simulation(stores, sim_id))
+    try:
+        stores.tasks.enqueue(RUN_TASK, sim_id=sim_id)
+    except Exception:  # not queued: a new POST may start it again
+        _set(stores, sim_id, status="failed", error={"status": 503, "detail": "not queued"})
+        raise
     return _view(record), True
 
 
+@task(RUN_TASK)
 def run_simulation(stores: Stores, sim_id: str) -> None:
-    """The background body: run the recorded simulation, record progress, result or failure."""
+    """The worker's task: run the recorded simulation, record progress, result or failure."""
     runs = stores.documents.collection(SIMULATIONS)
     record = runs.get(sim_id)
     if record is None:
@@ -90,7 +92,7 @@ def run_simulation(stores: Stores, sim_id: str) -> None:
         _set(stores, sim_id, status="succeeded", summary=summary)
     except DomainError as exc:
         _set(stores, sim_id, status="failed", error={"status": exc.status, "detail": exc.detail})
-    except Exception:  # recorded on the run; the thread must not die loudly
+    except Exception:  # recorded on the run (an internal error is not retried)
         log.exception("simulation %s stopped", sim_id)
         error = {"status": 500, "detail": "the simulation stopped on an internal error"}
         _set(stores, sim_id, status="failed", error=error)
@@ -123,10 +125,3 @@ def simulation_status(stores: Stores, grid_id: str, sim_id: str) -> dict[str, An
 
 def _view(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k != "_id"}
-
-
-def wait_idle(timeout_s: float = 30.0) -> None:
-    """Wait for this worker's simulation threads (tests, shutdown)."""
-    for thread in threading.enumerate():
-        if thread.name.startswith("simulate-"):
-            thread.join(timeout_s)

@@ -48,17 +48,49 @@ def _known_grid(container: Stores, grid_id: str) -> None:
             raise NotFound(f"grid {grid_id} does not exist")
 
 
+def _community(container: Stores, grid_id: str, args: dict[str, Any]) -> str | None:
+    """The `community_id` filter, or 404 when it is not a community of this grid."""
+    if args.get("community_id") is None:
+        return None
+    community_id = str(args["community_id"])
+    with container.uow(write=False) as uow:
+        community = uow.communities.get(community_id)
+    if community is None or community.grid_id != grid_id:
+        raise NotFound(f"community {community_id} does not exist in grid {grid_id}")
+    return community_id
+
+
 def list_totals(container: Stores, grid_id: str, args: dict[str, Any]) -> tuple[list[Any], int]:
+    """Snapshots' totals in a range; with `community_id` their `communities` hold only it."""
     _known_grid(container, grid_id)
+    community_id = _community(container, grid_id, args)
     start_from, start_to, skip, limit = _range(args)
-    return container.documents.snapshots.list_totals(grid_id, start_from, start_to, skip, limit)
+    docs, total = container.documents.snapshots.list_totals(
+        grid_id, start_from, start_to, skip, limit
+    )
+    if community_id is not None:
+        for doc in docs:
+            kept = doc.get("communities", [])
+            doc["communities"] = [c for c in kept if c["community_id"] == community_id]
+    return docs, total
 
 
 def netto(container: Stores, grid_id: str, args: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    """Per-prosumer sums over the range (one page) and the grid totals."""
+    """Per-prosumer sums over the range (one page) and the grid totals; with `community_id`
+    only the lines of its members (at each close) and the community's sums."""
     _known_grid(container, grid_id)
+    community_id = _community(container, grid_id, args)
     start_from, start_to, skip, limit = _range(args)
-    rows, total, grid = container.documents.snapshots.netto(
-        grid_id, start_from, start_to, skip, limit
+    rows, total, sums = container.documents.snapshots.netto(
+        grid_id, start_from, start_to, skip, limit, community_id=community_id
     )
-    return {"prosumers": rows, "grid": grid}, total
+    if community_id is None:
+        return {"prosumers": rows, "grid": sums}, total
+    community = {
+        "community_id": community_id,
+        "production_wh": sums["produced_wh"],
+        "consumption_wh": sums["consumed_wh"],
+        "net_wh": sums["net_wh"],
+        "timeframes": sums["timeframes"],
+    }
+    return {"prosumers": rows, "community": community}, total

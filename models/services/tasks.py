@@ -6,6 +6,10 @@ finds every task without importing the web layer). Tasks run at least once: afte
 they are retried (`retries` times, `retry_delay_s` apart, times `backoff` each retry), and a task
 whose worker was killed is queued again, so each must be idempotent: re-running it finishes the
 work without repeating a side effect (the durable state lives in the stores, not in the task).
+
+A periodic task (`every_s`) takes no arguments: every worker process offers it to the queue each
+`every_s` seconds, and the queue keeps at most one of it queued or running at a time (webhook
+delivery passes, device commands out).
 """
 
 from __future__ import annotations
@@ -18,7 +22,12 @@ from typing import Any
 from models.ports import Stores
 
 # Modules that register tasks; a helper adding tasks appends its module here.
-TASK_MODULES = ("models.services.settlement.jobs",)
+TASK_MODULES = (
+    "models.services.settlement.jobs",
+    "models.services.simulation_jobs",
+    "models.services.webhooks",
+    "models.services.device_commands",
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,7 @@ class Task:
     retries: int = 0
     retry_delay_s: float = 0.0
     backoff: float = 1.0
+    every_s: float | None = None  # periodic: offered to the queue this often
 
 
 class RetryLater(Exception):  # noqa: N818 (a request to the queue, not an error)
@@ -47,26 +57,40 @@ REGISTRY: dict[str, Task] = {}
 
 
 def task(
-    name: str, retries: int = 0, retry_delay_s: float = 0.0, backoff: float = 1.0
+    name: str,
+    retries: int = 0,
+    retry_delay_s: float = 0.0,
+    backoff: float = 1.0,
+    every_s: float | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register `fn(container, **kwargs)` as the task `name`."""
+    """Register `fn(container, **kwargs)` as the task `name` (periodic with `every_s`)."""
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        REGISTRY[name] = Task(name, fn, retries, retry_delay_s, backoff)
+        REGISTRY[name] = Task(name, fn, retries, retry_delay_s, backoff, every_s)
         return fn
 
     return register
 
 
+def _import_all() -> None:
+    for module in TASK_MODULES:
+        importlib.import_module(module)
+
+
 def lookup(name: str) -> Task:
     """The registered task `name` (importing TASK_MODULES first); UnknownTask if none."""
     if name not in REGISTRY:
-        for module in TASK_MODULES:
-            importlib.import_module(module)
+        _import_all()
     try:
         return REGISTRY[name]
     except KeyError:
         raise UnknownTask(f"no task named {name!r} is registered") from None
+
+
+def periodic() -> list[Task]:
+    """Every registered periodic task."""
+    _import_all()
+    return [t for t in REGISTRY.values() if t.every_s is not None]
 
 
 def run(container: Stores, name: str, kwargs: dict[str, Any]) -> Any:

@@ -8,7 +8,8 @@ A delivery pass (`deliver_webhooks`, run by the worker) does, each step safe to 
 4. send them in parallel, each under a hard timeout, and record the outcome: 2xx succeeded,
    anything else retried with exponential backoff and jitter, failed after 24 h.
 A worker killed mid-send leaves its deliveries leased; the lease runs out and the next pass
-sends them again (at least once: subscribers dedupe on `webhook-id`).
+sends them again (at least once: subscribers dedupe on `webhook-id`). The pass is the periodic
+task `events.deliver` of the task queue's workers (every PASS_EVERY_S, one at a time).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,8 +34,10 @@ from models.ports import (
 from models.services.clock import utcnow
 from models.services.errors import NotFound, Unprocessable, found
 from models.services.events import Scope, relay_outbox
+from models.services.tasks import task
 
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+DELIVER_TASK, PASS_EVERY_S = "events.deliver", 1.0
 FANOUT_BATCH = 1000
 CLAIM_BATCH = 200
 
@@ -300,3 +303,9 @@ def deliver_webhooks(container: Stores) -> PassReport:
         if len(jobs) < CLAIM_BATCH:
             break
     return report
+
+
+@task(DELIVER_TASK, every_s=PASS_EVERY_S)
+def delivery_pass(container: Stores) -> dict[str, int]:
+    """A worker's delivery pass (periodic); what it did."""
+    return asdict(deliver_webhooks(container))

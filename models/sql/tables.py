@@ -72,6 +72,7 @@ class Prosumer(Timestamped, Base):
     __table_args__ = (
         UniqueConstraint("grid_id", "wallet"),
         Index("ix_prosumers_grid_id_name_id", "grid_id", "name", "id"),
+        Index("ix_prosumers_community_id", "community_id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     grid_id: Mapped[str] = mapped_column(ForeignKey("grids.id"))
@@ -81,6 +82,7 @@ class Prosumer(Timestamped, Base):
     wallet: Mapped[str] = mapped_column(String(42))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     members: Mapped[int | None] = mapped_column(Integer)  # consumers in a consumer_group
+    community_id: Mapped[str | None] = mapped_column(ForeignKey("communities.id"))
 
 
 class Asset(Timestamped, Base):
@@ -205,6 +207,7 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_grid_id_position", "grid_id", "position"),
         Index("ix_events_prosumer_id_position", "prosumer_id", "position"),
+        Index("ix_events_community_id_position", "community_id", "position"),
     )
     position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     id: Mapped[str] = mapped_column(String(200), unique=True)
@@ -277,3 +280,67 @@ class Correction(Base):
     applied_at: Mapped[datetime | None] = mapped_column(DateTime())
     snapshot_hash: Mapped[str | None] = mapped_column(String(64))
     previous_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- communities, peaks and device commands (migration 0005_comm) ------------------------------
+
+
+class Community(Timestamped, Base):
+    """Prosumers of one grid grouped for consumption, autarky and peaks.
+
+    `autarkic`, `peak_id` and `evaluated_start` are the demand-response state (not part of the
+    resource): the last autarky seen, the open peak, and the newest timeframe fully evaluated.
+    """
+
+    __tablename__ = "communities"
+    __table_args__ = (Index("ix_communities_grid_id_created_at", "grid_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    grid_id: Mapped[str] = mapped_column(ForeignKey("grids.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    peak_threshold_w: Mapped[int] = mapped_column(BigInteger)
+    peak_hysteresis: Mapped[Decimal] = mapped_column(DecimalText())
+    autarkic: Mapped[bool] = mapped_column(Boolean, default=False)
+    peak_id: Mapped[str | None] = mapped_column(String(36))
+    evaluated_start: Mapped[datetime | None] = mapped_column(DateTime())
+
+
+class Peak(Timestamped, Base):
+    """A community's consumption peak: [started_at, ended_at), timeframe starts (UTC)."""
+
+    __tablename__ = "community_peaks"
+    __table_args__ = (
+        Index("ix_community_peaks_community_id_started_at", "community_id", "started_at"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    community_id: Mapped[str] = mapped_column(ForeignKey("communities.id"))
+    grid_id: Mapped[str] = mapped_column(String(36))
+    started_at: Mapped[datetime] = mapped_column(DateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime())
+    peak_w: Mapped[int] = mapped_column(BigInteger)
+    peak_at: Mapped[datetime] = mapped_column(DateTime())
+    threshold_w: Mapped[int] = mapped_column(BigInteger)
+
+
+class DeviceCommand(Base):
+    """A pause or resume for one scheduled load; `seq` orders a device's commands (its cursor).
+
+    No foreign keys: a device's command history outlives the community or the asset.
+    """
+
+    __tablename__ = "device_commands"
+    __table_args__ = (
+        Index("ix_device_commands_prosumer_id_seq", "prosumer_id", "seq"),
+        Index("ix_device_commands_grid_id_asset_id", "grid_id", "asset_id"),
+        Index("ix_device_commands_peak_id", "peak_id"),
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    grid_id: Mapped[str] = mapped_column(String(36))
+    community_id: Mapped[str] = mapped_column(String(36))
+    prosumer_id: Mapped[str] = mapped_column(String(36))
+    asset_id: Mapped[str] = mapped_column(String(36))
+    peak_id: Mapped[str] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(10))
+    power_w: Mapped[int] = mapped_column(BigInteger)
+    timeframe: Mapped[datetime] = mapped_column(DateTime())
+    issued_at: Mapped[datetime] = mapped_column(DateTime())

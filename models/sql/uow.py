@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.ports import UnitOfWork
+from models.sql.communities import SqlCommunities
 from models.sql.corrections import SqlCorrections
 from models.sql.events import SqlEventLog, SqlWebhooks
 from models.sql.registry import SqlRegistry
@@ -22,6 +23,7 @@ class SqlUnitOfWork:
         self.events: SqlEventLog
         self.webhooks: SqlWebhooks
         self.corrections: SqlCorrections
+        self.communities: SqlCommunities
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self._factory()
@@ -29,6 +31,7 @@ class SqlUnitOfWork:
         self.events = SqlEventLog(self.session)
         self.webhooks = SqlWebhooks(self.session)
         self.corrections = SqlCorrections(self.session)
+        self.communities = SqlCommunities(self.session)
         return self
 
     def __exit__(

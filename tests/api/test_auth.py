@@ -115,8 +115,21 @@ def build_world(app: Any) -> World:
     assert client.post(url + "/close?force=true", headers=admin).status_code == 201
     ids["asset"] = world.new_asset()
     ids["hook"] = world.new_webhook()
+    _add_community(world)
     _make_keys(world)
     return world
+
+
+def _add_community(world: World) -> None:
+    """Community c of grid A with a1 in it (a2 is not): a prosumer key sees only its own."""
+    client, ids, admin = world.client, world.ids, world.keys["admin"]
+    body = {"name": "c", "peak_threshold_w": 1000}
+    made = client.post(f"/api/v1/grids/{ids['A']}/communities", json=body, headers=admin)
+    ids["community"] = made.json["id"]
+    url = f"/api/v1/prosumers/{ids['a1']}"
+    etag = {"If-Match": client.get(url, headers=admin).headers["ETag"]}
+    moved = client.patch(url, json={"community_id": ids["community"]}, headers={**admin, **etag})
+    assert moved.status_code == 200, moved.json
 
 
 def _make_keys(world: World) -> None:
@@ -186,6 +199,15 @@ def fresh_key(w: World) -> tuple[str, Any, dict[str, str]]:
 
 def fresh_asset(w: World) -> tuple[str, Any, dict[str, str]]:
     url = f"/api/v1/assets/{w.new_asset()}"
+    return url, None, w.etag(url)
+
+
+def fresh_community(w: World) -> tuple[str, Any, dict[str, str]]:
+    body = {"name": "empty", "peak_threshold_w": 1}
+    made = w.client.post(
+        f"/api/v1/grids/{w.ids['A']}/communities", json=body, headers=w.keys["admin"]
+    )
+    url = f"/api/v1/communities/{made.json['id']}"
     return url, None, w.etag(url)
 
 
@@ -350,6 +372,48 @@ TABLE: dict[str, Row] = {
     "GET /api/v1/grids/{grid_id}/weather": row(at("/api/v1/grids/{A}/weather"), 200, "admin op"),
     "PUT /api/v1/grids/{grid_id}/weather": row(
         at("/api/v1/grids/{A}/weather", {"rows": []}), 200, "admin op"
+    ),
+    # communities: c holds a1 (pro_own) but not a2 (pro_other)
+    "GET /api/v1/grids/{grid_id}/communities": row(
+        at("/api/v1/grids/{A}/communities"), 200, "admin op"
+    ),
+    "POST /api/v1/grids/{grid_id}/communities": row(
+        at("/api/v1/grids/{A}/communities", {"name": "n", "peak_threshold_w": 5}), 201, "admin op"
+    ),
+    "GET /api/v1/communities/{community_id}": row(
+        at("/api/v1/communities/{community}"), 200, "admin op pro_own"
+    ),
+    "PATCH /api/v1/communities/{community_id}": row(
+        with_etag("/api/v1/communities/{community}", {"name": "renamed"}), 200, "admin op"
+    ),
+    "DELETE /api/v1/communities/{community_id}": row(fresh_community, 204, "admin op"),
+    "GET /api/v1/grids/{grid_id}/consumption": row(
+        at(f"/api/v1/grids/{{A}}/consumption?at={T0}"), 200, "admin op"
+    ),
+    "GET /api/v1/communities/{community_id}/consumption": row(
+        at(f"/api/v1/communities/{{community}}/consumption?at={T1}"), 200, "admin op pro_own"
+    ),
+    "GET /api/v1/communities/{community_id}/autarky": row(
+        at(f"/api/v1/communities/{{community}}/autarky?{RANGE}"), 200, "admin op pro_own"
+    ),
+    "GET /api/v1/communities/{community_id}/peaks": row(
+        at(f"/api/v1/communities/{{community}}/peaks?{RANGE}"), 200, "admin op pro_own"
+    ),
+    "GET /api/v1/communities/{community_id}/notifications": row(
+        at("/api/v1/communities/{community}/notifications"), 200, "admin op pro_own"
+    ),
+    "GET /api/v1/prosumers/{prosumer_id}/commands": row(
+        at("/api/v1/prosumers/{a1}/commands"), 200, "admin op pro_own meter_own"
+    ),
+    "GET /api/v1/grids/{grid_id}/production": row(
+        at(f"/api/v1/grids/{{A}}/production?at={T0}"), 200, "admin op partner_hi partner_lo"
+    ),
+    "GET /api/v1/grids/{grid_id}/consumption/assets": row(
+        at(f"/api/v1/grids/{{A}}/consumption/assets?at={T0}"),
+        200,
+        "admin op partner_hi partner_lo",
+        partner_hi=403,
+        partner_lo=403,
     ),
     # The feed is filtered by the key's scope: a key of another grid or prosumer reads its own.
     "GET /api/v1/events": row(at("/api/v1/events"), 200, "admin op pro_own", other=200),

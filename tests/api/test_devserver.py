@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from api.config import TYPES
 from ledger.anvil import ANVIL_BIN
+from tests.events.receiver import receiver
 from tests.procs import reaped_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,7 +102,8 @@ def http(method: str, url: str, token: str, body: Any = None) -> Any:
 
 def test_devserver_restart_keeps_data(tmp_path: Path) -> None:
     require_anvil()
-    with reaped_env(plain_env()) as env:  # no anvil or gunicorn outlives a failure
+    local_hooks = {**plain_env(), "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8"}
+    with reaped_env(local_hooks) as env:  # no anvil or gunicorn outlives a failure
         restart_keeps_data(tmp_path, env)
 
 
@@ -116,8 +119,10 @@ def restart_keeps_data(tmp_path: Path, env: dict[str, str]) -> None:
         assert (
             f"task worker: flask worker (2 threads) on sqlite:///{tmp_path}/var/queue.db" in output
         )
+        assert "mosquitto_sub -h 127.0.0.1 -p" in output and "Webhook(secret).verify" in output
         token = output.split("first admin key (shown once, keep it): ")[1].split()[0]
-        http("POST", f"{base}/api/v1/grids", token, GRID)
+        grid = http("POST", f"{base}/api/v1/grids", token, GRID)
+        delivered_by_the_worker(base, token, grid["id"])
         stop(proc, log)
         assert (tmp_path / "var" / "anvil-state.json").stat().st_size > 0
         log = tmp_path / "second.log"
@@ -130,6 +135,17 @@ def restart_keeps_data(tmp_path: Path, env: dict[str, str]) -> None:
         stop(proc, log)
     finally:
         halt(proc)
+
+
+def delivered_by_the_worker(base: str, token: str, grid_id: str) -> None:
+    """A webhook gets a closed timeframe's event, signed, from `make run`'s task worker."""
+    with receiver() as recv:
+        hook = http("POST", f"{base}/api/v1/webhooks", token, {"url": recv.url})
+        close = f"{base}/api/v1/grids/{grid_id}/timeframes/2026-10-05T10:00:00Z/close"
+        http("POST", close, token, {})
+        recv.wait_for(1, timeout_s=60)  # the worker's next delivery pass (every second)
+        headers, body = recv.requests[0]
+        assert Webhook(hook["secret"]).verify(body, headers)["type"] == "timeframe.closed"
 
 
 def halt(proc: subprocess.Popen[bytes]) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from models.services.simulation_jobs import wait_idle
 from tests.api.sim_helpers import add_asset, sim_grid
 from tests.conftest import make_key
 
@@ -25,7 +24,7 @@ def post_run(client: Any, headers: dict[str, str], grid_id: str, body: dict[str,
 
 
 def finished(client: Any, headers: dict[str, str], url: str) -> dict[str, Any]:
-    wait_idle()
+    assert client.application.extensions["minigrid"].task_queue().drain() == 1  # a worker
     status = client.get(url, headers=headers)
     assert status.status_code == 200, status.json
     return status.json  # type: ignore[no-any-return]

@@ -19,7 +19,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from ledger.anvil import start_anvil, stop_anvil  # noqa: E402
-from tests.bench import bench_api, bench_events, bench_market, bench_metering  # noqa: E402
+from tests.bench import (  # noqa: E402
+    bench_api,
+    bench_communities,
+    bench_events,
+    bench_market,
+    bench_metering,
+    bench_mqtt,
+)
 from tests.documents.samples import ts  # noqa: E402
 
 PROSUMERS = 10_000
@@ -110,7 +117,16 @@ def measure(
                 f"metering: one timeframe of {PROSUMERS:,} prosumers over HTTP",
                 lambda: bench_metering.upsert_and_close(port, headers, grid_id, ids),
             )
+            section(
+                f"mqtt: ingest of one timeframe from {PROSUMERS:,} meters (publish to stored)",
+                lambda: bench_mqtt.run(container, env, tmp, grid_id, ids),
+            )
             market(container, port, headers, grid_id, ids, closed, app)
+        if not reads_only:
+            section(
+                "communities: consumption at a moment (open), peak evaluation on a bulk PUT",
+                lambda: bench_communities.run(container, port, headers),
+            )
         section(
             f"events: feed read over HTTP ({bench_events.EVENTS:,} events), webhook fan-out",
             lambda: bench_events.run(container, port, headers, grid_id),
@@ -205,6 +221,9 @@ def main() -> None:
     `python -m tests.bench.run reads` measures only the reads against their bare twins.
     """
     reads_only = sys.argv[1:] == ["reads"]
+    if sys.argv[1:] == ["dashboard"]:
+        dashboard()
+        return
     with tempfile.TemporaryDirectory(prefix="minigrid-bench-") as name:
         tmp = Path(name)
         ledger_port = free_port()
@@ -228,6 +247,15 @@ def main() -> None:
             container.close()
         finally:
             stop_anvil(anvil)
+    if not reads_only:
+        dashboard()
+
+
+def dashboard() -> None:
+    """The dashboard's own bench (a devserver and chromium of its own), if present."""
+    module = optional_module("bench_dashboard")
+    if module is not None:
+        section("dashboard: overview of a month of 15-minute data in chromium", module.run)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ REFUSALS = [
     (400, r"Must be between -?\d+ and \d+"),  # a weather value outside its plausible range
     (422, r"must be later than the previous row's time"),  # weather rows in time order
     (400, r"after: not a cursor this feed issued"),  # the event feed's cursors are opaque
+    (400, r"at: give either at, or from and to"),  # autarky at a moment or over a range
     (422, r"private, loopback, link-local or reserved|carries no credentials|bad port"),
     # a text/csv weather body is a string to the schema: its header and rows are checked on arrival
     (400, r"The CSV (header must name the columns|body (is not UTF-8|contains a NUL|cannot))"),
@@ -107,7 +108,9 @@ def seed(app: Any, headers: dict[str, str]) -> dict[str, str]:
     pv = {"type": "pv", "name": "roof", "peak_power_w": 5000}
     asset = client.post(f"/api/v1/prosumers/{prosumers[0]}/assets", json=pv, headers=headers)
     webhook, delivery = _webhook_with_delivery(app, client, headers)
+    community = _community_with_member(client, headers, grid, prosumers[1])
     return {
+        "community_id": community,
         "webhook_id": webhook,
         "delivery_id": delivery,
         "grid_id": grid,
@@ -118,6 +121,19 @@ def seed(app: Any, headers: dict[str, str]) -> dict[str, str]:
         "start": T0,
         "month": "2026-10",
     }
+
+
+def _community_with_member(client: Any, headers: dict[str, str], grid: str, member: str) -> str:
+    """A community of the grid holding one of its prosumers."""
+    body = {"name": "c", "peak_threshold_w": 1000}
+    community = client.post(f"/api/v1/grids/{grid}/communities", json=body, headers=headers)
+    url = f"/api/v1/prosumers/{member}"
+    etag = client.get(url, headers=headers).headers["ETag"]
+    moved = client.patch(
+        url, json={"community_id": community.json["id"]}, headers={**headers, "If-Match": etag}
+    )
+    assert moved.status_code == 200, moved.json
+    return str(community.json["id"])
 
 
 def _webhook_with_delivery(app: Any, client: Any, headers: dict[str, str]) -> tuple[str, str]:

@@ -360,3 +360,30 @@ def test_ping_and_reopen_after_close(stores: DocumentStores) -> None:
     if not isinstance(stores, MongoStores):
         stores.close()
         assert stores.collection("items").get("a") == {"_id": "a", "v": 1}
+
+
+def test_netto_of_a_community_sums_its_members_lines(stores: DocumentStores) -> None:
+    """Lines name the community their prosumer was in at the close: membership may change."""
+    first = snapshot("g1", 0, {"a": (5, 1, False), "b": (0, 3, False), "c": (2, 2, False)})
+    second = snapshot("g1", 1, {"a": (1, 1, False), "b": (0, 4, True), "c": (9, 0, False)})
+    for doc, members in ((first, {"a", "b"}), (second, {"b", "c"})):
+        for line in doc["lines"]:
+            if line["prosumer_id"] in members:
+                line["community_id"] = "k"
+        stores.snapshots.save(doc)
+    got = stores.snapshots.get("g1", ts(0))
+    assert got is not None
+    assert {x["prosumer_id"]: x.get("community_id") for x in got["lines"]} == {
+        "a": "k",
+        "b": "k",
+        "c": None,
+    }
+    rows, count, totals = stores.snapshots.netto("g1", ts(0), ts(2), 0, 10, community_id="k")
+    assert count == 3
+    assert [(r["prosumer_id"], r["consumed_wh"], r["timeframes"]) for r in rows] == [
+        ("a", 1, 1),
+        ("b", 7, 2),
+        ("c", 0, 1),
+    ]
+    assert totals == {"produced_wh": 14, "consumed_wh": 8, "net_wh": 6, "timeframes": 2}
+    assert stores.snapshots.netto("g1", ts(0), ts(2), 0, 10, community_id="z")[1] == 0

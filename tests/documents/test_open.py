@@ -70,3 +70,28 @@ def test_mongomock_stores_are_separate() -> None:
     assert two.collection("items").get("a") is None
     one.close()
     two.close()
+
+
+def test_sqlite_file_from_before_communities_gains_the_column(tmp_path: Path) -> None:
+    """A snap_lines table made without community_id gets it when the store opens the file."""
+    import sqlite3
+
+    from tests.documents.samples import snapshot, ts
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE snap_lines (grid_id TEXT NOT NULL, prosumer_id TEXT NOT NULL,"
+            " start TEXT NOT NULL, produced_wh INTEGER NOT NULL, consumed_wh INTEGER NOT NULL,"
+            " net_wh INTEGER NOT NULL, missing INTEGER NOT NULL, body TEXT,"
+            " PRIMARY KEY (grid_id, prosumer_id, start)) WITHOUT ROWID"
+        )
+    stores = open_document_stores(f"sqlite:///{path}")
+    try:
+        doc = snapshot("g", 0, {"a": (1, 2, False)})
+        doc["lines"][0]["community_id"] = "k"
+        stores.snapshots.save(doc)
+        got = stores.snapshots.get("g", ts(0))
+        assert got is not None and got["lines"][0]["community_id"] == "k"
+    finally:
+        stores.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.services.events import Scope
+from tests.queue.fixtures import queue_settings  # noqa: F401 (fixture)
 from tests.settlement.conftest import accounts, container, world  # noqa: F401 (fixtures)
 
 

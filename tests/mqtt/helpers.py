@@ -145,10 +145,14 @@ class Listener:
 
 
 @contextlib.contextmanager
-def ingesting(container: Any, url: str, client_id: str | None = None) -> Iterator[Any]:
-    """`flask ingest-mqtt`'s loop in a thread of this process; yields (stats holder)."""
+def ingesting(
+    container: Any, url: str, client_id: str | None = None, grid_id: str = "+"
+) -> Iterator[Any]:
+    """`flask ingest-mqtt`'s loop in a thread of this process; yields (stats holder). On a shared
+    broker give `grid_id`: other tests' meters publish there too."""
     stop, holder = threading.Event(), {}
-    inbox = Inbox(url, client_id or f"ingest-{uuid.uuid4().hex[:8]}", meter_mqtt.TOPIC, 60)
+    topic = meter_mqtt.TOPIC.replace("minigrid/+/", f"minigrid/{grid_id}/")
+    inbox = Inbox(url, client_id or f"ingest-{uuid.uuid4().hex[:8]}", topic, 60)
     inbox.start()
 
     def work() -> None:

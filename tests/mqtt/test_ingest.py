@@ -27,7 +27,7 @@ def test_readings_are_written_and_bad_ones_answered_with_problems(
     grid, (p1, p2, p3) = meters_grid.grid_id, meters_grid.prosumers
     errors = Listener(broker_url, f"minigrid/{grid}/meters/+/errors")
     meters = Meters(broker_url)
-    with ingesting(stores, broker_url) as ingest:
+    with ingesting(stores, broker_url, grid_id=grid) as ingest:
         meters.publish(topic(grid, p1), {"start": DAY, "produced_wh": 3000, "consumed_wh": 500})
         meters.publish(topic(grid, p2), {"start": DAY, "produced_wh": 0, "consumed_wh": 1800})
         assert wait_for(lambda: len(readings_at(stores, grid)) == 2)

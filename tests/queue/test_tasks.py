@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,6 +38,9 @@ def queue(queue_settings: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> It
 
     monkeypatch.setitem(REGISTRY, "test.record", Task("test.record", record, 2, 0.0))
     monkeypatch.setitem(REGISTRY, "test.later", Task("test.later", later, 0, 0.0))
+    tick = Task("test.tick", record, every_s=0.3)
+    monkeypatch.setitem(REGISTRY, "test.tick", tick)
+    monkeypatch.setattr(service_tasks, "periodic", lambda: [tick])
     tasks = HueyTasks(queue_settings["QUEUE_URL"], queue_settings["QUEUE_NAME"], Calls())
     yield tasks
     tasks.huey.flush()
@@ -107,6 +111,33 @@ def test_another_hosts_worker_is_gone_once_its_heartbeat_is_stale(
     assert set(queue.in_flight().values()) == {fresh}
 
 
-def test_the_registry_knows_the_settlement_tasks() -> None:
+def test_a_periodic_task_is_queued_once_per_interval_and_one_at_a_time(queue: HueyTasks) -> None:
+    other = HueyTasks(queue.url, queue.huey.name, queue.container)  # another worker process
+    assert queue.tick() == ["test.tick"]
+    assert queue.tick() == [] and other.tick() == []  # within its interval
+    time.sleep(0.35)
+    queue.huey.storage.put_data(huey_tasks.OFFERED + "test.tick", b"0")  # interval over
+    assert other.tick() == [] and queue.pending() == 1  # the first is still queued
+    assert queue.drain() == 1 and queue.container.seen == [{}]
+    assert other.tick() == ["test.tick"] and queue.tick() == []  # once done, once again
+    assert queue.drain() == 1 and len(queue.container.seen) == 2
+    other.close()
+
+
+def test_a_lost_periodic_run_does_not_block_it_for_ever(queue: HueyTasks) -> None:
+    assert queue.tick() == ["test.tick"]
+    queue.huey.storage.flush_queue()  # the queued run is lost (e.g. a Redis failover)
+    queue.huey.storage.put_data(huey_tasks.OFFERED + "test.tick", b"0")
+    assert queue.tick() == []  # its flag still says queued...
+    stale = str(time.time() - huey_tasks.PERIODIC_STALE_S - 1).encode()
+    queue.huey.storage.put_data(huey_tasks.PERIODIC + "test.tick", stale)
+    assert queue.tick() == ["test.tick"]  # ...until it is older than a run can be
+    assert queue.drain() == 1
+
+
+def test_the_registry_knows_the_background_tasks() -> None:
+    periodic = {t.name for t in service_tasks.periodic()}
+    assert {"events.deliver", "mqtt.device_commands"} <= periodic
+    assert service_tasks.lookup("simulation.run").every_s is None
     assert service_tasks.lookup("settlement.run").retries > 0
     assert service_tasks.lookup("settlement.reconcile_payment").fn is not None

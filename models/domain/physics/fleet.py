@@ -13,7 +13,8 @@ import numpy.typing as npt
 
 from models.domain.physics.battery import Flows, dispatch
 from models.domain.physics.household import Household, energy
-from models.domain.physics.timeline import Timeline
+from models.domain.physics.loads import ScheduledLoad, lead_timeline, paused_cells, shortfalls
+from models.domain.physics.timeline import BoolArray, Timeline
 from models.domain.physics.weather import Weather, measured_weather, synthetic_weather
 
 # The order of a flow row's values (FLOW_FIELDS in the document stores use the same order).
@@ -112,3 +113,30 @@ def rows(flows: Flows) -> Iterator[list[tuple[int, ...]]]:
 def capacities(flows: Flows) -> list[int]:
     """Each household's usable battery capacity (Wh) in this run."""
     return [int(c) for c in flows.capacity_wh]
+
+
+# --- scheduled loads paused by demand response ------------------------------------------------
+
+
+def scheduled_loads(households: Sequence[Household]) -> list[ScheduledLoad]:
+    """Every household's scheduled loads, in the order a paused mask lists them."""
+    return [load for h in households for load in h.scheduled]
+
+
+def pause_mask(
+    timeline: Timeline, switches: Sequence[Sequence[tuple[int, bool]]], now: Sequence[bool]
+) -> BoolArray:
+    """Each scheduled load's paused cells over the timeline and the day before it (what
+    `run` and `window_shortfalls` take): see `loads.paused_cells`."""
+    return paused_cells(lead_timeline(timeline).utc_s, switches, now)
+
+
+def window_shortfalls(
+    households: Sequence[Household], timeline: Timeline, paused: npt.ArrayLike | None
+) -> list[tuple[int, int, int, int, int]]:
+    """(load index, window closed at Unix second, delivered Wh, short Wh, paused timeframes) of
+    every window that closed in the timeline before its load got its energy."""
+    found = shortfalls(timeline, scheduled_loads(households), paused)
+    return [
+        (s.load, s.closed_s, s.delivered_wh, s.shortfall_wh, s.paused_timeframes) for s in found
+    ]

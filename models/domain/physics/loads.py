@@ -131,25 +131,100 @@ def scheduled_wh(
 ) -> IntArray:
     """Energy (Wh) of each scheduled load (rows) per timeframe.
 
-    Each load runs at power_w from its window's start, skipping `paused` cells (rows or cells),
-    until energy_wh is delivered or the window ends. Computed from one day before the timeline
-    so a run starting inside a window knows what that window already delivered.
+    Each load runs at power_w from its window's start, skipping `paused` cells (rows, cells, or
+    cells of the day before as well: see `paused_cells`), until energy_wh is delivered or the
+    window ends. Computed from one day before the timeline so a run starting inside a window
+    knows what that window already delivered.
     """
     if not loads:
         return np.zeros((0, timeline.count), dtype=np.int64)
+    lead, instance, _, done_wh = _delivered(timeline, loads, paused)
+    step_wh = np.diff(done_wh, axis=1, prepend=0)
+    step_wh = np.where(_starts(instance), done_wh, step_wh)[:, lead:]
+    return switched(switched(step_wh, np.array([s.enabled for s in loads])), on)
+
+
+def _delivered(
+    timeline: Timeline, loads: Sequence[ScheduledLoad], paused: npt.ArrayLike | None
+) -> tuple[int, IntArray, BoolArray, IntArray]:
+    """Over the timeline and the day before it: the lead's length in timeframes, each cell's
+    window instance, whether its start is inside the window, and the Wh delivered so far."""
     lead = DAY_S // timeline.step_s
-    wide = Timeline(
-        timeline.start - timedelta(days=1), timeline.minutes, timeline.count + lead, timeline.tz
-    )
-    instance, inside = _windows(wide, loads)
+    instance, inside = _windows(lead_timeline(timeline), loads)
     running = inside & ~_pad(paused, len(loads), timeline.count, lead)
     power = np.array([s.power_w for s in loads], dtype=np.int64)[:, None]
     budget = np.array([s.energy_wh for s in loads], dtype=np.int64)[:, None] * 60
     cap = np.where(running, power * timeline.minutes, 0)
     done_wh = np.minimum(_within_instance_cumsum(cap, instance), budget) // 60
-    step_wh = np.diff(done_wh, axis=1, prepend=0)
-    step_wh = np.where(_starts(instance), done_wh, step_wh)[:, lead:]
-    return switched(switched(step_wh, np.array([s.enabled for s in loads])), on)
+    return lead, instance, inside, np.asarray(done_wh, dtype=np.int64)
+
+
+def lead_timeline(timeline: Timeline) -> Timeline:
+    """The timeline with the day before it in front (what scheduled loads are computed over)."""
+    lead = DAY_S // timeline.step_s
+    return Timeline(
+        timeline.start - timedelta(days=1), timeline.minutes, timeline.count + lead, timeline.tz
+    )
+
+
+def paused_cells(
+    utc_s: IntArray, switches: Sequence[Sequence[tuple[int, bool]]], now: Sequence[bool]
+) -> BoolArray:
+    """Per load (rows) and timeframe start (`utc_s`): paused or not, from its switches
+    (effective Unix second, paused), in time order. Before the first switch a load is in the
+    opposite state; from its last switch on it is as it is `now` (a later manual change); a load
+    without switches is as it is now throughout."""
+    mask = np.zeros((len(now), len(utc_s)), dtype=bool)
+    for row, (changes, current) in enumerate(zip(switches, now, strict=True)):
+        if not changes:
+            mask[row] = current
+            continue
+        times = np.array([t for t, _ in changes], dtype=np.int64)
+        values = np.array([v for _, v in changes], dtype=bool)
+        index = np.searchsorted(times, utc_s, side="right") - 1
+        state = np.where(index >= 0, values[np.maximum(index, 0)], not changes[0][1])
+        last = index == len(changes) - 1
+        mask[row] = np.where(last, current, state)
+    return mask
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A window that closed before a scheduled load got its energy."""
+
+    load: int  # row
+    closed_s: int  # Unix second the window closed (the start of its first timeframe after)
+    delivered_wh: int
+    shortfall_wh: int
+    paused_timeframes: int  # timeframes of that window the load was paused
+
+
+def shortfalls(
+    timeline: Timeline, loads: Sequence[ScheduledLoad], paused: npt.ArrayLike | None = None
+) -> list[Shortfall]:
+    """Enabled loads whose window closed within the timeline (at or after its start, before its
+    end) short of energy_wh, with what was delivered and how long they were paused."""
+    if not loads or timeline.count == 0:
+        return []
+    lead, instance, inside, done_wh = _delivered(timeline, loads, paused)
+    stopped = _pad(paused, len(loads), timeline.count, lead) & inside
+    held = _within_instance_cumsum(stopped.astype(np.int64), instance)
+    same = inside[:, 1:] & (instance[:, 1:] == instance[:, :-1])
+    closes = inside[:, :-1] & ~same  # cell j is its window's last: it closes at cell j + 1
+    closes[:, : max(lead - 1, 0)] = False
+    wanted = np.array([s.energy_wh for s in loads], dtype=np.int64)[:, None]
+    short = closes & (done_wh[:, :-1] < wanted) & np.array([s.enabled for s in loads])[:, None]
+    utc_s = lead_timeline(timeline).utc_s
+    return [
+        Shortfall(
+            int(row),
+            int(utc_s[j + 1]),
+            int(done_wh[row, j]),
+            int(wanted[row, 0] - done_wh[row, j]),
+            int(held[row, j]),
+        )
+        for row, j in zip(*np.nonzero(short), strict=True)
+    ]
 
 
 def _starts(instance: IntArray) -> BoolArray:
@@ -160,10 +235,13 @@ def _starts(instance: IntArray) -> BoolArray:
 
 
 def _pad(paused: npt.ArrayLike | None, rows: int, count: int, lead: int) -> BoolArray:
-    """The paused mask as (rows, lead + count), not paused during the lead."""
+    """The paused mask as (rows, lead + count): a mask of that width as given, else not paused
+    during the lead."""
     mask = np.zeros((rows, count), dtype=bool)
     if paused is not None:
         given = np.asarray(paused, dtype=bool)
+        if given.ndim == 2 and given.shape[1] == lead + count:
+            return given
         mask |= given[:, None] if given.ndim == 1 else given
     return np.concatenate([np.zeros((rows, lead), dtype=bool), mask], axis=1)
 

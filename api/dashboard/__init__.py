@@ -1,0 +1,1 @@
+"""The browser dashboard: static pages over the public API (see routes.py)."""

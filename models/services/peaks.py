@@ -1,0 +1,394 @@
+"""Peaks, autarky changes and demand response, evaluated as readings arrive and at each close.
+
+`after_readings` runs after readings were written (its own transaction, so it composes with any
+path that writes readings); `after_close` runs after a close with the snapshot's final totals.
+Each first assesses in a read-only transaction; only when something changes does it take the
+grid's lock, read again and write every change with its events in one transaction: the peak,
+the device commands, the loads' `paused` flag, the community's state, and the events
+(`community.*`, `device.command`) in the same unit of work (the outbox).
+
+The rules (models/domain/communities.py): partial sums may start or raise a peak (readings only
+add to a timeframe); a peak ends, and autarky is judged, only on final values (every expected
+member reported, or the timeframe closed); a timeframe older than the newest one judged on final
+values changes nothing. While consumption is above the threshold, the community's running
+scheduled loads (enabled, not paused, their window holding the timeframe's start) are paused
+largest first until the expected consumption falls under it; when the peak ends, the loads it
+paused are resumed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from models.domain import events as ev
+from models.domain.communities import (
+    Load,
+    Observed,
+    Settings,
+    State,
+    Verdict,
+    assess,
+    in_window,
+    power,
+    to_pause,
+    watts,
+)
+from models.domain.timeframes import format_instant
+from models.ports import (
+    AssetRecord,
+    CommunityRecord,
+    GridRecord,
+    PeakRecord,
+    Stores,
+    UnitOfWork,
+)
+from models.services.clock import aware_utc, naive_utc, utcnow
+from models.services.events import record_event
+
+Observe = Callable[[UnitOfWork, GridRecord, set[str]], dict[str, Observed]]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What an evaluation wrote: communities whose state changed, device commands issued."""
+
+    changed: int = 0
+    commands: int = 0
+
+
+NOTHING = Evaluation()
+
+
+def after_readings(
+    stores: Stores, grid_id: str, start: datetime, prosumer_ids: Sequence[str] | None = None
+) -> Evaluation:
+    """Evaluate the communities of the given prosumers (all when None) after readings of the
+    timeframe at `start` were written."""
+    at = naive_utc(start)
+
+    def observe(uow: UnitOfWork, grid: GridRecord, affected: set[str]) -> dict[str, Observed]:
+        return _from_readings(uow, grid, at, affected)
+
+    with stores.uow(write=False) as uow:
+        if not uow.communities.of_grid(grid_id):
+            return NOTHING
+        if uow.registry.timeframe(grid_id, at) is not None:
+            return NOTHING  # closing or closed: its close evaluates it
+        affected = (
+            None if prosumer_ids is None else uow.communities.communities_of(list(prosumer_ids))
+        )
+    if affected is not None and not affected:
+        return NOTHING
+    # a bulk write (every prosumer) nearly always moves the state: straight to the locked pass
+    quick = affected is not None
+    return _evaluate(stores, grid_id, at, affected, observe, from_close=False, quick=quick)
+
+
+def after_close(stores: Stores, grid_id: str, snapshot: Mapping[str, Any]) -> Evaluation:
+    """Evaluate every community of a closed timeframe with its snapshot's final totals."""
+    entries = {e["community_id"]: e for e in snapshot.get("communities", [])}
+    if not entries:
+        return NOTHING
+    at = naive_utc(datetime.fromisoformat(snapshot["start"].replace("Z", "+00:00")))
+    minutes = snapshot["timeframe_minutes"]
+
+    def observe(uow: UnitOfWork, grid: GridRecord, affected: set[str]) -> dict[str, Observed]:
+        return {
+            cid: Observed(at, minutes, e["production_wh"], e["consumption_wh"], True)
+            for cid, e in entries.items()
+            if cid in affected
+        }
+
+    return _evaluate(stores, grid_id, at, set(entries), observe, from_close=True)
+
+
+def _from_readings(
+    uow: UnitOfWork, grid: GridRecord, at: datetime, affected: set[str]
+) -> dict[str, Observed]:
+    """Each affected community's sums so far; final once every expected member reported."""
+    end = at + timedelta(minutes=grid.timeframe_minutes)
+    ids = sorted(affected)
+    sums = uow.communities.sums_at(grid.id, at, end, ids)
+    expected = uow.communities.expected(grid.id, end, ids)
+    out = {}
+    for cid in ids:
+        _, produced, consumed, on_time = sums.get(cid, (0, 0, 0, 0))
+        wanted = expected.get(cid, 0)
+        final = wanted > 0 and on_time >= wanted
+        out[cid] = Observed(at, grid.timeframe_minutes, produced, consumed, final)
+    return out
+
+
+def _evaluate(
+    stores: Stores,
+    grid_id: str,
+    at: datetime,
+    affected: set[str] | None,
+    observe: Observe,
+    *,
+    from_close: bool,
+    quick: bool = True,
+) -> Evaluation:
+    """Assess read-only (`quick`); if anything would change, assess again under the grid's lock
+    and write (without `quick`: only the locked pass)."""
+    due: set[str] | None = affected
+    if quick:
+        due = _due(stores, grid_id, affected, observe)
+        if not due:
+            return NOTHING
+    with stores.uow() as uow:
+        grid = uow.registry.lock_grid(grid_id)
+        if grid is None or (not from_close and uow.registry.timeframe(grid_id, at) is not None):
+            return NOTHING
+        communities = _chosen(uow.communities.of_grid(grid_id), due)
+        seen = observe(uow, grid, set(communities))
+        results = [
+            _apply(uow, grid, community, seen[cid])
+            for cid, community in communities.items()
+            if cid in seen
+        ]
+        uow.commit()
+    return Evaluation(sum(r.changed for r in results), sum(r.commands for r in results))
+
+
+def _due(stores: Stores, grid_id: str, affected: set[str] | None, observe: Observe) -> set[str]:
+    """The communities whose state an observation would change, read without any lock."""
+    with stores.uow(write=False) as uow:
+        grid = uow.registry.grid(grid_id)
+        if grid is None:
+            return set()
+        communities = _chosen(uow.communities.of_grid(grid_id), affected)
+        seen = observe(uow, grid, set(communities))
+        return {
+            cid
+            for cid, community in communities.items()
+            if cid in seen and _worth_writing(_quick(community, seen[cid]))
+        }
+
+
+def _chosen(
+    communities: Iterable[CommunityRecord], affected: set[str] | None
+) -> dict[str, CommunityRecord]:
+    return {c.id: c for c in communities if affected is None or c.id in affected}
+
+
+def _settings(community: CommunityRecord) -> Settings:
+    return Settings(community.peak_threshold_w, community.peak_hysteresis)
+
+
+def _quick(community: CommunityRecord, seen: Observed) -> Verdict:
+    """A verdict that changes at least whenever the full one would: an open peak is taken as
+    started long ago at 0 W with no paused load (its details are read under the lock)."""
+    started = datetime.min if community.peak_id is not None else None
+    state = State(community.autarkic, started, 0, community.evaluated_start)
+    return assess(state, seen, _settings(community), 0)
+
+
+def _worth_writing(verdict: Verdict) -> bool:
+    return verdict.relevant and (verdict.changes or verdict.over)
+
+
+@dataclass
+class _Context:
+    uow: UnitOfWork
+    grid: GridRecord
+    community: CommunityRecord
+    at: datetime  # naive UTC
+    commands: int = 0
+
+    @property
+    def aware(self) -> datetime:
+        return aware_utc(self.at)
+
+    def event(self, type_: str, data: dict[str, Any], **kwargs: Any) -> None:
+        record_event(self.uow, type_, self.grid.id, data, community_id=self.community.id, **kwargs)
+
+
+def _apply(
+    uow: UnitOfWork, grid: GridRecord, community: CommunityRecord, seen: Observed
+) -> Evaluation:
+    """Assess one community with its open peak and paused loads; write what changes."""
+    ctx = _Context(uow, grid, community, seen.start)
+    peak = uow.communities.peak(community.peak_id) if community.peak_id else None
+    state = State(
+        community.autarkic,
+        peak.started_at if peak else None,
+        peak.peak_w if peak else 0,
+        community.evaluated_start,
+    )
+    loads: dict[str, AssetRecord] = {}
+    paused: dict[str, Any] = {}
+    paused_w = 0
+    if peak is not None:  # what it paused counts towards ending it
+        loads = {a.id: a for a in uow.communities.scheduled_loads(community.id)}
+        paused = dict(uow.communities.paused_by(peak.id))
+        paused_w = sum(
+            c.power_w
+            for aid, c in paused.items()
+            if aid in loads and in_window(_load(loads[aid]), ctx.aware, grid.timezone)
+        )
+    verdict = assess(state, seen, _settings(community), paused_w)
+    if not verdict.relevant:
+        return NOTHING
+    if verdict.start_peak:  # demand response is due: the loads it may pause
+        loads = {a.id: a for a in uow.communities.scheduled_loads(community.id)}
+    changed = verdict.changes
+    if verdict.start_peak:
+        peak = _start_peak(ctx, seen)
+    elif verdict.raise_peak and peak is not None:
+        peak.peak_w, peak.peak_at, peak.updated_at = _watts(seen), seen.start, utcnow()
+    if verdict.over and peak is not None:
+        changed = _pause(ctx, peak, seen, loads) or changed
+    if verdict.end_peak and peak is not None:
+        _end_peak(ctx, peak, paused, loads)
+    if verdict.autarkic is not None:
+        _autarky(ctx, verdict.autarkic, seen)
+    if verdict.evaluated is not None:
+        community.evaluated_start = verdict.evaluated
+    return Evaluation(1 if changed else 0, ctx.commands)
+
+
+def _watts(seen: Observed) -> int:
+    return watts(seen.consumption_wh, seen.minutes)
+
+
+def _notice(ctx: _Context, **fields: Any) -> dict[str, Any]:
+    """An event's data in the scenario's notification shape, with the timeframe."""
+    return {
+        "type": "Community",
+        "id": ctx.community.id,
+        **fields,
+        "timeframe": format_instant(ctx.aware),
+    }
+
+
+def _start_peak(ctx: _Context, seen: Observed) -> PeakRecord:
+    now = utcnow()
+    peak = ctx.uow.communities.add_peak(
+        id=str(uuid.uuid4()),
+        community_id=ctx.community.id,
+        grid_id=ctx.grid.id,
+        started_at=seen.start,
+        ended_at=None,
+        peak_w=_watts(seen),
+        peak_at=seen.start,
+        threshold_w=ctx.community.peak_threshold_w,
+        created_at=now,
+        updated_at=now,
+    )
+    ctx.community.peak_id = peak.id
+    data = _notice(
+        ctx,
+        peak=True,
+        peak_id=peak.id,
+        peak_w=peak.peak_w,
+        threshold_w=peak.threshold_w,
+    )
+    ctx.event(ev.PEAK_STARTED, data, event_id=f"{ev.PEAK_STARTED}:{peak.id}")
+    return peak
+
+
+def _end_peak(
+    ctx: _Context, peak: PeakRecord, paused: Mapping[str, Any], loads: Mapping[str, AssetRecord]
+) -> None:
+    peak.ended_at, peak.updated_at = ctx.at, utcnow()
+    ctx.community.peak_id = None
+    for aid in sorted(paused):  # also those whose owner left the community meanwhile
+        asset = loads.get(aid) or ctx.uow.registry.asset(aid)
+        if asset is not None and asset.parameters.get("paused"):
+            _command(ctx, peak, asset, "resume")
+    data = _notice(ctx, peak=False, peak_id=peak.id, peak_w=peak.peak_w)
+    data["started_at"] = format_instant(aware_utc(peak.started_at))
+    ctx.event(ev.PEAK_ENDED, data, event_id=f"{ev.PEAK_ENDED}:{peak.id}")
+
+
+def _pause(
+    ctx: _Context, peak: PeakRecord, seen: Observed, loads: Mapping[str, AssetRecord]
+) -> bool:
+    """Pause running loads until the expected consumption falls under the threshold."""
+    running = [
+        _load(a)
+        for a in loads.values()
+        if a.enabled and not a.parameters.get("paused") and _runs(a, ctx)
+    ]
+    if not running:
+        return False
+    already = sum(
+        c.power_w
+        for c in ctx.uow.communities.paused_by(peak.id).values()
+        if c.timeframe == seen.start
+    )
+    chosen = to_pause(power(seen.consumption_wh, seen.minutes), peak.threshold_w, already, running)
+    for load in chosen:
+        _command(ctx, peak, loads[load.asset_id], "pause")
+    return bool(chosen)
+
+
+def _runs(asset: AssetRecord, ctx: _Context) -> bool:
+    return in_window(_load(asset), ctx.aware, ctx.grid.timezone)
+
+
+def _load(asset: AssetRecord) -> Load:
+    p = asset.parameters
+    return Load(asset.id, asset.prosumer_id, p["power_w"], p["window_start"], p["window_end"])
+
+
+def _command(ctx: _Context, peak: PeakRecord, asset: AssetRecord, action: str) -> None:
+    """Record a pause or resume for the device, flip the load's `paused`, and its event."""
+    now = utcnow()
+    command = ctx.uow.communities.add_command(
+        id=str(uuid.uuid4()),
+        grid_id=ctx.grid.id,
+        community_id=ctx.community.id,
+        prosumer_id=asset.prosumer_id,
+        asset_id=asset.id,
+        peak_id=peak.id,
+        action=action,
+        power_w=asset.parameters["power_w"],
+        timeframe=ctx.at,
+        issued_at=now,
+    )
+    asset.parameters = {**asset.parameters, "paused": action == "pause"}
+    asset.updated_at = now
+    ctx.commands += 1
+    data = command_view(command)
+    ctx.event(
+        ev.DEVICE_COMMAND,
+        data,
+        prosumer_id=asset.prosumer_id,
+        event_id=f"{ev.DEVICE_COMMAND}:{command.id}",
+    )
+
+
+def command_view(command: Any) -> dict[str, Any]:
+    """A device command as devices read it (and as its event carries it)."""
+    return {
+        "seq": command.seq,
+        "id": command.id,
+        "grid_id": command.grid_id,
+        "community_id": command.community_id,
+        "prosumer_id": command.prosumer_id,
+        "asset_id": command.asset_id,
+        "peak_id": command.peak_id,
+        "action": command.action,
+        "power_w": command.power_w,
+        "timeframe": format_instant(aware_utc(command.timeframe)),
+        "issued_at": format_instant(aware_utc(command.issued_at)),
+    }
+
+
+def _autarky(ctx: _Context, autarkic: bool, seen: Observed) -> None:
+    ctx.community.autarkic = autarkic
+    type_ = ev.AUTARKY_GAINED if autarkic else ev.AUTARKY_LOST
+    data = _notice(
+        ctx,
+        autarky=autarkic,
+        production_w=watts(seen.production_wh, seen.minutes),
+        consumption_w=watts(seen.consumption_wh, seen.minutes),
+        net_w=watts(seen.production_wh - seen.consumption_wh, seen.minutes),
+    )
+    ctx.event(type_, data)

@@ -1,0 +1,186 @@
+"""MQTT meter ingest: one timeframe from 10,000 meters, publish to durable write (readings/s).
+
+The ingest is the real `flask ingest-mqtt` process on the bench's stores; the meters are
+PUBLISHERS processes (paho clients, QoS 1, a share of the meters each: one Python client alone
+tops out near 4,000 PUBACKed messages/s on this machine, a real fleet is 10,000 clients). They
+connect first; the clock runs from the go signal to the moment the last reading is in the
+registry (polled), on the embedded broker (amqtt) and on Mosquitto at 127.0.0.1:1883 when it
+answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from models.mqtt.client import connected, new_client
+from models.sql.tables import Reading
+from tests.mqtt.helpers import Meters, embedded_broker, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+METERS = 10_000
+PUBLISHERS = 4
+FIRST = datetime(2026, 11, 2)  # a 15-minute grid's timeframes from here, one per broker
+
+
+def count(container: Any, grid_id: str, start: datetime) -> int:
+    """Readings stored for the timeframe (a cheap indexed count)."""
+    stmt = select(func.count()).where(Reading.grid_id == grid_id, Reading.start == start)
+    with container.read_engine.connect() as conn:
+        return int(conn.scalar(stmt) or 0)
+
+
+def start_ingest(env: dict[str, str], url: str, grid_id: str, client_id: str, log: Path) -> Any:
+    """`flask ingest-mqtt` on the bench's stores (the grid's topic only: the broker may be
+    shared); returns once it is subscribed."""
+    args = [sys.executable, "-m", "flask", "--app", "wsgi", "ingest-mqtt", "--url", url]
+    args += ["--grid", grid_id]
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [*args, "--client-id", client_id],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=out,
+        )
+    wait_for(lambda: "ingest: subscribed" in log.read_text() or proc.poll() is not None, 60)
+    assert proc.poll() is None, log.read_text()
+    return proc
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def forget_session(url: str, client_id: str) -> None:
+    """Drop the ingest's persistent session (it would queue readings on a shared broker)."""
+    client, broker = new_client(url, client_id, persistent=False)
+    connected(client, broker, persistent=False).disconnect()
+    client.loop_stop()
+
+
+def start_publishers(url: str, messages: list[tuple[str, bytes]], tmp: Path) -> list[Any]:
+    """PUBLISHERS processes, each connected and holding its share, waiting for the go line."""
+    procs = []
+    for n in range(PUBLISHERS):
+        share = tmp / f"share-{n}.json"
+        share.write_text(json.dumps([(t, b.decode()) for t, b in messages[n::PUBLISHERS]]))
+        args = [sys.executable, "-m", "tests.bench.bench_mqtt", "publish", url, str(share)]
+        proc = subprocess.Popen(
+            args, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        procs.append(proc)
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    return procs
+
+
+def publish(url: str, share: Path) -> None:
+    """A publisher process: connect, say ready, publish on the go line, say done."""
+    messages = [(t, b.encode()) for t, b in json.loads(share.read_text())]
+    meters = Meters(url)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    infos = [meters.client.publish(topic, body, qos=1) for topic, body in messages]
+    for info in infos:
+        info.wait_for_publish(120)
+    print("done", flush=True)
+    meters.close()
+
+
+def ingest_once(
+    container: Any,
+    env: dict[str, str],
+    tmp: Path,
+    url: str,
+    grid_id: str,
+    ids: list[str],
+    at: datetime,
+) -> dict[str, Any]:
+    """Publish one timeframe from every meter; time it to the last durable write."""
+    start = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    client_id = f"bench-ingest-{uuid.uuid4().hex[:8]}"
+    log = tmp / f"{client_id}.log"
+    ingest = start_ingest(env, url, grid_id, client_id, log)
+    messages = [
+        (
+            f"minigrid/{grid_id}/meters/{pid}/readings",
+            json.dumps(
+                {"start": start, "produced_wh": (n * 37) % 900, "consumed_wh": (n * 53) % 800}
+            ).encode(),
+        )
+        for n, pid in enumerate(ids)
+    ]
+    publishers = start_publishers(url, messages, tmp)
+    idle_cpu = cpu_s(ingest.pid)
+    try:
+        began = time.perf_counter()
+        for proc in publishers:
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        for proc in publishers:
+            assert proc.stdout.readline().strip() == "done"
+        published_s = time.perf_counter() - began
+        wait_for(lambda: count(container, grid_id, at) >= len(ids), 300)
+        written_s = time.perf_counter() - began
+        ingest_cpu = cpu_s(ingest.pid) - idle_cpu
+    finally:
+        for proc in publishers:
+            proc.stdin.close()
+            proc.wait(30)
+        ingest.terminate()
+        ingest.wait(30)
+        forget_session(url, client_id)
+    stats = log.read_text().strip().splitlines()[-1]
+    return {
+        "published_s": published_s,
+        "durable_s": written_s,
+        "readings_per_s": len(ids) / written_s,
+        "ingest_cpu_s": ingest_cpu,
+        "readings_per_ingest_cpu_s": len(ids) / ingest_cpu,
+        "ingest": stats.removeprefix("ingest stopped: "),
+    }
+
+
+def brokers() -> list[tuple[str, Any]]:
+    """(name, context manager yielding a URL) of each broker to measure."""
+    import contextlib
+
+    from tests.mqtt.helpers import mosquitto_or_skip
+
+    out: list[tuple[str, Any]] = [("embedded amqtt", embedded_broker)]
+    try:
+        url = mosquitto_or_skip()
+        out.append(("mosquitto 127.0.0.1:1883", lambda: contextlib.nullcontext(url)))
+    except BaseException as exc:  # pytest's Skipped: no Mosquitto here
+        print(f"  (no Mosquitto: {exc})", flush=True)
+    return out
+
+
+def run(
+    container: Any, env: dict[str, str], tmp: Path, grid_id: str, ids: list[str]
+) -> dict[str, Any]:
+    """Each broker in turn, a timeframe of its own (15-minute grid)."""
+    rows: dict[str, Any] = {"meters": len(ids), "publishers": PUBLISHERS}
+    for n, (name, broker) in enumerate(brokers()):
+        with broker() as url:
+            at = FIRST + timedelta(minutes=15 * n)
+            result = ingest_once(container, env, tmp, url, grid_id, ids, at)
+        for key, value in result.items():
+            rows[f"{name}: {key}"] = value
+    return rows
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["publish"]:
+    publish(sys.argv[2], Path(sys.argv[3]))
