@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any, Protocol, TypeAlias
 
 Doc = dict[str, Any]
+ReadingLine: TypeAlias = tuple[str, int, int]  # prosumer_id, produced_wh, consumed_wh
 Docs = list[Doc]  # (TransactionStore has a method named `list`)
 # total(key, count): count(), or a count taken recently under the same key (list endpoints)
 Totals = Callable[[Hashable, Callable[[], int]], int] | None
@@ -246,9 +247,12 @@ class Registry(Protocol):
 
     def count_readings(self, grid_id: str, start: datetime) -> int: ...
 
-    def insert_readings(self, rows: list[dict[str, Any]]) -> None: ...
-
-    def update_readings(self, rows: list[dict[str, Any]]) -> None: ...
+    def upsert_readings(
+        self, grid_id: str, updated_at: datetime, frames: Mapping[datetime, Sequence[ReadingLine]]
+    ) -> tuple[int, int]:
+        """Set-based, in the open transaction: insert each (prosumer_id, produced_wh,
+        consumed_wh) line of each timeframe start that has no reading, update those whose energy
+        differs (with `updated_at`), leave equal ones untouched; (inserted, updated)."""
 
     def readings(
         self, prosumer_id: str, start_from: datetime, start_to: datetime, page: int, size: int
@@ -883,6 +887,11 @@ class FlowStore(Protocol):
 
     def upsert(self, docs: Iterable[Doc]) -> None:
         """Insert or replace documents keyed by (grid_id, prosumer_id, start)."""
+
+    def upsert_rows(self, rows: Iterable[Sequence[str | int]]) -> None:
+        """The same for plain rows in bulk: each row FLOW_KEY then FLOW_FIELDS values, in the
+        order of `models/documents/shapes.py` (ints only; TypeError otherwise, nothing written
+        of its batch)."""
 
     def delete_grid(self, grid_id: str) -> None:
         """Remove every flow of the grid."""

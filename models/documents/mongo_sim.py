@@ -8,10 +8,18 @@ from pymongo import ASCENDING
 from pymongo.database import Database
 
 from models.documents.mongo_collection import replace_many
-from models.documents.shapes import FLOW_FIELDS, FLOW_KEY, WEATHER_FIELDS, exact_int
+from models.documents.shapes import (
+    FLOW_FIELDS,
+    FLOW_KEY,
+    WEATHER_FIELDS,
+    batched,
+    check_flow_rows,
+    exact_int,
+)
 from models.ports import Doc, Docs
 
 _HIDE_ID = {"_id": 0}
+_FLOW_COLUMNS = (*FLOW_KEY, *FLOW_FIELDS)
 
 
 def _flow_doc(doc: Doc) -> Doc:
@@ -19,6 +27,12 @@ def _flow_doc(doc: Doc) -> Doc:
     out: Doc = {"_id": ":".join(key.values()), **key}
     out.update((f, exact_int(doc[f])) for f in FLOW_FIELDS)
     return out
+
+
+def _row_doc(row: Sequence[str | int]) -> Doc:
+    doc: Doc = dict(zip(_FLOW_COLUMNS, row, strict=True))
+    doc["_id"] = ":".join(str(v) for v in row[: len(FLOW_KEY)])
+    return doc
 
 
 class MongoFlowStore:
@@ -40,6 +54,13 @@ class MongoFlowStore:
         """Insert or replace by key with unordered bulk writes."""
         self._ensure_indexes()
         replace_many(self._coll, map(_flow_doc, docs))
+
+    def upsert_rows(self, rows: Iterable[Sequence[str | int]]) -> None:
+        """Rows checked and turned into documents per batch, then unordered bulk replacements."""
+        self._ensure_indexes()
+        for batch in batched(rows, 10_000):
+            check_flow_rows(batch)
+            replace_many(self._coll, map(_row_doc, batch))
 
     def delete_grid(self, grid_id: str) -> None:
         self._coll.delete_many({"grid_id": grid_id})

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from models.ports import Doc
@@ -155,3 +156,17 @@ def exact_int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"Expected an exact integer sum, got {value!r}.")
     return value
+
+
+def check_flow_rows(rows: Sequence[Sequence[Any]]) -> None:
+    """TypeError unless every row is FLOW_KEY as text then FLOW_FIELDS as ints (a type set per
+    column: C-level passes, not a Python loop per value)."""
+    names = (*FLOW_KEY, *FLOW_FIELDS)
+    if rows and set(map(len, rows)) != {len(names)}:
+        raise TypeError(f"Expected rows of {len(names)} values.")
+    for index, name in enumerate(names):
+        wanted = str if index < len(FLOW_KEY) else int
+        column = list(map(itemgetter(index), rows))
+        if set(map(type, column)) - {wanted}:
+            odd = next(v for v in column if type(v) is not wanted)
+            raise TypeError(f"Expected {wanted.__name__} {name}, got {odd!r}.")

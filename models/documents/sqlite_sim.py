@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from models.documents.shapes import FLOW_FIELDS, FLOW_KEY, WEATHER_FIELDS, batched, exact_int
+from models.documents.shapes import (
+    FLOW_FIELDS,
+    FLOW_KEY,
+    WEATHER_FIELDS,
+    batched,
+    check_flow_rows,
+    exact_int,
+)
 from models.documents.sqlite_db import SqliteDb
 from models.ports import Doc, Docs
 
@@ -13,6 +21,15 @@ _UPSERT_FLOW = (
     f"INSERT OR REPLACE INTO sim_flows ({', '.join(_FLOW_COLUMNS)})"
     f" VALUES ({', '.join('?' for _ in _FLOW_COLUMNS)})"
 )
+# rows equal to the stored ones are left untouched (a rerun writes no pages)
+_UPSERT_CHANGED = (
+    f"INSERT INTO sim_flows ({', '.join(_FLOW_COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in _FLOW_COLUMNS)})"
+    f" ON CONFLICT ({', '.join(FLOW_KEY)}) DO UPDATE SET"
+    f" {', '.join(f'{f} = excluded.{f}' for f in FLOW_FIELDS)}"
+    f" WHERE {' OR '.join(f'sim_flows.{f} <> excluded.{f}' for f in FLOW_FIELDS)}"
+)
+ROWS_PER_WRITE = 100_000
 _SELECT_FLOW = f"SELECT {', '.join(_FLOW_COLUMNS)} FROM sim_flows"
 _WEATHER_COLUMNS = ("time", *WEATHER_FIELDS)
 
@@ -32,6 +49,17 @@ class SqliteFlowStore:
         for batch in batched(map(_flow_row, docs), 50_000):
             with self._db.write() as conn:
                 conn.executemany(_UPSERT_FLOW, batch)
+
+    def upsert_rows(self, rows: Iterable[Sequence[str | int]]) -> None:
+        """executemany in key order, in transactions of 100,000 rows; a batch holding anything
+        but text keys and int values is refused whole (TypeError)."""
+        rows = rows if isinstance(rows, list) else list(rows)
+        for first in range(0, len(rows), ROWS_PER_WRITE):
+            batch: list[Any] = rows[first : first + ROWS_PER_WRITE]
+            check_flow_rows(batch)
+            batch.sort()
+            with self._db.write() as conn:
+                conn.executemany(_UPSERT_CHANGED, batch)
 
     def delete_grid(self, grid_id: str) -> None:
         with self._db.write() as conn:

@@ -118,8 +118,9 @@ class HueyTasks:
     def _finished(self, task: HueyTask, value: Any, exc: BaseException | None) -> None:
         self.huey.storage.delete_data(INFLIGHT + task.id)
         name = task.args[0] if task.args else None
-        if isinstance(name, str) and service_tasks.lookup(name).every_s is not None:
-            self.huey.storage.delete_data(PERIODIC + name)
+        spec = service_tasks.REGISTRY.get(name) if isinstance(name, str) else None
+        if spec is not None and spec.every_s is not None:
+            self.huey.storage.delete_data(PERIODIC + spec.name)  # the next one may be queued
 
     def tick(self) -> list[str]:
         """Offer each periodic task to the queue; the ones queued now."""

@@ -293,7 +293,7 @@ def _finish(
         if row.status == APPLIED:
             return  # another process finished it
         before = uow.registry.readings_at(grid.id, row.timeframe_start)
-        _set_readings(uow, grid.id, row, before)
+        _set_readings(uow, grid.id, row)
         row.status = APPLIED
         row.applied_at = utcnow()
         row.snapshot_hash = version["content_hash"]
@@ -305,15 +305,10 @@ def _finish(
         uow.commit()
 
 
-def _set_readings(
-    uow: UnitOfWork, grid_id: str, row: CorrectionRecord, before: dict[str, tuple[int, int]]
-) -> None:
-    now = utcnow()
-    rows = [{**line, "start": row.timeframe_start, "updated_at": now} for line in row.readings]
-    uow.registry.update_readings([r for r in rows if r["prosumer_id"] in before])
-    uow.registry.insert_readings(
-        [{**r, "grid_id": grid_id} for r in rows if r["prosumer_id"] not in before]
-    )
+def _set_readings(uow: UnitOfWork, grid_id: str, row: CorrectionRecord) -> None:
+    """The corrected lines as the timeframe's readings (set-based; equal ones untouched)."""
+    lines = [(r["prosumer_id"], r["produced_wh"], r["consumed_wh"]) for r in row.readings]
+    uow.registry.upsert_readings(grid_id, utcnow(), {row.timeframe_start: lines})
 
 
 def _record_corrected(

@@ -43,11 +43,11 @@ def command_message(event: Doc) -> tuple[str, Doc] | None:
     if not grid_id or not prosumer_id:
         return None
     payload = {
-        **data,
+        "issued_at": event["occurred_at"],
+        **data,  # the command as the deciding feature recorded it (its own issued_at wins)
         "command_id": event["id"],
         "grid_id": grid_id,
         "prosumer_id": prosumer_id,
-        "issued_at": event["occurred_at"],
     }
     return commands_topic(grid_id, prosumer_id), payload
 

@@ -14,6 +14,12 @@ chunking, and a second identical run reports every reading `unchanged`. Closed (
 timeframes are checked before anything is written: if a reading there would change, the run
 is refused (409) and nothing is written.
 
+Writes: every WRITE_CELLS readings are one call of metering's `upsert_timeframes` (the path of
+the HTTP and MQTT readings: same checks, counts and 409, one transaction, set-based SQL); the
+same timeframes' flows then go to the document store in bulk from a `FlowsWriter` thread
+while the next batch's readings are written. When demand response is evaluated (the grid has
+communities), each timeframe is its own call, as readings arriving over the API are.
+
 `via` a message bus (`flask simulate --via mqtt`), the readings are not written here: each
 house's meter publishes its reading to `minigrid/{grid}/meters/{prosumer}/readings` as a real
 meter does, the meter ingest writes it, and the run waits (up to `ingest_wait_s`) until the
@@ -27,17 +33,20 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import chain, islice, repeat
+from operator import itemgetter
 from typing import Any
 
-from models.domain.physics.fleet import capacities, pause_mask, rows, run, window_shortfalls
+from models.domain.physics.fleet import columns, pause_mask, run, window_shortfalls
 from models.domain.physics.timeline import Timeline
 from models.domain.timeframes import format_instant
 from models.ports import CommandRecord, GridRecord, MessageBus, Stores
 from models.services.clock import aware_utc, naive_utc
 from models.services.closing import close_due
 from models.services.errors import Conflict, Unavailable, Unprocessable, found
+from models.services.flows_writer import FlowsWriter
 from models.services.meter_ingest import readings_topic
-from models.services.metering import check_start, upsert_readings, upsert_readings_many
+from models.services.metering import check_start, upsert_timeframes
 from models.services.peaks import after_readings
 from models.services.simulation_inputs import Fleet, load_fleet
 from models.services.weather import grid_weather
@@ -45,7 +54,7 @@ from models.services.weather import grid_weather
 MAX_DAYS = 400
 MAX_REPORTED = 1000  # shortfalls listed in a summary (all are counted)
 CHUNK_CELLS = 2_000_000  # prosumer-timeframes computed at once (bounds memory)
-WRITE_READINGS = 20_000  # readings per transaction when no peak is evaluated (whole timeframes)
+WRITE_CELLS = 100_000  # readings per metering transaction (and flows per bulk write)
 Progress = Callable[[int, int], object]
 
 
@@ -95,22 +104,24 @@ def simulate_grid(
     tally = Tally()
     first = plan
     if via is None:
-        while True:
-            restart = _run(stores, plan, tally, progress)
-            if restart is None:
-                break
-            # demand response paused or resumed loads: the rest is computed again with them
-            tally.measured -= _measured(stores, plan, restart)
-            cut = _iso(plan.at(restart))
-            tally.short = [s for s in tally.short if s["window_closed_at"] < cut]
-            plan = _plan(stores, grid_id, aware_utc(plan.at(restart)), end, seed, first.count)
+        with FlowsWriter(stores.documents.flows) as writer:
+            while True:
+                restart = _run(stores, plan, tally, progress, writer)
+                if restart is None:
+                    break
+                # demand response paused or resumed loads: the rest is computed again with them
+                tally.measured -= _measured(stores, plan, restart)
+                cut = _iso(plan.at(restart))
+                tally.short = [s for s in tally.short if s["window_closed_at"] < cut]
+                plan = _plan(stores, grid_id, aware_utc(plan.at(restart)), end, seed, first.count)
         counts: dict[str, int] = tally.counts
     else:  # the ingest writes (and evaluates peaks); this run does not recompute after them
         published = 0
-        for chunk in _computed(stores, plan):
-            tally.measured += chunk.measured
-            tally.short.extend(chunk.shortfalls)
-            published += _publish(via, stores, plan, chunk, tally.totals, progress)
+        with FlowsWriter(stores.documents.flows) as writer:
+            for chunk in _computed(stores, plan):
+                tally.measured += chunk.measured
+                tally.short.extend(chunk.shortfalls)
+                published += _publish(via, plan, chunk, tally.totals, progress, writer)
         counts = {
             "published": published,
             "written by the ingest": _await_ingest(stores, plan, ingest_wait_s),
@@ -152,17 +163,16 @@ class Tally:
     short: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _run(stores: Stores, plan: Run, tally: Tally, progress: Progress | None) -> int | None:
+def _run(
+    stores: Stores, plan: Run, tally: Tally, progress: Progress | None, writer: FlowsWriter
+) -> int | None:
     """Compute and write the plan chunk by chunk; the index to compute again from when
     demand response changed a load during it (None: the plan is written)."""
     evaluate = _has_communities(stores, plan.grid.id)
     for chunk in _computed(stores, plan):
         tally.measured += chunk.measured
         tally.short.extend(chunk.shortfalls)
-        if not evaluate:  # nothing reacts to single timeframes: write in batches
-            _write_batched(stores, plan, chunk, tally.counts, tally.totals, progress)
-            continue
-        stop = _write(stores, plan, chunk, tally.counts, tally.totals, progress, evaluate)
+        stop = _write(stores, plan, chunk, tally, progress, writer, evaluate)
         if stop is not None and stop + 1 < plan.count:
             return stop + 1
     return None
@@ -192,6 +202,13 @@ def check_simulation(
 ) -> None:
     """404/422 now for what a simulation would refuse at its start (before a background run)."""
     _plan(stores, grid_id, start, end, seed)
+
+
+def computed(
+    stores: Stores, grid_id: str, start: datetime, end: datetime, seed: int = 0
+) -> Iterator[Chunk]:
+    """The run's computed chunks without writing anything (what `make bench` times as compute)."""
+    return _computed(stores, _plan(stores, grid_id, start, end, seed))
 
 
 def _plan(
@@ -254,8 +271,7 @@ class Chunk:
     """Consecutive timeframes computed together."""
 
     first: int  # index of its first timeframe in the run
-    rows: Iterator[list[tuple[int, ...]]]  # per timeframe, per prosumer: fleet.ROW values
-    capacities: list[int]  # per prosumer, Wh
+    frames: Iterator[list[list[int]]]  # per timeframe: fleet.ROW columns, then capacities
     measured: int  # timeframes on measured weather
     shortfalls: list[dict[str, Any]] = field(default_factory=list)  # windows closed short
 
@@ -280,7 +296,7 @@ def _computed(stores: Stores, plan: Run) -> Iterator[Chunk]:
         )
         levels = [int(v) for v in flows.stored_wh[:, -1]]
         short = _shortfalls(plan, timeline, paused)
-        yield Chunk(first, rows(flows), capacities(flows), measured, short)
+        yield Chunk(first, columns(flows), measured, short)
 
 
 def _shortfalls(plan: Run, timeline: Timeline, paused: Any) -> list[dict[str, Any]]:
@@ -331,14 +347,14 @@ def _refuse_changes_to_frozen(stores: Stores, plan: Run) -> None:
     frozen = _frozen(stores, plan)
     ids = plan.fleet.prosumer_ids
     for chunk in _computed(stores, plan):
-        for offset, values in enumerate(chunk.rows):
+        for offset, frame in enumerate(chunk.frames):
             at = plan.at(chunk.first + offset)
             if at not in frozen:
                 continue
             with stores.uow(write=False) as uow:
                 stored = uow.registry.readings_at(plan.grid.id, at)
-            wanted = {pid: (v[6], v[5]) for pid, v in zip(ids, values, strict=True)}
-            changed = sum(stored.get(pid) != meter for pid, meter in wanted.items())
+            meters = zip(ids, zip(frame[SOLD], frame[BOUGHT], strict=True), strict=True)
+            changed = sum(stored.get(pid) != meter for pid, meter in meters)
             if changed:
                 raise Conflict(
                     f"timeframe {_iso(at)} is closed; its readings are immutable ({changed} "
@@ -350,154 +366,103 @@ def _write(
     stores: Stores,
     plan: Run,
     chunk: Chunk,
-    counts: dict[str, int],
-    totals: dict[str, int],
+    tally: Tally,
     progress: Progress | None,
+    writer: FlowsWriter,
     evaluate: bool = False,
 ) -> int | None:
-    """Readings through metering's upsert (one timeframe per call), then the chunk's flows.
+    """Per WRITE_CELLS readings one call of metering's upsert_timeframes (one transaction),
+    then the same timeframes' flows handed to the writer (written while the next batch runs).
 
-    With `evaluate`, peaks are evaluated after each timeframe's readings, as for readings that
-    arrive over the API; when that pauses or resumes a load, writing stops after that timeframe
-    (the rest was computed without it) and its index in the plan is returned."""
-    ids, grid = plan.fleet.prosumer_ids, plan.grid
-    docs: list[dict[str, Any]] = []
-    stop = None
-    with stores.uow() as uow:
-        for offset, values in enumerate(chunk.rows):
-            at = plan.at(chunk.first + offset)
-            lines = [
-                {"prosumer_id": pid, "produced_wh": v[6], "consumed_wh": v[5]}
-                for pid, v in zip(ids, values, strict=True)
-            ]
-            written = upsert_readings(uow, grid, aware_utc(at), lines)
-            for key, n in written.items():
-                counts[key] += n
-            docs.extend(_flow_docs(grid.id, _iso(at), ids, values, chunk.capacities))
-            _add_totals(totals, values)
-            if progress:
-                progress(plan.before + chunk.first + offset + 1, plan.before + plan.count)
-            changed = written["inserted"] or written["updated"]
-            if evaluate and changed and after_readings(stores, grid.id, aware_utc(at)).commands:
-                stop = chunk.first + offset
-                break
-    stores.documents.flows.upsert(docs)
-    return stop
-
-
-def _write_batched(
-    stores: Stores,
-    plan: Run,
-    chunk: Chunk,
-    counts: dict[str, int],
-    totals: dict[str, int],
-    progress: Progress | None,
-) -> None:
-    """`_write` without peak evaluation: readings through metering's batched upsert, then their
-    flows, WRITE_READINGS at most per transaction (a timeframe's readings always in one)."""
-    ids, grid = plan.fleet.prosumer_ids, plan.grid
-    per_batch = max(1, WRITE_READINGS // max(1, len(ids)))
-    batch: dict[datetime, list[dict[str, Any]]] = {}
-    docs: list[dict[str, Any]] = []
-    done = chunk.first
-    for values in chunk.rows:
-        at = aware_utc(plan.at(done))
-        done += 1
-        batch[at] = [
-            {"prosumer_id": pid, "produced_wh": v[6], "consumed_wh": v[5]}
-            for pid, v in zip(ids, values, strict=True)
-        ]
-        docs.extend(_flow_docs(grid.id, format_instant(at), ids, values, chunk.capacities))
-        _add_totals(totals, values)
-        if len(batch) == per_batch:
-            _flush(stores, grid, batch, docs, counts)
-            if progress:
-                progress(plan.before + done, plan.before + plan.count)
-    _flush(stores, grid, batch, docs, counts)
-    if progress:
-        progress(plan.before + done, plan.before + plan.count)
-
-
-def _flush(
-    stores: Stores,
-    grid: GridRecord,
-    batch: dict[datetime, list[dict[str, Any]]],
-    docs: list[dict[str, Any]],
-    counts: dict[str, int],
-) -> None:
-    """Write the batch's readings, then its flows; empty both."""
-    if batch:
-        with stores.uow() as uow:
-            for key, n in upsert_readings_many(uow, grid, batch).items():
-                counts[key] += n
-        stores.documents.flows.upsert(docs)
-    batch.clear()
-    docs.clear()
-
-
-FLOW_NAMES = (
-    "produced_wh",
-    "consumed_wh",
-    "own_use_wh",
-    "to_battery_wh",
-    "from_battery_wh",
-    "bought_wh",
-    "sold_wh",
-    "losses_wh",
-    "stored_wh",
-)
-
-
-def _flow_docs(
-    grid_id: str, start: str, ids: list[str], values: list[tuple[int, ...]], caps: list[int]
-) -> Iterator[dict[str, Any]]:
-    for pid, v, cap in zip(ids, values, caps, strict=True):
-        yield {
-            "grid_id": grid_id,
-            "prosumer_id": pid,
-            "start": start,
-            **dict(zip(FLOW_NAMES, v, strict=True)),
-            "capacity_wh": cap,
+    With `evaluate`, each timeframe is its own call and peaks are evaluated after it, as for
+    readings that arrive over the API; when that pauses or resumes a load, writing stops after
+    that timeframe (the rest was computed without it; its flows are written before the rest is
+    computed again) and its index in the plan is returned."""
+    grid = plan.grid
+    ids, gather = _key_order(plan.fleet.prosumer_ids)
+    per_call = 1 if evaluate else max(1, WRITE_CELLS // max(1, len(ids)))
+    frames = ((i, [gather(c) for c in frame]) for i, frame in enumerate(chunk.frames, chunk.first))
+    while batch := list(islice(frames, per_call)):
+        readings = {
+            aware_utc(plan.at(index)): list(zip(ids, frame[SOLD], frame[BOUGHT], strict=True))
+            for index, frame in batch
         }
+        with stores.uow() as uow:
+            written = upsert_timeframes(uow, grid, readings)
+        for key, n in written.items():
+            tally.counts[key] += n
+        writer.submit(_flow_rows(grid.id, plan, ids, batch))
+        for _, frame in batch:
+            _add_totals(tally.totals, frame)
+        last = batch[-1][0]
+        if progress:
+            progress(plan.before + last + 1, plan.before + plan.count)
+        changed = written["inserted"] or written["updated"]
+        if (
+            evaluate
+            and changed
+            and after_readings(stores, grid.id, aware_utc(plan.at(last))).commands
+        ):
+            writer.wait()
+            return last
+    return None
 
 
-def _add_totals(totals: dict[str, int], values: list[tuple[int, ...]]) -> None:
-    for v in values:
-        totals["produced_wh"] += v[0]
-        totals["consumed_wh"] += v[1]
-        totals["bought_wh"] += v[5]
-        totals["sold_wh"] += v[6]
-        totals["losses_wh"] += v[7]
+BOUGHT, SOLD = 5, 6  # columns of a frame (fleet.ROW): the meter's consumed_wh and produced_wh
+TOTALS = {"produced_wh": 0, "consumed_wh": 1, "bought_wh": BOUGHT, "sold_wh": SOLD, "losses_wh": 7}
+
+
+def _key_order(ids: list[str]) -> tuple[list[str], Callable[[list[int]], list[int]]]:
+    """The ids sorted, and a function putting a column in that order: rows then reach the
+    stores in key order (prosumer, then start) and their sorts find them sorted."""
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    if len(ids) < 2:
+        return ids, lambda column: column
+    pick = itemgetter(*order)
+    return [ids[i] for i in order], lambda column: list(pick(column))
+
+
+def _flow_rows(
+    grid_id: str, plan: Run, ids: Sequence[str], batch: list[tuple[int, list[list[int]]]]
+) -> list[tuple[str | int, ...]]:
+    """FlowStore rows (FLOW_KEY, then the frame's columns and capacities) of the batch,
+    prosumer by prosumer, each prosumer's timeframes in order."""
+    per_frame = [
+        zip(repeat(grid_id), ids, repeat(_iso(plan.at(index))), *frame) for index, frame in batch
+    ]
+    return list(chain.from_iterable(zip(*per_frame, strict=True)))
+
+
+def _add_totals(totals: dict[str, int], frame: list[list[int]]) -> None:
+    for name, column in TOTALS.items():
+        totals[name] += sum(frame[column])
 
 
 def _publish(
     bus: MessageBus,
-    stores: Stores,
     plan: Run,
     chunk: Chunk,
     totals: dict[str, int],
     progress: Progress | None,
+    writer: FlowsWriter,
 ) -> int:
     """Each meter's reading published (one timeframe at a time), then the chunk's flows."""
     ids, grid_id, count = plan.fleet.prosumer_ids, plan.grid.id, 0
-    docs: list[dict[str, Any]] = []
-    for offset, values in enumerate(chunk.rows):
-        at = _iso(plan.at(chunk.first + offset))
+    batch = list(enumerate(chunk.frames, chunk.first))
+    for index, frame in batch:
+        at = _iso(plan.at(index))
         bus.publish_many(
             [
-                (
-                    readings_topic(grid_id, pid),
-                    {"start": at, "produced_wh": v[6], "consumed_wh": v[5]},
-                )
-                for pid, v in zip(ids, values, strict=True)
+                (readings_topic(grid_id, pid), {"start": at, "produced_wh": s, "consumed_wh": b})
+                for pid, s, b in zip(ids, frame[SOLD], frame[BOUGHT], strict=True)
             ]
         )
         count += len(ids)
-        docs.extend(_flow_docs(grid_id, at, ids, values, chunk.capacities))
-        _add_totals(totals, values)
+        _add_totals(totals, frame)
         if progress:
-            progress(chunk.first + offset + 1, plan.count)
-    stores.documents.flows.upsert(docs)
+            progress(index + 1, plan.count)
+    writer.submit(_flow_rows(grid_id, plan, ids, batch))
+    writer.wait()  # the run then waits for the ingest against these flows
     return count
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Result, Select, Table, delete, func, select, update
+from sqlalchemy import CursorResult, Result, Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from models.ports import Registry
+from models.ports import ReadingLine, Registry
+from models.sql import readings_upsert
 from models.sql.tables import (
     ApiKey,
     Asset,
@@ -238,13 +239,13 @@ class SqlRegistry:
         stmt = select(func.count()).where(Reading.grid_id == grid_id, Reading.start == start)
         return self.session.scalar(stmt) or 0
 
-    def insert_readings(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.session.execute(cast(Table, Reading.__table__).insert(), rows)
-
-    def update_readings(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.session.execute(update(Reading), rows)
+    def upsert_readings(
+        self, grid_id: str, updated_at: datetime, frames: Mapping[datetime, Sequence[ReadingLine]]
+    ) -> tuple[int, int]:
+        """Insert missing, update changed, leave equal readings; (inserted, updated)."""
+        return readings_upsert.upsert_readings(
+            self.session.connection(), grid_id, updated_at, frames
+        )
 
     def readings(
         self, prosumer_id: str, start_from: datetime, start_to: datetime, page: int, size: int

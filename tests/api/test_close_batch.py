@@ -1,7 +1,7 @@
 """Batched closing (`close_range`) writes what closing one timeframe at a time writes: the same
-snapshots, trades, order fills, hashes and events, a half-closed timeframe finished; and the
-batched readings upsert counts and refuses like the single one. SQLite and PostgreSQL, each
-against a reference SQLite store closed by `close_timeframe`."""
+snapshots (plant and communities included), plant imports, clearing terms, trades, order fills,
+hashes and events, half-closed timeframes finished. SQLite and PostgreSQL, each against a
+reference SQLite store closed by `close_timeframe`."""
 
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ from models.services.clearing_terms import TERMS, terms_key
 from models.services.closing import close_timeframe
 from models.services.closing_batch import close_range
 from models.services.communities import snapshot_groups
-from models.services.errors import Conflict, Unprocessable
-from models.services.metering import upsert_readings, upsert_readings_many
+from models.services.metering import upsert_timeframes
 from tests.conftest import make_test_app
 from tests.events.conftest import all_events
 
@@ -88,8 +87,13 @@ def seed(stores: Any) -> None:
         uow.commit()
     with stores.uow() as uow:
         grid = uow.registry.grid(GRID_ID)
-        batch = {START + i * STEP: _lines(i) for i in range(COUNT)}
-        upsert_readings_many(uow, grid, batch)
+        batch = {
+            START + i * STEP: [
+                (x["prosumer_id"], x["produced_wh"], x["consumed_wh"]) for x in _lines(i)
+            ]
+            for i in range(COUNT)
+        }
+        upsert_timeframes(uow, grid, batch)
     with stores.uow() as uow:
         for i in (3, 4, 12):
             for n, side in ((0, "sell"), (1, "buy"), (2, "buy")):
@@ -231,33 +235,3 @@ def test_batched_close_writes_what_single_closes_write(
     ):
         assert mine[key] == theirs[key], key
     assert close_range(stores, GRID_ID, START, START + COUNT * STEP) == []
-
-
-def test_batched_readings_count_and_refuse_like_single_ones(app: Any) -> None:
-    stores = app.extensions["minigrid"]
-    seed(stores)
-    close_timeframe(stores, GRID_ID, START + 5 * STEP)
-    with stores.uow() as uow:
-        grid = uow.registry.grid(GRID_ID)
-        same = {START + i * STEP: _lines(i) for i in range(COUNT)}
-        assert upsert_readings_many(uow, grid, same) == {
-            "inserted": 0,
-            "updated": 0,
-            "unchanged": sum(len(_lines(i)) for i in range(COUNT)),
-        }
-    with stores.uow() as uow:
-        grid = uow.registry.grid(GRID_ID)
-        changed = {START + i * STEP: [{**_lines(i)[0], "consumed_wh": 9}] for i in (4, 5)}
-        with pytest.raises(Conflict, match="is closed; its readings are immutable"):
-            upsert_readings_many(uow, grid, changed)
-    with stores.uow() as uow:  # nothing of the refused batch was written
-        assert uow.registry.readings_at(GRID_ID, (START + 4 * STEP).replace(tzinfo=None))[
-            PIDS[0]
-        ] == (_lines(4)[0]["produced_wh"], _lines(4)[0]["consumed_wh"])
-    with stores.uow() as uow:
-        grid = uow.registry.grid(GRID_ID)
-        twice = [_lines(8)[0], _lines(8)[0]]
-        with pytest.raises(Unprocessable, match=r"readings\[1\].prosumer_id .* appears twice"):
-            upsert_readings_many(uow, grid, {START + 8 * STEP: twice})
-        single = upsert_readings(uow, grid, START + 8 * STEP, [{**_lines(8)[0], "consumed_wh": 1}])
-    assert single == {"inserted": 0, "updated": 1, "unchanged": 0}

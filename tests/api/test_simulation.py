@@ -104,6 +104,31 @@ def test_split_runs_and_small_chunks_equal_one_run(
     assert flows_of(app, gid, pid, DAY, DAY + 12 * HOUR) == whole
 
 
+def test_a_failed_flows_write_is_raised_and_a_rerun_completes(
+    app: Any, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gid, flows = world["grid"]["id"], stores(app).documents.flows
+    monkeypatch.setattr(simulation, "WRITE_CELLS", 8)  # 2 timeframes of 4 prosumers per batch
+    calls: list[int] = []
+    real = flows.upsert_rows
+
+    def failing(rows: Any) -> None:
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        real(rows)
+
+    monkeypatch.setattr(flows, "upsert_rows", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        simulate_grid(stores(app), gid, DAY, DAY + 3 * HOUR, seed=8)
+    assert len(calls) == 2  # raised when the third batch's flows were handed over
+    monkeypatch.setattr(flows, "upsert_rows", real)
+    again = simulate_grid(stores(app), gid, DAY, DAY + 3 * HOUR, seed=8)
+    # three batches' readings were committed (the third's flows never written)
+    assert again["readings"] == {"inserted": 4 * 6, "updated": 0, "unchanged": 4 * 6}
+    check_flows(app, world, DAY, DAY + 3 * HOUR)
+
+
 def test_a_switched_off_asset_counts_for_nothing_from_then_on(
     client: Any, admin: dict[str, str], app: Any
 ) -> None:

@@ -27,6 +27,7 @@ from tests.bench import (  # noqa: E402
     bench_market,
     bench_metering,
     bench_mqtt,
+    bench_simulation,
 )
 from tests.documents.samples import ts  # noqa: E402
 
@@ -216,11 +217,32 @@ def settlement(container: Any) -> None:
             section(name, lambda m=module: call_run(m, container.chain, container))  # type: ignore[misc]
 
 
+def simulation() -> None:
+    """A simulated month through the metering path, on throwaway SQLite stores and, when
+    BENCH_DATABASE_URL or TEST_DATABASE_URL names a PostgreSQL server, on a fresh database."""
+    pg_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL", "")
+    title = "simulation: a month of 15-min timeframes, 1,000 prosumers, through metering"
+    for engine, url in (("SQLite", None), ("PostgreSQL", pg_url)):
+        if engine == "PostgreSQL" and not url.startswith("postgres"):
+            print(f"\n== {title} ({engine}): skipped, set TEST_DATABASE_URL", flush=True)
+            continue
+
+        def work(url: str | None = url) -> dict[str, Any]:
+            with bench_simulation.throwaway_app(url) as stores:
+                return bench_simulation.run(stores)
+
+        section(f"{title} ({engine})", work)
+
+
 def main() -> None:
     """Start throwaway stores and anvil in a temp dir, measure everything, clean up.
 
-    `python -m tests.bench.run reads` measures only the reads against their bare twins.
+    `python -m tests.bench.run reads` measures only the reads against their bare twins;
+    `python -m tests.bench.run simulation` only the simulated month through metering.
     """
+    if sys.argv[1:] == ["simulation"]:
+        simulation()
+        return
     reads_only = sys.argv[1:] == ["reads"]
     if sys.argv[1:] == ["dashboard"]:
         dashboard()
@@ -250,6 +272,8 @@ def main() -> None:
                     lambda: bench_demo.run(container),
                 )
             container.close()
+            if not reads_only:
+                simulation()
         finally:
             stop_anvil(anvil)
     if not reads_only:

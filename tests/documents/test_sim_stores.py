@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from models.documents.shapes import FLOW_FIELDS
+from models.documents.shapes import FLOW_FIELDS, FLOW_KEY
 from models.ports import DocumentStores
 
 BIG = 2**62 + 7
@@ -69,6 +69,53 @@ def test_weather_replace_and_read_a_range(stores: DocumentStores) -> None:
     assert stores.weather.series("g2") == [row(t(0), temp="-3")]
     stores.weather.replace("g2", [])
     assert stores.weather.series("g2") == []
+
+
+def as_row(doc: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(doc[k] for k in (*FLOW_KEY, *FLOW_FIELDS))
+
+
+def test_flow_rows_are_the_same_documents_keyed_and_idempotent(stores: DocumentStores) -> None:
+    docs = [flow(p, t(m), produced_wh=m, stored_wh=BIG) for p in ("b", "a") for m in (30, 0, 15)]
+    stores.flows.upsert_rows([as_row(d) for d in docs])
+    stores.flows.upsert_rows(iter([as_row(d) for d in docs]))  # any iterable
+    stores.flows.upsert_rows([as_row(flow("a", t(15), produced_wh=99, sold_wh=1))])
+    rows, total = stores.flows.of_prosumer("g1", "a", t(0), t(45), 0, 0)
+    assert total == 3
+    assert rows == [
+        flow("a", t(0), produced_wh=0, stored_wh=BIG),
+        flow("a", t(15), produced_wh=99, sold_wh=1),
+        flow("a", t(30), produced_wh=30, stored_wh=BIG),
+    ]
+    assert stores.flows.at("g1", t(30))["b"] == flow("b", t(30), produced_wh=30, stored_wh=BIG)
+    stores.flows.upsert_rows([])
+
+
+def test_flow_rows_and_documents_overwrite_each_other(stores: DocumentStores) -> None:
+    stores.flows.upsert([flow("a", t(0), bought_wh=5)])
+    stores.flows.upsert_rows([as_row(flow("a", t(0), bought_wh=6))])
+    assert stores.flows.at("g1", t(0)) == {"a": flow("a", t(0), bought_wh=6)}
+    stores.flows.upsert([flow("a", t(0), bought_wh=7)])
+    assert stores.flows.at("g1", t(0)) == {"a": flow("a", t(0), bought_wh=7)}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ("g1", "a", t(15), 1.5, *[0] * 9),
+        ("g1", "a", t(15), True, *[0] * 9),
+        ("g1", "a", t(15), "7", *[0] * 9),
+        ("g1", 5, t(15), *[0] * 10),
+        ("g1", "a", t(15), *[0] * 9),
+    ],
+)
+def test_flow_rows_refuse_anything_but_text_keys_and_ints(
+    stores: DocumentStores, bad: tuple[Any, ...]
+) -> None:
+    good = as_row(flow("a", t(0)))
+    with pytest.raises(TypeError):
+        stores.flows.upsert_rows([good, bad])
+    assert stores.flows.of_prosumer("g1", "a", t(0), t(45), 0, 0) == ([], 0)
 
 
 def test_flows_delete_grid_removes_one_grid_only(stores: DocumentStores) -> None:

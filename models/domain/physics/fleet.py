@@ -103,11 +103,14 @@ def run(
     return dispatch(produced, consumed, batteries, controls, timeline.minutes)
 
 
-def rows(flows: Flows) -> Iterator[list[tuple[int, ...]]]:
-    """Per timeframe: one tuple of Python ints per household, values in ROW order."""
-    stacked = np.stack([getattr(flows, name) for name in ROW], axis=-1)  # (houses, t, fields)
-    for column in np.transpose(stacked, (1, 0, 2)).tolist():
-        yield [tuple(values) for values in column]
+def columns(flows: Flows) -> Iterator[list[list[int]]]:
+    """Per timeframe: the ROW values as columns (one list of Python ints per name, a value per
+    household), then the households' capacities (the same list every timeframe)."""
+    stacked = np.stack([getattr(flows, name) for name in ROW])  # (fields, houses, t)
+    caps = capacities(flows)
+    for frame in np.transpose(stacked, (2, 0, 1)).tolist():
+        frame.append(caps)
+        yield frame
 
 
 def capacities(flows: Flows) -> list[int]:

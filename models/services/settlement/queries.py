@@ -135,11 +135,13 @@ def prosumer_statement(
     """Statement, per-timeframe lines, leaf, proof and on-chain status of one prosumer."""
     doc, item, statement, leaf, proof = _statement_of(container, grid.id, month, prosumer.id)
     lines: list[dict[str, Any]] = []  # an adjustments-only period has no trades of its own
+    imports = {"imported_wh": 0, "carbon_g": 0}  # nor imports: they stay in their month's statement
     if not is_adjustments_period(month):
         start, end = month_range(grid, month)
         lines = container.documents.transactions.per_timeframe(
             grid.id, format_instant(start), format_instant(end), prosumer.id
         )
+        imports = imports_between(container, grid.id, prosumer.id, start, end)
     ok = verifiable(container, doc)
     root = bytes.fromhex(doc["root"][2:])
     onchain = {"root_posted": False, "root_matches": False, "settled": False}
@@ -158,7 +160,7 @@ def prosumer_statement(
         },
         "month": month,
         "amount_wei": item["amount_wei"],
-        **imports_between(container, grid.id, prosumer.id, start, end),  # not in the leaf
+        **imports,  # not in the leaf
         "lines": lines,
         "adjustments": item.get("adjustments", []),  # corrections settled in this statement
         "encoding": {

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.domain.physics.battery import Battery, Controls
-from models.domain.physics.fleet import ROW, Measured, rows, run, site_weather
+from models.domain.physics.fleet import ROW, Measured, columns, run, site_weather
 from models.domain.physics.household import Household
 from models.domain.physics.loads import Load
 from models.domain.physics.solar import PV
@@ -51,8 +51,14 @@ def test_every_cell_balances_and_reruns_are_identical(
     assert all(np.array_equal(getattr(flows, n), getattr(again, n)) for n in ROW)
     single = run(houses, [1] * len(members), weather, tl, seed, stored)
     assert np.array_equal(flows.consumed, single.consumed * np.array(members)[:, None])
-    first = next(rows(flows))
-    assert first[0] == tuple(int(getattr(flows, n)[0, 0]) for n in ROW)
+    frames = list(columns(flows))
+    assert len(frames) == tl.count
+    assert [column[0] for column in frames[0][: len(ROW)]] == [
+        int(getattr(flows, n)[0, 0]) for n in ROW
+    ]
+    assert frames[-1][2] == [int(v) for v in flows.own_use[:, -1]]
+    assert frames[0][len(ROW)] == [int(c) for c in flows.capacity_wh]
+    assert all(type(v) is int for frame in frames for column in frame for v in column)
 
 
 def test_a_run_resumed_from_a_stored_level_continues_the_battery() -> None:
