@@ -4,6 +4,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 LEDGER_PORT ?= 8545
 MQTT_PORT ?= 1884
+DEMO ?= 1
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -23,7 +24,7 @@ node_modules/.bin/anvil: package.json package-lock.json
 install: $(STAMP) node_modules/.bin/anvil
 
 run: install
-	$(BIN)/python -m api.devserver --host $(HOST) --port $(PORT) --ledger-port $(LEDGER_PORT) --mqtt-port $(MQTT_PORT)
+	$(BIN)/python -m api.devserver --host $(HOST) --port $(PORT) --ledger-port $(LEDGER_PORT) --mqtt-port $(MQTT_PORT) $(if $(filter 0,$(DEMO)),--no-demo)
 
 # Debian's chromium and chromium-driver for the dashboard's browser tests, installed with apt-get
 # only when missing (as root, e.g. on CI); without root they are left out and those tests skip

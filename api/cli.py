@@ -153,4 +153,7 @@ def register(app: Flask) -> None:
     from api import simulation_cli
 
     simulation_cli.register(app)
+    from api import demo_cli
+
+    demo_cli.register(app)
     app.cli.add_command(deliver_webhooks)

@@ -1,6 +1,8 @@
-"""`make run`: migrate, start anvil with state in var/, deploy, bootstrap a key, serve gunicorn.
+"""`make run`: migrate, start anvil with state in var/, deploy, bootstrap a key, build the demo
+grid in the background (on an empty store), serve gunicorn.
 
 Usage: python -m api.devserver --host 127.0.0.1 --port 8000 --ledger-port 8545 [--var DIR]
+       [--no-demo]
 """
 
 from __future__ import annotations
@@ -89,6 +91,46 @@ def prepare(config: dict[str, Any]) -> str | None:
         container.close()
 
 
+def build_demo_in_background(config: dict[str, Any]) -> threading.Thread:
+    """Create the demo grid on an empty store, or bring an existing one up to now, in a thread
+    (the API starts meanwhile); print what happens and, when done, how to settle last month."""
+    thread = threading.Thread(target=_demo, args=(config,), name="demo", daemon=True)
+    thread.start()
+    return thread
+
+
+def _demo(config: dict[str, Any]) -> None:
+    from api import create_app
+    from api.demo_cli import demo_wallets, report_lines
+    from models.services.demo import build_demo, find_demo, is_empty
+
+    began = time.monotonic()
+    container = create_app(config).extensions["minigrid"]
+    try:
+        if find_demo(container) is not None:
+            say("demo grid: bringing it up to now in the background")
+        elif is_empty(container):
+            say(
+                "demo grid: building it in the background (40 prosumers, simulated and closed "
+                "from the start of last month; `make run DEMO=0` skips it); the API answers "
+                "meanwhile"
+            )
+        else:
+            say(f"demo grid: none (the store has other grids); create it: {FLASK} demo")
+            return
+        report = build_demo(container, demo_wallets(), say=lambda line: say(f"demo grid: {line}"))
+        for line in report_lines(report, time.monotonic() - began):
+            say(line)
+    except Exception as exc:  # the API keeps serving; the demo can be built later
+        say(f"demo grid: failed ({type(exc).__name__}: {exc}); retry: {FLASK} demo")
+    finally:
+        container.close()
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
 def start_gunicorn(host: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     """Start `gunicorn -w 2 -b HOST:PORT wsgi:app` in its own session (we forward the signals)."""
     args = [sys.executable, "-m", "gunicorn", *GUNICORN_FLAGS, "-b", f"{host}:{port}", "wsgi:app"]
@@ -129,6 +171,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--ledger-port", type=int, default=8545)
     parser.add_argument("--mqtt-port", type=int, default=1884, help="embedded MQTT broker")
     parser.add_argument("--var", type=Path, default=VAR, help="data directory (default var/)")
+    parser.add_argument(
+        "--no-demo",
+        dest="demo",
+        action="store_false",
+        help="do not create the demo grid on an empty store (nor bring one up to now)",
+    )
     return parser
 
 
@@ -154,6 +202,8 @@ def serve(args: argparse.Namespace, config: dict[str, Any], stop: threading.Even
     env = child_settings(config, args.var, args.ledger_port)
     config = {**config, **env}
     upgrade(env["DATABASE_URL"])
+    if args.demo:  # needs no chain: it runs while anvil, the contract and gunicorn start
+        build_demo_in_background(config)
     anvil = start_anvil(args.ledger_port, args.var / STATE_FILE) if local else None
     children: list[subprocess.Popen[bytes]] = [anvil] if anvil else []
     try:

@@ -21,6 +21,9 @@ from typing import IO
 from ledger.errors import LedgerUnavailable
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Funded dev accounts: 0 is the operator, 1-9 are free for your own prosumers, 10-49 are the
+# demo grid's wallets (models/services/demo_grid.py).
+ACCOUNTS = 50
 ANVIL_BIN = REPO_ROOT / "node_modules" / ".bin" / "anvil"
 
 
@@ -104,6 +107,7 @@ def start_anvil(
     if not _port_free(port):
         raise LedgerUnavailable(f"port {port} is already in use")
     args = [binary, "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id)]
+    args += ["--accounts", str(ACCOUNTS)]
     if state_path is not None:
         state_path.parent.mkdir(parents=True, exist_ok=True)
         # dumped on exit and every 2 s, so a killed node loses at most the last seconds

@@ -184,5 +184,12 @@ def local_chain_node() -> tuple[Callable[..., Any], Callable[..., None]]:
     return start_anvil, stop_anvil
 
 
+def dev_wallets(first: int, count: int) -> list[str]:
+    """Addresses of anvil's dev accounts first .. first + count - 1 (the demo's wallets)."""
+    from ledger.devaccounts import dev_keys
+
+    return [address for address, _ in dev_keys(first, count)]
+
+
 def _implements(container: Container) -> Stores:
     return container  # mypy checks the container against the port services receive

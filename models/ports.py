@@ -184,6 +184,11 @@ class Registry(Protocol):
 
     def grid_has_dependents(self, grid_id: str) -> bool: ...
 
+    def purge_grid(self, grid_id: str) -> None:
+        """Delete the grid with its prosumers, assets, readings, timeframes, orders, keys,
+        partners, webhooks, corrections and communities (`flask demo --reset`; the API never
+        deletes history)."""
+
     def delete_partners_and_keys(self, grid_id: str) -> None: ...
 
     # prosumers
@@ -235,6 +240,11 @@ class Registry(Protocol):
     # readings
     def readings_at(self, grid_id: str, start: datetime) -> dict[str, tuple[int, int]]: ...
 
+    def readings_between(
+        self, grid_id: str, start_from: datetime, start_to: datetime
+    ) -> dict[datetime, dict[str, tuple[int, int]]]:
+        """Per timeframe start in [start_from, start_to), `readings_at` (only those with any)."""
+
     def count_readings(self, grid_id: str, start: datetime) -> int: ...
 
     def upsert_readings(
@@ -254,6 +264,14 @@ class Registry(Protocol):
     def begin_closing(self, grid_id: str, start: datetime) -> TimeframeRecord:
         """Record a timeframe as `closing`: its readings and orders are frozen from now on."""
 
+    def begin_closing_many(self, grid_id: str, starts: Sequence[datetime]) -> None:
+        """`begin_closing` for several timeframes at once."""
+
+    def timeframes_between(
+        self, grid_id: str, start_from: datetime, start_to: datetime
+    ) -> Sequence[TimeframeRecord]:
+        """Closing and closed timeframes in [start_from, start_to), oldest first."""
+
     def timeframe(self, grid_id: str, start: datetime) -> TimeframeRecord | None: ...
 
     def timeframes_with_status(
@@ -272,6 +290,11 @@ class Registry(Protocol):
     def orders_at(
         self, grid_id: str, start: datetime, status: str | None = None
     ) -> Sequence[OrderRecord]: ...
+
+    def orders_between(
+        self, grid_id: str, start_from: datetime, start_to: datetime, status: str
+    ) -> Sequence[OrderRecord]:
+        """Orders with `status` for timeframes in [start_from, start_to), by creation."""
 
     def orders(
         self, prosumer_id: str, page: int, size: int
@@ -765,12 +788,21 @@ class Collection(Protocol):
 
     def count(self, where: Mapping[str, Any] | None = None) -> int: ...
 
+    def delete_many(self, where: Mapping[str, Any]) -> int:
+        """Remove the documents whose top-level fields equal `where`; how many."""
+
 
 class SnapshotStore(Protocol):
     """Immutable grid snapshots, one per closed (grid, timeframe)."""
 
     def save(self, snapshot: Doc) -> Doc:
         """Store a snapshot unless one exists for (grid_id, start); return the stored one."""
+
+    def save_many(self, snapshots: Sequence[Doc]) -> list[Doc]:
+        """`save` for each snapshot, in as few store round trips as the engine allows."""
+
+    def delete_grid(self, grid_id: str) -> None:
+        """Remove every snapshot of the grid (`flask demo --reset` only: they are immutable)."""
 
     def get(self, grid_id: str, start: str) -> Doc | None:
         """The full snapshot with its per-prosumer `lines`, or None."""
@@ -800,6 +832,12 @@ class TransactionStore(Protocol):
 
     def save_timeframe(self, grid_id: str, start: str, trades: Iterable[Doc]) -> None:
         """Write a timeframe's trades idempotently: same ids, same content, never duplicates."""
+
+    def save_timeframes(self, grid_id: str, trades: Mapping[str, Iterable[Doc]]) -> None:
+        """`save_timeframe` for several timeframes (trades by timeframe start) at once."""
+
+    def delete_grid(self, grid_id: str) -> None:
+        """Remove every trade of the grid (`flask demo --reset` only)."""
 
     def timeframe(self, grid_id: str, start: str) -> list[Doc]:
         """All trades of one timeframe in line order."""
@@ -859,6 +897,9 @@ class FlowStore(Protocol):
         order of `models/documents/shapes.py` (ints only; TypeError otherwise, nothing written
         of its batch)."""
 
+    def delete_grid(self, grid_id: str) -> None:
+        """Remove every flow of the grid."""
+
     def at(self, grid_id: str, start: str) -> dict[str, Doc]:
         """One timeframe's flows by prosumer_id."""
 
@@ -873,6 +914,14 @@ class PlantImportStore(Protocol):
 
     def save_timeframe(self, grid_id: str, start: str, rows: Mapping[str, tuple[int, int]]) -> None:
         """Make `rows` {prosumer_id: (imported_wh, carbon_g)} the timeframe's rows, idempotently."""
+
+    def save_timeframes(
+        self, grid_id: str, rows: Mapping[str, Mapping[str, tuple[int, int]]]
+    ) -> None:
+        """`save_timeframe` for several timeframes (rows by timeframe start) at once."""
+
+    def delete_grid(self, grid_id: str) -> None:
+        """Remove every row of the grid (`flask demo --reset`)."""
 
     def sums(self, grid_id: str, prosumer_id: str, start_from: str, start_to: str) -> Doc:
         """{imported_wh, carbon_g, timeframes} of a prosumer, `start_from <= start < start_to`."""

@@ -104,3 +104,10 @@ class MongoCollection:
     def count(self, where: Mapping[str, Any] | None = None) -> int:
         """How many documents match `where`."""
         return self._coll.count_documents(check_where(where))
+
+    def delete_many(self, where: Mapping[str, Any]) -> int:
+        """Remove the documents matching `where` (never all: `where` must name a field)."""
+        checked = check_where(where)
+        if not checked:
+            raise ValueError("delete_many needs a condition")
+        return int(self._coll.delete_many(checked).deleted_count)

@@ -46,6 +46,16 @@ class MongoPlantImportStore:
             {"grid_id": grid_id, "start": start, "prosumer_id": {"$nin": sorted(rows)}}
         )
 
+    def save_timeframes(
+        self, grid_id: str, rows: Mapping[str, Mapping[str, tuple[int, int]]]
+    ) -> None:
+        """`save_timeframe` of each timeframe in turn."""
+        for start, timeframe in rows.items():
+            self.save_timeframe(grid_id, start, timeframe)
+
+    def delete_grid(self, grid_id: str) -> None:
+        self._coll.delete_many({"grid_id": grid_id})
+
     def sums(self, grid_id: str, prosumer_id: str, start_from: str, start_to: str) -> Doc:
         """{imported_wh, carbon_g, timeframes} of one prosumer over the range."""
         self._ensure_indexes()

@@ -62,6 +62,9 @@ class MongoFlowStore:
             check_flow_rows(batch)
             replace_many(self._coll, map(_row_doc, batch))
 
+    def delete_grid(self, grid_id: str) -> None:
+        self._coll.delete_many({"grid_id": grid_id})
+
     def at(self, grid_id: str, start: str) -> dict[str, Doc]:
         """One timeframe's flows by prosumer_id."""
         self._ensure_indexes()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo import ASCENDING
@@ -79,6 +80,14 @@ class MongoSnapshotStore:
         found = self.get(header["grid_id"], header["start"])
         assert found is not None
         return found
+
+    def delete_grid(self, grid_id: str) -> None:
+        self._lines.delete_many({"grid_id": grid_id})
+        self._headers.delete_many({"grid_id": grid_id})
+
+    def save_many(self, snapshots: Sequence[Doc]) -> list[Doc]:
+        """`save` of each in turn (each is idempotent; MongoDB has no multi-document step here)."""
+        return [self.save(snapshot) for snapshot in snapshots]
 
     def get(self, grid_id: str, start: str) -> Doc | None:
         """The full snapshot (lines by prosumer_id) if its header exists."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -95,6 +95,16 @@ class MongoTransactionStore:
     def save_timeframe(self, grid_id: str, start: str, trades: Iterable[Doc]) -> None:
         """Upsert a timeframe's trades by id in batched unordered bulk writes."""
         replace_many(self._coll, checked_trades(grid_id, start, trades))
+
+    def save_timeframes(self, grid_id: str, trades: Mapping[str, Iterable[Doc]]) -> None:
+        """`save_timeframe` for several timeframes in the same batched bulk writes."""
+        replace_many(
+            self._coll,
+            (t for start, docs in trades.items() for t in checked_trades(grid_id, start, docs)),
+        )
+
+    def delete_grid(self, grid_id: str) -> None:
+        self._trades.delete_many({"grid_id": grid_id})
 
     def timeframe(self, grid_id: str, start: str) -> list[Doc]:
         """All trades of one timeframe in line order."""

@@ -121,3 +121,11 @@ class SqliteCollection:
         clause, params = _where_sql(where)
         row = self._db.conn.execute(f"SELECT COUNT(*) FROM {self._table}{clause}", params)
         return int(row.fetchone()[0])
+
+    def delete_many(self, where: Mapping[str, Any]) -> int:
+        """Remove the documents matching `where` (never all: `where` must name a field)."""
+        clause, params = _where_sql(where)
+        if not clause:
+            raise ValueError("delete_many needs a condition")
+        with self._db.write() as conn:
+            return conn.execute(f"DELETE FROM {self._table}{clause}", params).rowcount

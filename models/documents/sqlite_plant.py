@@ -26,15 +26,27 @@ class SqlitePlantImportStore:
 
     def save_timeframe(self, grid_id: str, start: str, rows: Mapping[str, tuple[int, int]]) -> None:
         """Make `rows` the timeframe's rows."""
+        self.save_timeframes(grid_id, {start: rows})
+
+    def save_timeframes(
+        self, grid_id: str, rows: Mapping[str, Mapping[str, tuple[int, int]]]
+    ) -> None:
+        """Make each timeframe's rows its rows, all in one transaction."""
         values = [
             (grid_id, pid, start, exact_int(wh), exact_int(grams))
-            for pid, (wh, grams) in sorted(rows.items())
+            for start, timeframe in rows.items()
+            for pid, (wh, grams) in sorted(timeframe.items())
         ]
         with self._db.write() as conn:
-            conn.execute(
-                "DELETE FROM plant_imports WHERE grid_id = ? AND start = ?", (grid_id, start)
+            conn.executemany(
+                "DELETE FROM plant_imports WHERE grid_id = ? AND start = ?",
+                [(grid_id, start) for start in rows],
             )
             conn.executemany(_INSERT, values)
+
+    def delete_grid(self, grid_id: str) -> None:
+        with self._db.write() as conn:
+            conn.execute("DELETE FROM plant_imports WHERE grid_id = ?", (grid_id,))
 
     def sums(self, grid_id: str, prosumer_id: str, start_from: str, start_to: str) -> Doc:
         """{imported_wh, carbon_g, timeframes} of one prosumer over the range."""

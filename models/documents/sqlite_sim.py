@@ -61,6 +61,10 @@ class SqliteFlowStore:
             with self._db.write() as conn:
                 conn.executemany(_UPSERT_CHANGED, batch)
 
+    def delete_grid(self, grid_id: str) -> None:
+        with self._db.write() as conn:
+            conn.execute("DELETE FROM sim_flows WHERE grid_id = ?", (grid_id,))
+
     def at(self, grid_id: str, start: str) -> dict[str, Doc]:
         """One timeframe's flows by prosumer_id."""
         rows = self._db.conn.execute(

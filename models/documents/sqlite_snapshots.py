@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from models.documents.shapes import (
@@ -90,16 +91,28 @@ class SqliteSnapshotStore:
 
     def save(self, snapshot: Doc) -> Doc:
         """Store the snapshot unless (grid_id, start) exists; return the stored one."""
+        return self.save_many([snapshot])[0]
+
+    def save_many(self, snapshots: Sequence[Doc]) -> list[Doc]:
+        """`save` of each snapshot, all in one transaction."""
+        with self._db.write() as conn:
+            return [self._save(conn, snapshot) for snapshot in snapshots]
+
+    def _save(self, conn: sqlite3.Connection, snapshot: Doc) -> Doc:
         header, lines = split_snapshot(snapshot)
         key = (header["grid_id"], header["start"])
-        with self._db.write() as conn:
-            stored = self._get(conn, *key)
-            if stored is not None:
-                return stored
-            conn.execute("DELETE FROM snap_lines WHERE grid_id = ? AND start = ?", key)
-            conn.executemany(_INSERT_LINE, [_line_row(header, line) for line in lines])
-            conn.execute(_INSERT_HEADER, _header_row(header))
+        stored = self._get(conn, *key)
+        if stored is not None:
+            return stored
+        conn.execute("DELETE FROM snap_lines WHERE grid_id = ? AND start = ?", key)
+        conn.executemany(_INSERT_LINE, [_line_row(header, line) for line in lines])
+        conn.execute(_INSERT_HEADER, _header_row(header))
         return join_snapshot(json.loads(dumps(header)), json.loads(dumps(lines)))
+
+    def delete_grid(self, grid_id: str) -> None:
+        with self._db.write() as conn:
+            conn.execute("DELETE FROM snap_lines WHERE grid_id = ?", (grid_id,))
+            conn.execute("DELETE FROM snap_headers WHERE grid_id = ?", (grid_id,))
 
     def get(self, grid_id: str, start: str) -> Doc | None:
         """The full snapshot with lines in prosumer_id order, or None."""

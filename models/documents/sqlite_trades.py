@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from models.documents.shapes import (
@@ -106,6 +106,20 @@ class SqliteTransactionStore:
         rows = [_trade_row(t) for t in checked_trades(grid_id, start, trades)]
         with self._db.write() as conn:
             conn.executemany(_UPSERT, rows)
+
+    def save_timeframes(self, grid_id: str, trades: Mapping[str, Iterable[Doc]]) -> None:
+        """`save_timeframe` for several timeframes in one transaction."""
+        rows = [
+            _trade_row(t)
+            for start, docs in trades.items()
+            for t in checked_trades(grid_id, start, docs)
+        ]
+        with self._db.write() as conn:
+            conn.executemany(_UPSERT, rows)
+
+    def delete_grid(self, grid_id: str) -> None:
+        with self._db.write() as conn:
+            conn.execute("DELETE FROM tx_trades WHERE grid_id = ?", (grid_id,))
 
     def timeframe(self, grid_id: str, start: str) -> list[Doc]:
         """All trades of one timeframe in line order."""

@@ -25,13 +25,13 @@ from models.domain.money import minor_unit_scale
 from models.domain.netting import Reading, net_timeframe
 from models.domain.timeframes import ceil_timeframe, format_instant, timeframe_end
 from models.domain.trades import trade_docs
-from models.ports import GridRecord, OrderRecord, Stores, UnitOfWork
+from models.ports import Doc, GridRecord, OrderRecord, Stores, UnitOfWork
 from models.services.clearing_terms import record_terms
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.communities import snapshot_groups
 from models.services.crashpoints import crash_point
 from models.services.errors import Conflict, found
-from models.services.events import record_event
+from models.services.events import new_event, record_event
 from models.services.metering import check_closable, check_start
 from models.services.peaks import after_close
 from models.services.plant import record_imports, with_plant
@@ -91,13 +91,25 @@ def _save_snapshot(
     readings: dict[str, Any],
     groups: tuple[dict[str, str], dict[str, Settings]] = ({}, {}),
 ) -> dict[str, Any]:
+    snapshot = with_plant(container, grid, snapshot_of(grid, at, members, readings, groups))
+    stored = container.documents.snapshots.save(snapshot)
+    record_imports(container, stored)  # from the stored snapshot, so a resumed close agrees
+    return stored
+
+
+def snapshot_of(
+    grid: GridRecord,
+    at: datetime,
+    members: set[str],
+    readings: dict[str, Any],
+    groups: tuple[dict[str, str], dict[str, Settings]] = ({}, {}),
+) -> dict[str, Any]:
+    """The timeframe's snapshot: the members and whoever sent a reading, netted, with the
+    per-community totals (hashed with the rest); the plant's part is added by `with_plant`."""
     ids = sorted(members | set(readings))
     frozen = {pid: Reading(pid, p, c) for pid, (p, c) in readings.items()}
     snapshot = net_timeframe(grid.id, aware_utc(at), grid.timeframe_minutes, ids, frozen)
-    snapshot = with_communities(snapshot, *groups)  # per-community totals, hashed with the rest
-    stored = container.documents.snapshots.save(with_plant(container, grid, snapshot))
-    record_imports(container, stored)  # from the stored snapshot, so a resumed close agrees
-    return stored
+    return with_communities(snapshot, *groups)
 
 
 def _clear(
@@ -107,18 +119,31 @@ def _clear(
     snapshot: dict[str, Any],
     orders: Sequence[OrderRecord],
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    nets = {line["prosumer_id"]: line["net_wh"] for line in snapshot["lines"]}
-    prices = Prices(Decimal(grid.import_price), Decimal(grid.feed_in_price))
-    book = [
+    book = order_book(snapshot, orders)
+    record_terms(container, grid, snapshot["start"], book)  # what corrections re-clear at
+    docs, fills = cleared(grid, snapshot, book)
+    container.documents.transactions.save_timeframe(grid.id, snapshot["start"], docs)
+    return docs, fills
+
+
+def order_book(snapshot: dict[str, Any], orders: Sequence[OrderRecord]) -> list[Order]:
+    """The open orders of the snapshot's prosumers, as the clearing takes them."""
+    nets = {line["prosumer_id"] for line in snapshot["lines"]}
+    return [
         Order(o.id, o.prosumer_id, o.side, o.energy_wh, Decimal(o.limit_price))
         for o in orders
         if o.prosumer_id in nets
     ]
-    record_terms(container, grid, snapshot["start"], book)  # what corrections re-clear at
+
+
+def cleared(
+    grid: GridRecord, snapshot: dict[str, Any], book: Sequence[Order]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The snapshot's trade documents and the orders' fills, by the grid's mechanism."""
+    nets = {line["prosumer_id"]: line["net_wh"] for line in snapshot["lines"]}
+    prices = Prices(Decimal(grid.import_price), Decimal(grid.feed_in_price))
     result = clear_timeframe(nets, prices, minor_unit_scale(grid.currency), grid.mechanism, book)
-    start_iso = snapshot["start"]
-    docs = trade_docs(grid.id, start_iso, grid.currency, result)
-    container.documents.transactions.save_timeframe(grid.id, start_iso, docs)
+    docs = trade_docs(grid.id, snapshot["start"], grid.currency, result)
     return docs, result.order_fills
 
 
@@ -135,37 +160,61 @@ def _finish(
     trades: list[dict[str, Any]],
     fills: dict[str, Any],
 ) -> None:
-    ids = {t["line"]: t["_id"] for t in trades}
     with container.uow() as uow:
-        for order in uow.registry.orders_at(grid_id, at, status="open"):
-            filled, lines = fills.get(order.id, (0, []))
-            order.filled_wh = filled
-            order.trade_ids = [ids[line] for line in lines]
-            order.status = _fill_status(filled, order.energy_wh)
-            order.updated_at = utcnow()
+        fill_orders(uow.registry.orders_at(grid_id, at, status="open"), fills, trades)
         row = uow.registry.timeframe(grid_id, at)
         assert row is not None  # phase 1 recorded it
-        row.status = "closed"
-        row.snapshot_hash = snapshot["content_hash"]
-        row.trades_hash = trades_hash(trades)
-        row.closed_at = utcnow()
+        mark_closed(row, snapshot, trades)
         _record_closed(uow, grid_id, snapshot, trades)
         uow.commit()
+
+
+def fill_orders(
+    orders: Sequence[OrderRecord], fills: dict[str, Any], trades: list[dict[str, Any]]
+) -> None:
+    """Record each open order's fill and trades (unfilled, partial or filled)."""
+    ids = {t["line"]: t["_id"] for t in trades}
+    for order in orders:
+        filled, lines = fills.get(order.id, (0, []))
+        order.filled_wh = filled
+        order.trade_ids = [ids[line] for line in lines]
+        order.status = _fill_status(filled, order.energy_wh)
+        order.updated_at = utcnow()
+
+
+def mark_closed(row: Any, snapshot: dict[str, Any], trades: list[dict[str, Any]]) -> None:
+    """The `closed` status with both content hashes."""
+    row.status = "closed"
+    row.snapshot_hash = snapshot["content_hash"]
+    row.trades_hash = trades_hash(trades)
+    row.closed_at = utcnow()
 
 
 def _record_closed(
     uow: UnitOfWork, grid_id: str, snapshot: dict[str, Any], trades: list[dict[str, Any]]
 ) -> None:
     """`timeframe.closed`, in the transaction that records the `closed` status (grid totals)."""
-    data = {
+    event_id = f"{ev.TIMEFRAME_CLOSED}:{grid_id}:{snapshot['start']}"
+    data = _closed_data(snapshot, trades)
+    record_event(uow, ev.TIMEFRAME_CLOSED, grid_id, data, event_id=event_id)
+
+
+def closed_event(grid_id: str, snapshot: dict[str, Any], trades: list[dict[str, Any]]) -> Doc:
+    """The `timeframe.closed` event `_record_closed` records, to append with others."""
+    event_id = f"{ev.TIMEFRAME_CLOSED}:{grid_id}:{snapshot['start']}"
+    return new_event(
+        ev.TIMEFRAME_CLOSED, grid_id, _closed_data(snapshot, trades), event_id=event_id
+    )
+
+
+def _closed_data(snapshot: dict[str, Any], trades: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
         "start": snapshot["start"],
         "end": snapshot["end"],
         "totals": snapshot["totals"],
         "trades": len(trades),
         "snapshot_hash": snapshot["content_hash"],
     }
-    event_id = f"{ev.TIMEFRAME_CLOSED}:{grid_id}:{snapshot['start']}"
-    record_event(uow, ev.TIMEFRAME_CLOSED, grid_id, data, event_id=event_id)
 
 
 def _fill_status(filled: int, wanted: int) -> str:

@@ -16,25 +16,36 @@ from typing import Any
 from models.domain.hashing import content_hash
 from models.domain.plant import PlantSettings, allocate, timeframe_plant
 from models.domain.timeframes import format_instant, parse_instant
-from models.ports import GridRecord, Stores
+from models.ports import GridRecord, Stores, UnitOfWork
 from models.services.assets import read_plant
 
 
 def with_plant(container: Stores, grid: GridRecord, snapshot: dict[str, Any]) -> dict[str, Any]:
     """The snapshot with its `plant` object, its content hash covering it."""
     with container.uow(write=False) as uow:
-        settings = read_plant(uow, grid.id)
+        settings = plant_settings(uow, grid.id)
+    carried = carried_buffer(container, grid, snapshot["start"])
+    return plant_snapshot(settings, grid, snapshot, carried)
+
+
+def plant_settings(uow: UnitOfWork, grid_id: str) -> PlantSettings:
+    """The grid's plant as the domain takes it (its defaults until changed)."""
+    settings = read_plant(uow, grid_id)
+    return PlantSettings(
+        max_output_w=settings["max_output_w"],
+        status=settings["status"],
+        ratio=settings["ratio"],
+        buffer_capacity_wh=settings["buffer_capacity_wh"],
+        carbon_g_per_kwh=settings["carbon_g_per_kwh"],
+    )
+
+
+def plant_snapshot(
+    settings: PlantSettings, grid: GridRecord, snapshot: dict[str, Any], carried_wh: int
+) -> dict[str, Any]:
+    """`with_plant` from given settings and carried buffer level (no store reads)."""
     plant = timeframe_plant(
-        PlantSettings(
-            max_output_w=settings["max_output_w"],
-            status=settings["status"],
-            ratio=settings["ratio"],
-            buffer_capacity_wh=settings["buffer_capacity_wh"],
-            carbon_g_per_kwh=settings["carbon_g_per_kwh"],
-        ),
-        grid.timeframe_minutes,
-        snapshot["totals"]["import_wh"],
-        carried_buffer(container, grid, snapshot["start"]),
+        settings, grid.timeframe_minutes, snapshot["totals"]["import_wh"], carried_wh
     )
     doc = {**snapshot, "plant": plant}
     doc["content_hash"] = content_hash(doc)
@@ -53,12 +64,19 @@ def carried_buffer(container: Stores, grid: GridRecord, start: str) -> int:
 
 def record_imports(container: Stores, snapshot: dict[str, Any]) -> None:
     """Write each prosumer's share of the delivered Wh and grams (nothing when none delivered)."""
+    rows = import_rows(snapshot)
+    if rows is not None:
+        plant_imports = container.documents.plant_imports
+        plant_imports.save_timeframe(snapshot["grid_id"], snapshot["start"], rows)
+
+
+def import_rows(snapshot: dict[str, Any]) -> dict[str, tuple[int, int]] | None:
+    """{prosumer_id: (imported_wh, carbon_g)} of a stored snapshot; None when none delivered."""
     plant = snapshot.get("plant")
     if not plant or plant["delivered_wh"] == 0:
-        return
+        return None
     nets = {line["prosumer_id"]: line["net_wh"] for line in snapshot["lines"]}
-    rows = allocate(nets, plant["delivered_wh"], plant["carbon_g"])
-    container.documents.plant_imports.save_timeframe(snapshot["grid_id"], snapshot["start"], rows)
+    return dict(allocate(nets, plant["delivered_wh"], plant["carbon_g"]))
 
 
 def imports_between(

@@ -14,15 +14,20 @@ from models.sql import readings_upsert
 from models.sql.tables import (
     ApiKey,
     Asset,
+    Community,
+    Correction,
+    Delivery,
     Deployment,
     Grid,
     Order,
     Partner,
+    Peak,
     Plant,
     Prosumer,
     ProsumerControls,
     Reading,
     Timeframe,
+    Webhook,
 )
 
 T = TypeVar("T")
@@ -84,6 +89,36 @@ class SqlRegistry:
         partners = select(Partner.id).where(Partner.grid_id == grid_id)
         self.session.execute(delete(ApiKey).where(ApiKey.partner_id.in_(partners)))
         self.session.execute(delete(Partner).where(Partner.grid_id == grid_id))
+
+    def purge_grid(self, grid_id: str) -> None:
+        """Delete the grid and every row that hangs on it (its events and device commands stay:
+        the feed's and the devices' positions never go back)."""
+        prosumers = select(Prosumer.id).where(Prosumer.grid_id == grid_id)
+        partners = select(Partner.id).where(Partner.grid_id == grid_id)
+        hooks = select(Webhook.id).where(Webhook.grid_id == grid_id)
+        for stmt in (
+            delete(Delivery).where(Delivery.webhook_id.in_(hooks)),
+            delete(Webhook).where(Webhook.grid_id == grid_id),
+            delete(ApiKey).where(
+                (ApiKey.grid_id == grid_id)
+                | ApiKey.prosumer_id.in_(prosumers)
+                | ApiKey.partner_id.in_(partners)
+            ),
+            delete(Partner).where(Partner.grid_id == grid_id),
+            delete(Correction).where(Correction.grid_id == grid_id),
+            delete(Order).where(Order.grid_id == grid_id),
+            delete(Reading).where(Reading.grid_id == grid_id),
+            delete(Timeframe).where(Timeframe.grid_id == grid_id),
+            delete(Asset).where(Asset.prosumer_id.in_(prosumers)),
+            delete(ProsumerControls).where(ProsumerControls.prosumer_id.in_(prosumers)),
+            delete(Plant).where(Plant.grid_id == grid_id),
+            delete(Prosumer).where(Prosumer.grid_id == grid_id),
+            delete(Peak).where(Peak.grid_id == grid_id),
+            delete(Community).where(Community.grid_id == grid_id),
+            delete(Grid).where(Grid.id == grid_id),
+        ):
+            self.session.execute(stmt)
+        self.session.expunge_all()
 
     # prosumers
     def add_prosumer(self, **fields: Any) -> Prosumer:
@@ -188,6 +223,18 @@ class SqlRegistry:
         )
         return {pid: (p, c) for pid, p, c in self.session.execute(stmt)}
 
+    def readings_between(
+        self, grid_id: str, start_from: datetime, start_to: datetime
+    ) -> dict[datetime, dict[str, tuple[int, int]]]:
+        """`readings_at` of each timeframe in [start_from, start_to) with readings (one query)."""
+        stmt = select(
+            Reading.start, Reading.prosumer_id, Reading.produced_wh, Reading.consumed_wh
+        ).where(Reading.grid_id == grid_id, Reading.start >= start_from, Reading.start < start_to)
+        out: dict[datetime, dict[str, tuple[int, int]]] = {}
+        for at, pid, p, c in self.session.execute(stmt):
+            out.setdefault(at, {})[pid] = (p, c)
+        return out
+
     def count_readings(self, grid_id: str, start: datetime) -> int:
         stmt = select(func.count()).where(Reading.grid_id == grid_id, Reading.start == start)
         return self.session.scalar(stmt) or 0
@@ -217,6 +264,19 @@ class SqlRegistry:
     # timeframes
     def begin_closing(self, grid_id: str, start: datetime) -> Timeframe:
         return self._added(Timeframe(grid_id=grid_id, start=start, status="closing"))
+
+    def begin_closing_many(self, grid_id: str, starts: Sequence[datetime]) -> None:
+        rows = [Timeframe(grid_id=grid_id, start=at, status="closing") for at in starts]
+        self.session.add_all(rows)
+        self.session.flush()
+
+    def timeframes_between(
+        self, grid_id: str, start_from: datetime, start_to: datetime
+    ) -> list[Timeframe]:
+        stmt = select(Timeframe).where(
+            Timeframe.grid_id == grid_id, Timeframe.start >= start_from, Timeframe.start < start_to
+        )
+        return list(self.session.scalars(stmt.order_by(Timeframe.start)))
 
     def timeframe(self, grid_id: str, start: datetime) -> Timeframe | None:
         return self.session.get(Timeframe, (grid_id, start))
@@ -260,6 +320,17 @@ class SqlRegistry:
         stmt = select(Order).where(Order.grid_id == grid_id, Order.timeframe_start == start)
         if status:
             stmt = stmt.where(Order.status == status)
+        return list(self.session.scalars(stmt.order_by(Order.created_at, Order.id)))
+
+    def orders_between(
+        self, grid_id: str, start_from: datetime, start_to: datetime, status: str
+    ) -> list[Order]:
+        stmt = select(Order).where(
+            Order.grid_id == grid_id,
+            Order.timeframe_start >= start_from,
+            Order.timeframe_start < start_to,
+            Order.status == status,
+        )
         return list(self.session.scalars(stmt.order_by(Order.created_at, Order.id)))
 
     def orders(self, prosumer_id: str, page: int, size: int) -> tuple[list[Order], int]:

@@ -51,7 +51,7 @@ def plain_env() -> dict[str, str]:
 
 
 def start(
-    var: Path, port: int, ledger_port: int, log: Path, env: dict[str, str]
+    var: Path, port: int, ledger_port: int, log: Path, env: dict[str, str], *extra: str
 ) -> subprocess.Popen[bytes]:
     """The devserver as `make run` starts it, in `env` (see `plain_env`, `reaped_env`)."""
     args = [
@@ -66,6 +66,7 @@ def start(
         str(var),
         "--mqtt-port",
         str(free_port()),
+        *extra,
     ]
     with log.open("wb") as out:
         return subprocess.Popen(
@@ -108,25 +109,28 @@ def test_devserver_restart_keeps_data(tmp_path: Path) -> None:
 
 
 def restart_keeps_data(tmp_path: Path, env: dict[str, str]) -> None:
-    """Start, create a grid, stop with SIGINT, start again: the grid, key and contract are kept."""
+    """Start without the demo (the store stays empty), create a grid, stop with SIGINT, start
+    again: the grid, key and contract are kept."""
     port, ledger_port = free_port(), free_port()
     base, log = f"http://127.0.0.1:{port}", tmp_path / "first.log"
-    proc = start(tmp_path / "var", port, ledger_port, log, env)
+    proc = start(tmp_path / "var", port, ledger_port, log, env, "--no-demo")
     try:
         output = wait_line(proc, log, "ready: Swagger UI")
-        assert "deployed Settlement" in output
+        assert "deployed Settlement" in output and "demo grid" not in output
         assert "mqtt broker: amqtt (embedded) on 127.0.0.1:" in output
         assert (
             f"task worker: flask worker (2 threads) on sqlite:///{tmp_path}/var/queue.db" in output
         )
         assert "mosquitto_sub -h 127.0.0.1 -p" in output and "Webhook(secret).verify" in output
         token = output.split("first admin key (shown once, keep it): ")[1].split()[0]
+        assert http("GET", f"{base}/api/v1/grids", token) == []
         grid = http("POST", f"{base}/api/v1/grids", token, GRID)
         delivered_by_the_worker(base, token, grid["id"])
         stop(proc, log)
         assert (tmp_path / "var" / "anvil-state.json").stat().st_size > 0
         log = tmp_path / "second.log"
-        proc = start(tmp_path / "var", port, ledger_port, log, env)
+        proc = start(tmp_path / "var", port, ledger_port, log, env)  # the demo is on by default
+        output = wait_line(proc, log, "demo grid: none (the store has other grids)")
         output = wait_line(proc, log, "ready: Swagger UI")
         assert "first admin key" not in output and "deployed" not in output
         assert "an admin key exists; another: .venv/bin/flask --app wsgi keys create" in output

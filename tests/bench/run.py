@@ -22,6 +22,7 @@ from ledger.anvil import start_anvil, stop_anvil  # noqa: E402
 from tests.bench import (  # noqa: E402
     bench_api,
     bench_communities,
+    bench_demo,
     bench_events,
     bench_market,
     bench_metering,
@@ -266,6 +267,10 @@ def main() -> None:
             measure(env, tmp, container, token, app, reads_only)
             if not reads_only:
                 settlement(container)
+                section(
+                    "demo: building 30 days of the demo grid (closing batched vs one per call)",
+                    lambda: bench_demo.run(container),
+                )
             container.close()
             if not reads_only:
                 simulation()

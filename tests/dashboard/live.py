@@ -87,7 +87,7 @@ class Live:
 def start_server(var: Path, log: Path, env: dict[str, str]) -> tuple[Any, Live]:
     """The devserver as `make run` starts it, on free ports; (process, Live) once it is ready."""
     port, ledger_port = free_port(), free_port()
-    proc = start(var, port, ledger_port, log, env)
+    proc = start(var, port, ledger_port, log, env, "--no-demo")  # the seeded grid only
     output = wait_line(proc, log, "ready: Swagger UI", timeout_s=120)
     admin = output.split("first admin key (shown once, keep it): ")[1].split()[0]
     return proc, Live(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{ledger_port}", admin)

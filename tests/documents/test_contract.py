@@ -362,6 +362,47 @@ def test_ping_and_reopen_after_close(stores: DocumentStores) -> None:
         assert stores.collection("items").get("a") == {"_id": "a", "v": 1}
 
 
+# --- batched writes and grid removal (the demo grid's build and `flask demo --reset`) ---------
+
+
+def test_save_many_stores_each_once_and_returns_the_stored(stores: DocumentStores) -> None:
+    first = stores.snapshots.save(snapshot("g1", 0, READINGS))
+    batch = [snapshot("g1", 0, {"p9": (1, 1, False)}), snapshot("g1", 1, READINGS)]
+    stored = stores.snapshots.save_many(batch)
+    assert stored[0] == first  # an existing snapshot wins, as with save
+    assert stored[1] == stores.snapshots.get("g1", ts(1)) == stores.snapshots.save(batch[1])
+    assert stores.snapshots.save_many([]) == []
+
+
+def test_save_timeframes_writes_several_timeframes_idempotently(stores: DocumentStores) -> None:
+    trades = {ts(s): random_trades("g1", s, 20, PARTIES, seed=s) for s in range(3)}
+    stores.transactions.save_timeframes("g1", trades)
+    stores.transactions.save_timeframes("g1", trades)
+    for start, docs in trades.items():
+        assert stores.transactions.timeframe("g1", start) == docs
+    assert stores.transactions.count("g1", ts(0), ts(3), None, None) == 60
+    with pytest.raises(ValueError):
+        stores.transactions.save_timeframes("g1", {ts(4): trades[ts(0)]})
+
+
+def test_delete_grid_and_delete_many_remove_one_grid_only(stores: DocumentStores) -> None:
+    for grid in ("g1", "g2"):
+        stores.snapshots.save(snapshot(grid, 0, READINGS))
+        stores.transactions.save_timeframe(grid, ts(0), random_trades(grid, 0, 5, PARTIES, 1))
+        stores.collection("runs").put(f"{grid}:x", {"grid_id": grid})
+    stores.snapshots.delete_grid("g1")
+    stores.transactions.delete_grid("g1")
+    assert stores.collection("runs").delete_many({"grid_id": "g1"}) == 1
+    assert stores.snapshots.get("g1", ts(0)) is None
+    assert stores.snapshots.netto("g1", ts(0), ts(1), 0, 0)[1] == 0
+    assert stores.transactions.timeframe("g1", ts(0)) == []
+    assert stores.snapshots.get("g2", ts(0)) is not None
+    assert len(stores.transactions.timeframe("g2", ts(0))) == 5
+    assert [d["_id"] for d in stores.collection("runs").find()] == ["g2:x"]
+    with pytest.raises(ValueError):
+        stores.collection("runs").delete_many({})
+
+
 def test_netto_of_a_community_sums_its_members_lines(stores: DocumentStores) -> None:
     """Lines name the community their prosumer was in at the close: membership may change."""
     first = snapshot("g1", 0, {"a": (5, 1, False), "b": (0, 3, False), "c": (2, 2, False)})

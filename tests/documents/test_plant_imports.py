@@ -56,3 +56,15 @@ def test_saving_a_timeframe_again_replaces_its_rows(stores: DocumentStores) -> N
 def test_a_float_is_refused(stores: DocumentStores) -> None:
     with pytest.raises(TypeError):
         stores.plant_imports.save_timeframe("g1", t(0), {"a": (1.5, 1)})  # type: ignore[dict-item]
+
+
+def test_several_timeframes_at_once_and_a_grid_removed(stores: DocumentStores) -> None:
+    imports = stores.plant_imports
+    imports.save_timeframe("g1", t(1), {"b": (9, 9)})
+    imports.save_timeframes("g1", {t(0): {"a": (1, 2)}, t(1): {"a": (3, 4)}})
+    imports.save_timeframes("g2", {t(0): {"a": (5, 6)}})
+    assert imports.sums("g1", "a", t(0), t(9)) == {"imported_wh": 4, "carbon_g": 6, "timeframes": 2}
+    assert imports.sums("g1", "b", t(0), t(9))["timeframes"] == 0  # t(1)'s rows were replaced
+    imports.delete_grid("g1")
+    assert imports.sums("g1", "a", t(0), t(9))["timeframes"] == 0
+    assert imports.sums("g2", "a", t(0), t(9))["imported_wh"] == 5

@@ -116,3 +116,10 @@ def test_flow_rows_refuse_anything_but_text_keys_and_ints(
     with pytest.raises(TypeError):
         stores.flows.upsert_rows([good, bad])
     assert stores.flows.of_prosumer("g1", "a", t(0), t(45), 0, 0) == ([], 0)
+
+
+def test_flows_delete_grid_removes_one_grid_only(stores: DocumentStores) -> None:
+    stores.flows.upsert([flow("a", t(0)), flow("a", t(0), grid="g2")])
+    stores.flows.delete_grid("g1")
+    assert stores.flows.at("g1", t(0)) == {}
+    assert list(stores.flows.at("g2", t(0))) == ["a"]

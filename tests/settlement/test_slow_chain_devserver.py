@@ -128,7 +128,7 @@ def test_make_run_on_a_chain_with_2s_blocks_deploys_settles_and_pays(tmp_path: P
 def settle_and_pay(tmp_path: Path, port: int, env: dict[str, str]) -> None:
     """`make run` on the slow chain: deploy, settle over HTTP, pay a debit; stop with SIGINT."""
     base, log = f"http://127.0.0.1:{port}/api/v1", tmp_path / "devserver.log"
-    proc = start(tmp_path / "var", port, free_port(), log, env)
+    proc = start(tmp_path / "var", port, free_port(), log, env, "--no-demo")  # its own grid only
     output = wait_line(proc, log, "ready: Swagger UI", timeout_s=120)
     assert "deployed Settlement" in output
     token = output.split("first admin key (shown once, keep it): ")[1].split()[0]
