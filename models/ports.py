@@ -428,6 +428,10 @@ class Communities(Protocol):
         """One timeframe's readings summed per community of their prosumers (None: outside);
         the last count is of readings by active prosumers registered before `before`."""
 
+    def prosumers_mark(self, grid_id: str) -> tuple[Any, ...]:
+        """How many prosumers the grid has and their newest `updated_at` (every write of a
+        prosumer sets it): what counts of its members depend on."""
+
     def fingerprint(self, grid_id: str, start: datetime) -> tuple[Any, ...]:
         """What a timeframe's per-community sums depend on, cheaply: its readings' count, newest
         change and sums, and the grid's prosumers' count and newest change (every write of a

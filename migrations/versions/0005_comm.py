@@ -43,6 +43,12 @@ def upgrade() -> None:
             ["id"],
         )
         batch.create_index("ix_prosumers_community_id", ["community_id"])
+    op.create_index(
+        "ix_prosumers_id_community_id",
+        "prosumers",
+        ["id", "community_id", "active", "created_at"],
+    )
+    op.create_index("ix_prosumers_grid_id_updated_at", "prosumers", ["grid_id", "updated_at"])
     op.create_table(
         "community_peaks",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -99,6 +105,8 @@ def downgrade() -> None:
     op.drop_table("device_commands")
     op.drop_index("ix_community_peaks_community_id_started_at", "community_peaks")
     op.drop_table("community_peaks")
+    op.drop_index("ix_prosumers_grid_id_updated_at", "prosumers")
+    op.drop_index("ix_prosumers_id_community_id", "prosumers")
     with op.batch_alter_table("prosumers") as batch:
         batch.drop_index("ix_prosumers_community_id")
         batch.drop_constraint(op.f("fk_prosumers_community_id_communities"), type_="foreignkey")

@@ -8,7 +8,7 @@ Power is the timeframe's average: W = Wh * 60 / timeframe_minutes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +21,8 @@ from models.domain.timeframes import (
 )
 from models.ports import CommunityRecord, Doc, GridRecord, Stores, Sums, UnitOfWork
 from models.services.clock import naive_utc
+from models.services.community_sums import expected as expected_counts
+from models.services.community_sums import open_sums
 from models.services.errors import Conflict, found
 
 NO_SUMS: Sums = (0, 0, 0, 0)
@@ -88,7 +90,7 @@ def grid_consumption(stores: Stores, grid_id: str, at: datetime) -> dict[str, An
         status = _status(uow, grid_id, start)
         communities = list(uow.communities.of_grid(grid_id))
         if status != "closed":
-            sums, expected = _open_sums(uow, grid_id, naive_utc(start), naive_utc(end))
+            sums, expected = open_sums(uow, grid_id, naive_utc(start), naive_utc(end))
     minutes = grid.timeframe_minutes
     names = {c.id: c.name for c in communities}
     if status == "closed":
@@ -118,37 +120,6 @@ def grid_consumption(stores: Stores, grid_id: str, at: datetime) -> dict[str, An
         "communities": groups,
         "outside_communities": outside,
     }
-
-
-# An open timeframe's per-community sums, kept per process by what they depend on (the
-# fingerprint): a reading or prosumer written by any process changes it, so a hit equals a fresh
-# computation; the grid-wide join is paid once per change instead of once per read. The expected
-# readings depend on the prosumers only, so a new reading leaves them kept.
-_OPEN: dict[tuple[Any, ...], Any] = {}
-_OPEN_SIZE = 512
-
-
-def _kept(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-    hit = _OPEN.get(key)
-    if hit is None:
-        hit = compute()
-        if len(_OPEN) >= _OPEN_SIZE:
-            _OPEN.clear()
-        _OPEN[key] = hit
-    return hit
-
-
-def _open_sums(
-    uow: UnitOfWork, grid_id: str, start: datetime, end: datetime
-) -> tuple[dict[Any, Sums], dict[Any, int]]:
-    mark = uow.communities.fingerprint(grid_id, start)
-    sums = _kept(
-        ("sums", grid_id, start, *mark), lambda: uow.communities.sums_at(grid_id, start, end)
-    )
-    expected = _kept(
-        ("expected", grid_id, end, *mark[4:]), lambda: uow.communities.expected(grid_id, end)
-    )
-    return sums, expected
 
 
 def _grid_from_header(header: Mapping[str, Any], minutes: int) -> dict[str, Any]:
@@ -200,7 +171,7 @@ def community_consumption(
             sums = uow.communities.sums_at(
                 grid.id, naive_utc(start), naive_utc(end), [community.id]
             )
-            expected = uow.communities.expected(grid.id, naive_utc(end), [community.id])
+            expected = expected_counts(uow, grid.id, naive_utc(end), [community.id])
     minutes = grid.timeframe_minutes
     if status == "closed":
         view = _closed_view(_header(stores, grid.id, start), community.id, minutes)

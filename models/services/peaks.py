@@ -47,8 +47,10 @@ from models.ports import (
     UnitOfWork,
 )
 from models.services.clock import aware_utc, naive_utc, utcnow
+from models.services.community_sums import expected as expected_counts
 from models.services.events import record_event
 
+FEW = 8  # communities summed from their members' readings; more: the timeframe's, grouped
 Observe = Callable[[UnitOfWork, GridRecord, set[str]], dict[str, Observed]]
 
 
@@ -112,8 +114,9 @@ def _from_readings(
     """Each affected community's sums so far; final once every expected member reported."""
     end = at + timedelta(minutes=grid.timeframe_minutes)
     ids = sorted(affected)
-    sums = uow.communities.sums_at(grid.id, at, end, ids)
-    expected = uow.communities.expected(grid.id, end, ids)
+    few = len(ids) <= FEW  # a few communities: from their members; else the whole timeframe
+    sums = uow.communities.sums_at(grid.id, at, end, ids if few else None)
+    expected = expected_counts(uow, grid.id, end, ids)
     out = {}
     for cid in ids:
         _, produced, consumed, on_time = sums.get(cid, (0, 0, 0, 0))

@@ -6,13 +6,25 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, delete, func, or_, select
+from sqlalchemy import DateTime, Select, and_, bindparam, case, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from models.ports import CommandRecord, Communities, Sums
 from models.sql.tables import Asset, Community, DeviceCommand, Event, Peak, Prosumer, Reading
 
 CHUNK = 5000  # ids per IN (...) list
+# A whole timeframe's readings summed per community. SQLite's planner prefers the primary key's
+# own index for the join, which needs a second lookup per reading for the community; the
+# covering index answers from one (about half the time for 10,000 readings).
+_SQLITE_SUMS = text(
+    "SELECT p.community_id, COUNT(*), COALESCE(SUM(r.produced_wh), 0),"
+    " COALESCE(SUM(r.consumed_wh), 0),"
+    " COALESCE(SUM(CASE WHEN p.active AND p.created_at < :before THEN 1 ELSE 0 END), 0)"
+    " FROM readings AS r JOIN prosumers AS p INDEXED BY ix_prosumers_id_community_id"
+    " ON p.id = r.prosumer_id"
+    " WHERE r.grid_id = :grid_id AND r.start = :start"
+    " GROUP BY p.community_id"
+).bindparams(bindparam("start", type_=DateTime()), bindparam("before", type_=DateTime()))
 
 
 class SqlCommunities:
@@ -99,6 +111,10 @@ class SqlCommunities:
         before: datetime,
         community_ids: Sequence[str] | None = None,
     ) -> dict[str | None, Sums]:
+        params = {"grid_id": grid_id, "start": start, "before": before}
+        if community_ids is None and self.session.get_bind().dialect.name == "sqlite":
+            rows = self.session.execute(_SQLITE_SUMS, params)  # the covering index, told
+            return {cid: (int(n), int(p), int(c), int(e)) for cid, n, p, c, e in rows}
         expected = and_(Prosumer.active.is_(True), Prosumer.created_at < before)
         stmt = (
             select(
@@ -112,10 +128,16 @@ class SqlCommunities:
             .join(Prosumer, Prosumer.id == Reading.prosumer_id)
             .where(Reading.grid_id == grid_id, Reading.start == start)
         )
-        if community_ids is not None:
+        if community_ids is not None:  # a few communities: from their members (their index)
             stmt = stmt.where(Prosumer.community_id.in_(list(community_ids)))
         rows = self.session.execute(stmt.group_by(Prosumer.community_id))
         return {cid: (int(n), int(p), int(c), int(e)) for cid, n, p, c, e in rows}
+
+    def prosumers_mark(self, grid_id: str) -> tuple[Any, ...]:
+        stmt = select(func.count(), func.max(Prosumer.updated_at)).where(
+            Prosumer.grid_id == grid_id
+        )
+        return tuple(self.session.execute(stmt).one())
 
     def fingerprint(self, grid_id: str, start: datetime) -> tuple[Any, ...]:
         readings = select(
@@ -124,10 +146,7 @@ class SqlCommunities:
             func.sum(Reading.produced_wh),
             func.sum(Reading.consumed_wh),
         ).where(Reading.grid_id == grid_id, Reading.start == start)
-        prosumers = select(func.count(), func.max(Prosumer.updated_at)).where(
-            Prosumer.grid_id == grid_id
-        )
-        return (*self.session.execute(readings).one(), *self.session.execute(prosumers).one())
+        return (*self.session.execute(readings).one(), *self.prosumers_mark(grid_id))
 
     def sums_by_start(
         self, community_id: str, start_from: datetime, start_to: datetime

@@ -73,6 +73,10 @@ class Prosumer(Timestamped, Base):
         UniqueConstraint("grid_id", "wallet"),
         Index("ix_prosumers_grid_id_name_id", "grid_id", "name", "id"),
         Index("ix_prosumers_community_id", "community_id"),
+        # covering the join of a timeframe's readings to their communities (SQLite is told to use
+        # it), and the newest change of a grid's prosumers (what kept community sums depend on)
+        Index("ix_prosumers_id_community_id", "id", "community_id", "active", "created_at"),
+        Index("ix_prosumers_grid_id_updated_at", "grid_id", "updated_at"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     grid_id: Mapped[str] = mapped_column(ForeignKey("grids.id"))
