@@ -14,9 +14,9 @@ from typing import Any
 from models.domain.timeframes import format_instant
 from models.services import metering, peaks
 from models.services.clock import utcnow
-from models.sql.tables import Community, Prosumer
+from models.sql.tables import Community
 from tests.bench.bench_api import call
-from tests.bench.bench_metering import create_grid, readings
+from tests.bench.bench_metering import create_grid, readings, seed_prosumers
 
 PROSUMERS = 10_000
 COMMUNITIES = 100
@@ -30,9 +30,8 @@ STEP = timedelta(minutes=15)
 def seed(container: Any, grid_id: str, communities: int) -> list[str]:
     """10,000 prosumers, spread evenly over `communities` (none: no community)."""
     now = utcnow()
-    ids = [str(uuid.uuid4()) for _ in range(PROSUMERS)]
+    groups = [str(uuid.uuid4()) for _ in range(communities)]
     with container.uow() as uow:
-        groups = [str(uuid.uuid4()) for _ in range(communities)]
         for n, cid in enumerate(groups):
             uow.registry.add(
                 Community(
@@ -46,23 +45,8 @@ def seed(container: Any, grid_id: str, communities: int) -> list[str]:
                     updated_at=now,
                 )
             )
-        for n, pid in enumerate(ids):
-            uow.registry.add(
-                Prosumer(
-                    id=pid,
-                    grid_id=grid_id,
-                    name=f"house {n:05d}",
-                    address=f"street {n}",
-                    kind="household",
-                    wallet="0x" + f"{n + 1:040x}",
-                    active=True,
-                    community_id=groups[n % communities] if groups else None,
-                    created_at=now - timedelta(days=1),
-                    updated_at=now,
-                )
-            )
         uow.commit()
-    return ids
+    return seed_prosumers(container, grid_id, PROSUMERS, groups, registered_ago=timedelta(days=1))
 
 
 def put_seconds(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from api.metering.schemas import MAX_LINES
@@ -30,8 +32,15 @@ def create_grid(port: int, headers: dict[str, str]) -> str:
     return str(body["id"])
 
 
-def seed_prosumers(container: Any, grid_id: str, count: int) -> list[str]:
-    """Insert `count` prosumers in one transaction (registry setup is not what we measure)."""
+def seed_prosumers(
+    container: Any,
+    grid_id: str,
+    count: int,
+    communities: Sequence[str] = (),
+    registered_ago: timedelta = timedelta(0),
+) -> list[str]:
+    """Insert `count` prosumers in one transaction (registry setup is not what we measure),
+    spread evenly over `communities` when given."""
     now = utcnow()
     ids = [str(uuid.uuid4()) for _ in range(count)]
     with container.uow() as uow:
@@ -45,7 +54,8 @@ def seed_prosumers(container: Any, grid_id: str, count: int) -> list[str]:
                     kind="household",
                     wallet="0x" + f"{n + 1:040x}",
                     active=True,
-                    created_at=now,
+                    community_id=communities[n % len(communities)] if communities else None,
+                    created_at=now - registered_ago,
                     updated_at=now,
                 )
             )

@@ -23,6 +23,13 @@ export async function gridInfo(gridId, role) {
   return { grid, now, minutes, tz: grid?.timezone || 'UTC', currency: now.currency };
 }
 
+/** Prosumer names by id (grid keys list them; other keys see ids only). */
+export async function prosumerNames(gridId, role) {
+  if (role !== 'grid') return new Map();
+  const { items } = await apiAll(`/grids/${gridId}/prosumers`);
+  return new Map(items.map((p) => [p.id, p.name]));
+}
+
 /** The start (ms) of the newest closed timeframe of the last 400 days, or null. */
 export async function latestClosed(gridId) {
   const range = { from: iso(Date.now() - 399 * DAY_MS), to: iso(Date.now()) };

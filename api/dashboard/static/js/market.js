@@ -1,6 +1,6 @@
 // The market of one closed timeframe: mechanism and prices, the trades with sums, the nets.
 import { api, apiAll } from './api.js';
-import { gridInfo, latestClosed } from './grid-data.js';
+import { gridInfo, latestClosed, prosumerNames } from './grid-data.js';
 import { mountShell } from './shell.js';
 import {
   iso, ms, partsIn, timeIn, zoned,
@@ -91,10 +91,7 @@ async function load(context) {
   try {
     show(byId('problem'));
     state.info = await gridInfo(context.gridId, context.role);
-    if (context.role === 'grid') {
-      const { items } = await apiAll(`/grids/${context.gridId}/prosumers`);
-      state.names = new Map(items.map((p) => [p.id, p.name]));
-    }
+    state.names = await prosumerNames(context.gridId, context.role);
     const input = byId('timeframe');
     const asked = new URLSearchParams(window.location.search).get('start');
     if (!input.value) {

@@ -2,7 +2,7 @@
 // read from the chain node) and lines, and a button to start a month (admin and operator keys).
 import { api, apiAll, Problem } from './api.js';
 import { blockLink, chainForm, receiptOf, txLink } from './chain.js';
-import { gridInfo } from './grid-data.js';
+import { gridInfo, prosumerNames } from './grid-data.js';
 import { settledMonths } from './months.js';
 import { mountShell } from './shell.js';
 import { monthIn, stepMonth } from './time.js';
@@ -138,10 +138,7 @@ async function load(context) {
   try {
     show(byId('problem'));
     state.info = await gridInfo(context.gridId, context.role);
-    if (context.role === 'grid') {
-      const { items } = await apiAll(`/grids/${context.gridId}/prosumers`);
-      state.names = new Map(items.map((p) => [p.id, p.name]));
-    }
+    state.names = await prosumerNames(context.gridId, context.role);
     const months = await drawMonths();
     const input = byId('month');
     if (!input.value) input.value = months[0]?.month || stepMonth(monthIn(Date.now(), state.info.tz), -1);
