@@ -31,6 +31,16 @@ _UPSERT_CHANGED = (
 )
 ROWS_PER_WRITE = 100_000
 _SELECT_FLOW = f"SELECT {', '.join(_FLOW_COLUMNS)} FROM sim_flows"
+# one timeframe's flows through the primary key alone (no index by start): a skip-scan, two
+# seeks per prosumer of the grid (the next prosumer id, then its row at `start`)
+_FLOWS_AT = (
+    "WITH RECURSIVE owner(id) AS ("
+    " SELECT min(prosumer_id) FROM sim_flows WHERE grid_id = ?1"
+    " UNION ALL SELECT (SELECT min(prosumer_id) FROM sim_flows"
+    " WHERE grid_id = ?1 AND prosumer_id > owner.id) FROM owner WHERE owner.id IS NOT NULL)"
+    f" SELECT {', '.join(f'f.{c}' for c in _FLOW_COLUMNS)} FROM owner"
+    " JOIN sim_flows AS f ON f.grid_id = ?1 AND f.prosumer_id = owner.id AND f.start = ?2"
+)
 _WEATHER_COLUMNS = ("time", *WEATHER_FIELDS)
 
 
@@ -67,9 +77,7 @@ class SqliteFlowStore:
 
     def at(self, grid_id: str, start: str) -> dict[str, Doc]:
         """One timeframe's flows by prosumer_id."""
-        rows = self._db.conn.execute(
-            f"{_SELECT_FLOW} WHERE grid_id = ? AND start = ?", (grid_id, start)
-        )
+        rows = self._db.conn.execute(_FLOWS_AT, (grid_id, start))
         return {row[1]: dict(zip(_FLOW_COLUMNS, row, strict=True)) for row in rows}
 
     def of_prosumer(

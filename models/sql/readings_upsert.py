@@ -62,6 +62,12 @@ _FROM_STAGE = (
 )
 
 
+_COPY = (
+    "COPY readings (prosumer_id, produced_wh, consumed_wh, start, grid_id, updated_at)"
+    " FROM STDIN (FORMAT BINARY)"
+)
+
+
 def upsert_readings(
     conn: Connection,
     grid_id: str,
@@ -93,7 +99,8 @@ def _sqlite(
     rows.sort(key=itemgetter(0))  # stable: (prosumer_id, start) order
     before = _count(conn, grid_id, list(frames))
     written = conn.exec_driver_sql(_SQLITE, rows).rowcount
-    inserted = _count(conn, grid_id, list(frames)) - before
+    # timeframes without any reading before: every row written was inserted
+    inserted = _count(conn, grid_id, list(frames)) - before if before else written
     return inserted, written - inserted
 
 
@@ -109,12 +116,40 @@ def _postgresql(
         )
     )  # (prosumer_id, produced_wh, consumed_wh, start)
     inserted = written = 0
+    fresh = len(rows) >= COPY_FROM and not _any_reading(conn, grid_id, min(frames), max(frames))
     for first in range(0, len(rows), BATCH):
         batch = rows[first : first + BATCH]
         params = {"grid_id": grid_id, "updated_at": updated_at}
-        new, total = (_staged if len(batch) >= COPY_FROM else _unnested)(conn, batch, params)
+        if fresh:
+            new = total = _copied(conn, batch, params)
+        else:
+            new, total = (_staged if len(batch) >= COPY_FROM else _unnested)(conn, batch, params)
         inserted, written = inserted + new, written + total
     return inserted, written - inserted
+
+
+def _any_reading(conn: Connection, grid_id: str, low: datetime, high: datetime) -> bool:
+    """Whether the grid holds a reading starting in [low, high] (its (grid_id, start) index)."""
+    stmt = (
+        select(Reading.start)
+        .where(Reading.grid_id == grid_id, Reading.start >= low, Reading.start <= high)
+        .limit(1)
+    )
+    return conn.scalar(stmt) is not None
+
+
+def _copied(conn: Connection, rows: list[Any], params: dict[str, Any]) -> int:
+    """Many rows for timeframes holding no reading yet (the caller holds the grid's lock):
+    binary COPY straight into `readings`, in key order; no staging, no conflict to resolve."""
+    rows.sort(key=itemgetter(0, 3))
+    tail = (params["grid_id"], params["updated_at"])
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cur, cur.copy(_COPY) as copy:
+        copy.set_types(["varchar", "int8", "int8", "timestamp", "varchar", "timestamp"])
+        for row in rows:
+            copy.write_row(row + tail)
+    return len(rows)
 
 
 def _unnested(conn: Connection, rows: list[Any], params: dict[str, Any]) -> tuple[int, int]:
