@@ -9,11 +9,13 @@ raised by the next `submit` or by `close`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 
 from models.ports import FlowStore
+
+Rows = Sequence[Sequence[str | int]]
 
 
 class FlowsWriter:
@@ -24,10 +26,14 @@ class FlowsWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flows")
         self._pending: Future[None] | None = None
 
-    def submit(self, rows: Sequence[Sequence[str | int]]) -> None:
-        """Wait for the batch before (raising its error), then start writing `rows`."""
+    def submit(self, rows: Rows | Callable[[], Rows]) -> None:
+        """Wait for the batch before (raising its error), then start writing `rows` (or what
+        the callable builds, built in the writer's thread too: off the caller's path)."""
         self.wait()
-        self._pending = self._pool.submit(self._store.upsert_rows, rows)
+        self._pending = self._pool.submit(self._write, rows)
+
+    def _write(self, rows: Rows | Callable[[], Rows]) -> None:
+        self._store.upsert_rows(rows() if callable(rows) else rows)
 
     def wait(self) -> None:
         """Until the batch in flight is written; its error, if any, raised here."""

@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from itertools import chain, islice, repeat
 from operator import itemgetter
 from typing import Any
@@ -391,7 +392,7 @@ def _write(
             written = upsert_timeframes(uow, grid, readings)
         for key, n in written.items():
             tally.counts[key] += n
-        writer.submit(_flow_rows(grid.id, plan, ids, batch))
+        writer.submit(partial(_flow_rows, grid.id, plan, ids, batch))  # built in its thread
         for _, frame in batch:
             _add_totals(tally.totals, frame)
         last = batch[-1][0]
