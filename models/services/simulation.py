@@ -382,17 +382,20 @@ def _write(
     grid = plan.grid
     ids, gather = _key_order(plan.fleet.prosumer_ids)
     per_call = 1 if evaluate else max(1, WRITE_CELLS // max(1, len(ids)))
-    frames = ((i, [gather(c) for c in frame]) for i, frame in enumerate(chunk.frames, chunk.first))
+    frames = enumerate(chunk.frames, chunk.first)  # columns in the fleet's order
     while batch := list(islice(frames, per_call)):
         readings = {
-            aware_utc(plan.at(index)): list(zip(ids, frame[SOLD], frame[BOUGHT], strict=True))
+            aware_utc(plan.at(index)): list(
+                zip(ids, gather(frame[SOLD]), gather(frame[BOUGHT]), strict=True)
+            )
             for index, frame in batch
         }
         with stores.uow() as uow:
             written = upsert_timeframes(uow, grid, readings)
         for key, n in written.items():
             tally.counts[key] += n
-        writer.submit(partial(_flow_rows, grid.id, plan, ids, batch))  # built in its thread
+        # the flows' rows are put in key order and built in the writer's thread
+        writer.submit(partial(_flow_rows, grid.id, plan, ids, batch, gather))
         for _, frame in batch:
             _add_totals(tally.totals, frame)
         last = batch[-1][0]
@@ -424,12 +427,23 @@ def _key_order(ids: list[str]) -> tuple[list[str], Callable[[list[int]], list[in
 
 
 def _flow_rows(
-    grid_id: str, plan: Run, ids: Sequence[str], batch: list[tuple[int, list[list[int]]]]
+    grid_id: str,
+    plan: Run,
+    ids: Sequence[str],
+    batch: list[tuple[int, list[list[int]]]],
+    gather: Callable[[list[int]], list[int]] | None = None,
 ) -> list[tuple[str | int, ...]]:
     """FlowStore rows (FLOW_KEY, then the frame's columns and capacities) of the batch,
-    prosumer by prosumer, each prosumer's timeframes in order."""
+    prosumer by prosumer, each prosumer's timeframes in order (`gather` puts a column in the
+    order of `ids`)."""
     per_frame = [
-        zip(repeat(grid_id), ids, repeat(_iso(plan.at(index))), *frame) for index, frame in batch
+        zip(
+            repeat(grid_id),
+            ids,
+            repeat(_iso(plan.at(index))),
+            *(map(gather, frame) if gather else frame),
+        )
+        for index, frame in batch
     ]
     return list(chain.from_iterable(zip(*per_frame, strict=True)))
 
