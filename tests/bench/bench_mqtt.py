@@ -24,11 +24,13 @@ from sqlalchemy import func, select
 
 from models.mqtt.client import connected, new_client
 from models.sql.tables import Reading
+from tests.bench.mqtt_meters import LeanMeters, publish_packet
 from tests.mqtt.helpers import Meters, embedded_broker, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 METERS = 10_000
 PUBLISHERS = 4
+PUBLISHER = os.environ.get("BENCH_MQTT_PUBLISHER", "lean")  # or "paho"
 FIRST = datetime(2026, 11, 2)  # a 15-minute grid's timeframes from here, one per broker
 
 
@@ -89,14 +91,21 @@ def start_publishers(url: str, messages: list[tuple[str, bytes]], tmp: Path) -> 
 def publish(url: str, share: Path) -> None:
     """A publisher process: connect, say ready, publish on the go line, say done."""
     messages = [(t, b.encode()) for t, b in json.loads(share.read_text())]
-    meters = Meters(url)
-    print("ready", flush=True)
-    sys.stdin.readline()
-    infos = [meters.client.publish(topic, body, qos=1) for topic, body in messages]
-    for info in infos:
-        info.wait_for_publish(120)
+    if PUBLISHER == "paho":
+        meters = Meters(url)
+        print("ready", flush=True)
+        sys.stdin.readline()
+        infos = [meters.client.publish(topic, body, qos=1) for topic, body in messages]
+        for info in infos:
+            info.wait_for_publish(120)
+    else:
+        packets = [publish_packet(t, b, n % 65535 + 1) for n, (t, b) in enumerate(messages)]
+        lean = LeanMeters(url, f"meters-{uuid.uuid4().hex[:8]}")
+        print("ready", flush=True)
+        sys.stdin.readline()
+        assert lean.publish_all(packets) == len(packets)
     print("done", flush=True)
-    meters.close()
+    (meters if PUBLISHER == "paho" else lean).close()
 
 
 def ingest_once(
@@ -107,6 +116,7 @@ def ingest_once(
     grid_id: str,
     ids: list[str],
     at: datetime,
+    broker_pid: int | None = None,
 ) -> dict[str, Any]:
     """Publish one timeframe from every meter; time it to the last durable write."""
     start = at.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -124,6 +134,8 @@ def ingest_once(
     ]
     publishers = start_publishers(url, messages, tmp)
     idle_cpu = cpu_s(ingest.pid)
+    broker_idle = cpu_s(broker_pid) if broker_pid else 0.0
+    publishers_idle = sum(cpu_s(proc.pid) for proc in publishers)
     try:
         began = time.perf_counter()
         for proc in publishers:
@@ -132,9 +144,11 @@ def ingest_once(
         for proc in publishers:
             assert proc.stdout.readline().strip() == "done"
         published_s = time.perf_counter() - began
+        publishers_cpu = sum(cpu_s(proc.pid) for proc in publishers) - publishers_idle
         wait_for(lambda: count(container, grid_id, at) >= len(ids), 300)
         written_s = time.perf_counter() - began
         ingest_cpu = cpu_s(ingest.pid) - idle_cpu
+        broker_cpu = cpu_s(broker_pid) - broker_idle if broker_pid else None
     finally:
         for proc in publishers:
             proc.stdin.close()
@@ -147,6 +161,9 @@ def ingest_once(
         "published_s": published_s,
         "durable_s": written_s,
         "readings_per_s": len(ids) / written_s,
+        "load_average": os.getloadavg()[0],
+        "publishers_cpu_s": publishers_cpu,
+        "broker_cpu_s": broker_cpu if broker_cpu is not None else "not visible",
         "ingest_cpu_s": ingest_cpu,
         "readings_per_ingest_cpu_s": len(ids) / ingest_cpu,
         "ingest": stats.removeprefix("ingest stopped: "),
