@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 import uuid
@@ -71,8 +72,13 @@ def errors_topic(topic: str) -> str:
     return topic.removesuffix("/readings") + "/errors"
 
 
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+DECODER = json.JSONDecoder(parse_float=Decimal)  # json.loads(…, parse_float=) builds one per call
+
+
 def _uuid(text: str) -> str:
-    return str(uuid.UUID(text))
+    """The canonical text of a UUID (as it is when it already is); ValueError if none."""
+    return text if CANONICAL_UUID.fullmatch(text) else str(uuid.UUID(text))
 
 
 FIELDS = frozenset(("start", "produced_wh", "consumed_wh"))
@@ -109,7 +115,7 @@ def _plain(message: Message, grid_id: str, prosumer_id: str) -> meter_ingest.Met
         return None
     try:
         check_shape(message.payload)
-        data = json.loads(message.payload, parse_float=Decimal)
+        data = DECODER.decode(message.payload.decode())
         produced, consumed = data["produced_wh"], data["consumed_wh"]
         if data.keys() != FIELDS or type(produced) is not int or type(consumed) is not int:
             return None
