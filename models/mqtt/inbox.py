@@ -73,7 +73,9 @@ class Inbox:
             log.warning("disconnected from %s:%d; reconnecting", self.broker.host, self.broker.port)
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        self._messages.append(Message(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._session))
+        self._messages.append(
+            Message(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._session)
+        )
         if not self._arrived.is_set():
             self._arrived.set()
 
