@@ -47,6 +47,7 @@ class Inbox:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_qos1_message = self._on_qos1_message
         self._subscribed = threading.Event()
         self.client.on_subscribe = lambda *args: self._subscribed.set()
 
@@ -76,6 +77,11 @@ class Inbox:
         self._messages.append(
             Message(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._session)
         )
+        if not self._arrived.is_set():
+            self._arrived.set()
+
+    def _on_qos1_message(self, topic: str, payload: bytes, mid: int) -> None:
+        self._messages.append(Message(topic, payload, mid, 1, self._session))
         if not self._arrived.is_set():
             self._arrived.set()
 
