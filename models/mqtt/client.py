@@ -2,7 +2,7 @@
 
 MQTT 5 by default (a persistent session is `clean_start=False` with a session expiry, and the
 client's Receive Maximum lets the broker keep many QoS 1 messages in flight); `protocol=3.1.1`
-for brokers that speak only 3.1.1 (the embedded amqtt broker): a persistent session is then
+for brokers that speak only 3.1.1 (the embedded aedes broker): a persistent session is then
 `clean_session=False`.
 """
 
