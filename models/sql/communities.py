@@ -6,11 +6,32 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Select, and_, bindparam, case, delete, func, or_, select, text
+from sqlalchemy import (
+    DateTime,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from models.ports import CommandRecord, Communities, Sums
-from models.sql.tables import Asset, Community, DeviceCommand, Event, Peak, Prosumer, Reading
+from models.sql.tables import (
+    Asset,
+    Community,
+    DeviceCommand,
+    Event,
+    Peak,
+    PeakPending,
+    Prosumer,
+    Reading,
+)
 
 CHUNK = 5000  # ids per IN (...) list
 # A whole timeframe's readings summed per community. SQLite's planner prefers the primary key's
@@ -70,6 +91,7 @@ class SqlCommunities:
         ids = select(Community.id).where(Community.grid_id == grid_id)
         self.session.execute(delete(Peak).where(Peak.community_id.in_(ids)))
         self.session.execute(delete(Community).where(Community.grid_id == grid_id))
+        self.session.execute(delete(PeakPending).where(PeakPending.grid_id == grid_id))
 
     # membership and sums
     def membership(self, grid_id: str) -> dict[str, str]:
@@ -185,6 +207,53 @@ class SqlCommunities:
                 Asset.type == "scheduled_load",
             )
             .order_by(Asset.id)
+        )
+        return list(self.session.scalars(stmt))
+
+    # pending evaluations: the peak task's durable to-do list
+    def mark_pending(self, grid_id: str, starts: Sequence[datetime], now: datetime) -> bool:
+        """Mark the timeframes due for evaluation when the grid has communities; True when the
+        grid had none marked before (the caller queues the task)."""
+        if self.session.scalar(select(Community.id).where(Community.grid_id == grid_id).limit(1)):
+            fresh = self.pending(grid_id, 1) == []
+            for start in starts:
+                bumped = self.session.execute(
+                    update(PeakPending)
+                    .where(PeakPending.grid_id == grid_id, PeakPending.start == start)
+                    .values(version=PeakPending.version + 1)
+                )
+                if not getattr(bumped, "rowcount", 0):
+                    self.session.add(
+                        PeakPending(grid_id=grid_id, start=start, version=1, marked_at=now)
+                    )
+            self.session.flush()
+            return fresh
+        return False
+
+    def pending(self, grid_id: str, limit: int) -> list[tuple[datetime, int]]:
+        """(start, version) of the grid's marked timeframes, oldest first."""
+        stmt = (
+            select(PeakPending.start, PeakPending.version)
+            .where(PeakPending.grid_id == grid_id)
+            .order_by(PeakPending.start)
+            .limit(limit)
+        )
+        return [(at, int(v)) for at, v in self.session.execute(stmt)]
+
+    def unmark(self, grid_id: str, start: datetime, version: int | None = None) -> bool:
+        """Remove a mark (only at this version when given); whether one was removed."""
+        stmt = delete(PeakPending).where(PeakPending.grid_id == grid_id, PeakPending.start == start)
+        if version is not None:
+            stmt = stmt.where(PeakPending.version == version)
+        return bool(getattr(self.session.execute(stmt), "rowcount", 0))
+
+    def pending_grids(self, marked_before: datetime) -> list[str]:
+        """Grids with a mark older than `marked_before`."""
+        stmt = (
+            select(PeakPending.grid_id)
+            .where(PeakPending.marked_at < marked_before)
+            .distinct()
+            .order_by(PeakPending.grid_id)
         )
         return list(self.session.scalars(stmt))
 
