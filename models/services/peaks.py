@@ -54,6 +54,7 @@ from models.ports import (
 )
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.community_sums import expected as expected_counts
+from models.services.crashpoints import crash_point
 from models.services.events import record_event
 from models.services.metering import PEAKS_DUE
 from models.services.tasks import task
@@ -133,6 +134,7 @@ def _evaluate_mark(stores: Stores, grid_id: str, at: datetime, version: int) -> 
         if grid is not None and (due is None or due) and not uow.registry.timeframe(grid_id, at):
             result = _locked(uow, grid, at, due, observe)
         uow.communities.unmark(grid_id, at)
+        crash_point("peaks:evaluated")  # written, not committed: the retry evaluates it again
         uow.commit()
     return result
 
