@@ -452,11 +452,11 @@ class Communities(Protocol):
         """Mark the timeframes due for peak evaluation (in the readings' transaction) when the
         grid has communities; True when the grid had none marked before."""
 
-    def pending(self, grid_id: str, limit: int) -> list[tuple[datetime, int]]:
-        """(start, version) of the grid's marked timeframes, oldest first."""
+    def pending(self, grid_id: str, limit: int) -> list[datetime]:
+        """The grid's marked timeframes, oldest first."""
 
-    def unmark(self, grid_id: str, start: datetime, version: int | None = None) -> bool:
-        """Remove a mark (only at this version when given); whether one was removed."""
+    def unmark(self, grid_id: str, start: datetime) -> None:
+        """Remove a mark (its evaluation is in this unit of work)."""
 
     def pending_grids(self, marked_before: datetime) -> list[str]:
         """Grids with a mark older than `marked_before`."""

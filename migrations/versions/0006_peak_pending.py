@@ -20,7 +20,6 @@ def upgrade() -> None:
         "peak_pending",
         sa.Column("grid_id", sa.String(length=36), nullable=False),
         sa.Column("start", sa.DateTime(), nullable=False),
-        sa.Column("version", sa.BigInteger(), nullable=False),
         sa.Column("marked_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("grid_id", "start", name=op.f("pk_peak_pending")),
     )

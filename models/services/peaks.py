@@ -6,12 +6,13 @@ timeframes oldest first, removing each mark in its evaluation's transaction; the
 queues the task when it marked the grid's first pending timeframe, so a burst of writes queues
 one task, and the periodic `peaks.sweep` queues it again for marks whose task was lost (a crash
 between the commit and the enqueue). `after_close` runs after a close with the snapshot's final
-totals. Each first assesses in a read-only transaction; only when something changes does it
-take the grid's lock, read again and write every change with its events in one transaction:
+totals; it first assesses in a read-only transaction, and only when something changes takes
+the grid's lock, reads again and writes every change with its events in one transaction:
 the peak, the device commands, the loads' `paused` flag, the community's state, and the events
-(`community.*`, `device.command`) in the same unit of work (the outbox). Under the lock a
-marked timeframe is evaluated only while it is the grid's oldest mark, so the events come out
-in timeframe order however many tasks run, and a second run of a task finds nothing to do.
+(`community.*`, `device.command`) in the same unit of work (the outbox). The task evaluates a
+mark under the grid's lock only (one read of the timeframe's sums, which no write can change
+meanwhile), and only while it is the grid's oldest mark, so the events come out in timeframe
+order however many tasks run, and a second run of a task finds nothing to do.
 
 The rules (models/domain/communities.py): partial sums may start or raise a peak (readings only
 add to a timeframe); a peak ends, and autarky is judged, only on final values (every expected
@@ -99,7 +100,7 @@ def evaluate_pending(container: Stores, grid_id: str) -> Evaluation:
             marks = uow.communities.pending(grid_id, 1)
         if not marks:
             return total
-        total = total.plus(_evaluate_mark(container, grid_id, *marks[0]))
+        total = total.plus(_evaluate_mark(container, grid_id, marks[0]))
     container.tasks.enqueue(EVALUATE_TASK, grid_id=grid_id)  # still more: after other tasks
     return total
 
@@ -115,24 +116,21 @@ def sweep_pending(container: Stores) -> int:
     return len(grids)
 
 
-def _evaluate_mark(stores: Stores, grid_id: str, at: datetime, version: int) -> Evaluation:
-    """Evaluate one marked open timeframe from its readings: assessed read-only first, written
-    (and unmarked) under the grid's lock only if it is still the grid's oldest mark."""
+def _evaluate_mark(stores: Stores, grid_id: str, at: datetime) -> Evaluation:
+    """Evaluate one marked open timeframe from its readings under the grid's lock (writes of
+    readings wait, so what is read is every reading written so far) and unmark it, in one
+    transaction; only while it is the grid's oldest mark."""
 
     def observe(uow: UnitOfWork, grid: GridRecord, affected: set[str]) -> dict[str, Observed]:
         return _from_readings(uow, grid, at, affected)
 
-    due: set[str] | None = _due(stores, grid_id, None, observe)
     with stores.uow() as uow:
         grid = uow.registry.lock_grid(grid_id)
-        marks = uow.communities.pending(grid_id, 1)
-        if not marks or marks[0][0] != at:
+        if uow.communities.pending(grid_id, 1) != [at]:
             return NOTHING  # evaluated meanwhile, or an older one was marked: next round
-        if marks[0][1] != version:
-            due = None  # written since the read-only look: every community, under the lock
         result = NOTHING
-        if grid is not None and (due is None or due) and not uow.registry.timeframe(grid_id, at):
-            result = _locked(uow, grid, at, due, observe)
+        if grid is not None and uow.registry.timeframe(grid_id, at) is None:
+            result = _locked(uow, grid, at, None, observe)  # closing or closed: the close's
         uow.communities.unmark(grid_id, at)
         crash_point("peaks:evaluated")  # written, not committed: the retry evaluates it again
         uow.commit()
@@ -154,7 +152,7 @@ def after_close(stores: Stores, grid_id: str, snapshot: Mapping[str, Any]) -> Ev
             if cid in affected
         }
 
-    return _evaluate(stores, grid_id, at, set(entries), observe, from_close=True)
+    return _evaluate(stores, grid_id, at, set(entries), observe)
 
 
 def _from_readings(
@@ -176,25 +174,16 @@ def _from_readings(
 
 
 def _evaluate(
-    stores: Stores,
-    grid_id: str,
-    at: datetime,
-    affected: set[str] | None,
-    observe: Observe,
-    *,
-    from_close: bool,
-    quick: bool = True,
+    stores: Stores, grid_id: str, at: datetime, affected: set[str], observe: Observe
 ) -> Evaluation:
-    """Assess read-only (`quick`); if anything would change, assess again under the grid's lock
-    and write (without `quick`: only the locked pass)."""
-    due: set[str] | None = affected
-    if quick:
-        due = _due(stores, grid_id, affected, observe)
-        if not due:
-            return NOTHING
+    """Assess read-only; if anything would change, assess again under the grid's lock and
+    write."""
+    due = _due(stores, grid_id, affected, observe)
+    if not due:
+        return NOTHING
     with stores.uow() as uow:
         grid = uow.registry.lock_grid(grid_id)
-        if grid is None or (not from_close and uow.registry.timeframe(grid_id, at) is not None):
+        if grid is None:
             return NOTHING
         result = _locked(uow, grid, at, due, observe)
         uow.commit()

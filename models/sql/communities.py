@@ -17,7 +17,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    update,
 )
 from sqlalchemy.orm import Session
 
@@ -214,38 +213,38 @@ class SqlCommunities:
     def mark_pending(self, grid_id: str, starts: Sequence[datetime], now: datetime) -> bool:
         """Mark the timeframes due for evaluation when the grid has communities; True when the
         grid had none marked before (the caller queues the task)."""
-        if self.session.scalar(select(Community.id).where(Community.grid_id == grid_id).limit(1)):
-            fresh = self.pending(grid_id, 1) == []
-            for start in starts:
-                bumped = self.session.execute(
-                    update(PeakPending)
-                    .where(PeakPending.grid_id == grid_id, PeakPending.start == start)
-                    .values(version=PeakPending.version + 1)
+        if not self.session.scalar(
+            select(Community.id).where(Community.grid_id == grid_id).limit(1)
+        ):
+            return False
+        fresh = self.pending(grid_id, 1) == []
+        marked = set(
+            self.session.scalars(
+                select(PeakPending.start).where(
+                    PeakPending.grid_id == grid_id, PeakPending.start.in_(list(starts))
                 )
-                if not getattr(bumped, "rowcount", 0):
-                    self.session.add(
-                        PeakPending(grid_id=grid_id, start=start, version=1, marked_at=now)
-                    )
-            self.session.flush()
-            return fresh
-        return False
+            )
+        )
+        for start in sorted(set(starts) - marked):
+            self.session.add(PeakPending(grid_id=grid_id, start=start, marked_at=now))
+        self.session.flush()
+        return fresh
 
-    def pending(self, grid_id: str, limit: int) -> list[tuple[datetime, int]]:
-        """(start, version) of the grid's marked timeframes, oldest first."""
+    def pending(self, grid_id: str, limit: int) -> list[datetime]:
+        """The grid's marked timeframes, oldest first."""
         stmt = (
-            select(PeakPending.start, PeakPending.version)
+            select(PeakPending.start)
             .where(PeakPending.grid_id == grid_id)
             .order_by(PeakPending.start)
             .limit(limit)
         )
-        return [(at, int(v)) for at, v in self.session.execute(stmt)]
+        return list(self.session.scalars(stmt))
 
-    def unmark(self, grid_id: str, start: datetime, version: int | None = None) -> bool:
-        """Remove a mark (only at this version when given); whether one was removed."""
-        stmt = delete(PeakPending).where(PeakPending.grid_id == grid_id, PeakPending.start == start)
-        if version is not None:
-            stmt = stmt.where(PeakPending.version == version)
-        return bool(getattr(self.session.execute(stmt), "rowcount", 0))
+    def unmark(self, grid_id: str, start: datetime) -> None:
+        """Remove a mark (its evaluation is in this unit of work)."""
+        self.session.execute(
+            delete(PeakPending).where(PeakPending.grid_id == grid_id, PeakPending.start == start)
+        )
 
     def pending_grids(self, marked_before: datetime) -> list[str]:
         """Grids with a mark older than `marked_before`."""
