@@ -105,16 +105,16 @@ def mark_seconds(container: Any, grid_id: str, at: datetime) -> float:
         uow.commit()
     peaks.queue_evaluation(container, grid_id, {PEAKS_DUE: int(due)})
     seconds = time.perf_counter() - began
-    assert due and container.task_queue().drain() == 1
+    assert due and container.task_queue().drain() >= 1
     return seconds
 
 
 def task_seconds(container: Any) -> float:
     """Run the queued peak evaluation as a worker does (the bench's queue file); its seconds."""
     tasks = container.task_queue()
-    assert tasks.queued() == [peaks.EVALUATE_TASK], tasks.queued()
+    assert peaks.EVALUATE_TASK in tasks.queued(), tasks.queued()
     began = time.perf_counter()
-    assert tasks.drain() == 1
+    assert tasks.drain() >= 1
     return time.perf_counter() - began
 
 
