@@ -128,9 +128,9 @@ def _evaluate_mark(stores: Stores, grid_id: str, at: datetime) -> Evaluation:
         grid = uow.registry.lock_grid(grid_id)
         if uow.communities.pending(grid_id, 1) != [at]:
             return NOTHING  # evaluated meanwhile, or an older one was marked: next round
-        result = NOTHING
+        result = NOTHING  # a closing or closed timeframe: its close evaluates it
         if grid is not None and uow.registry.timeframe(grid_id, at) is None:
-            result = _locked(uow, grid, at, None, observe)  # closing or closed: the close's
+            result = _locked(uow, grid, at, None, observe)
         uow.communities.unmark(grid_id, at)
         crash_point("peaks:evaluated")  # written, not committed: the retry evaluates it again
         uow.commit()
