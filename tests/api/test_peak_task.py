@@ -5,11 +5,13 @@ often the task runs, and a lost or failed task is run again."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from models.services import peaks
+from models.services.meter_ingest import MeterReading, ingest
 from models.services.tasks import REGISTRY
 from tests.api.test_communities import at, street  # noqa: F401 (the fixture)
 from tests.api.test_communities_scenario import get
@@ -109,3 +111,24 @@ def test_a_mark_whose_task_was_lost_is_evaluated_after_the_sweep(
     assert run_worker(app) == 1
     assert feed(client, admin, street["grid"]) == PEAK + NEXT
     assert peaks.sweep_pending(container) == 0  # no mark left
+
+
+def test_meter_readings_over_mqtt_queue_the_evaluation_too(
+    client: Any,
+    admin: dict,
+    street: dict,  # noqa: F811
+    app: Any,
+) -> None:
+    """The MQTT ingest's batches write through the same path: one task for the batch."""
+    container = app.extensions["minigrid"]
+    start = datetime.fromisoformat(at(0).replace("Z", "+00:00"))
+    batch = [
+        MeterReading(n, street["grid"], street[house], start, 0, wh)
+        for n, (house, wh) in enumerate((("h1", 800), ("h2", 250)))
+    ]
+    outcome = ingest(container, batch)
+    assert outcome.refused == {} and outcome.counts == {"inserted": 2, "updated": 0, "unchanged": 0}
+    assert container.task_queue().queued() == [peaks.EVALUATE_TASK]
+    assert feed(client, admin, street["grid"]) == []
+    assert run_worker(app) == 1
+    assert feed(client, admin, street["grid"]) == PEAK
