@@ -25,6 +25,7 @@ paused are resumed.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ from models.services.events import record_event
 from models.services.metering import PEAKS_DUE
 from models.services.tasks import task
 
+log = logging.getLogger("minigrid.peaks")
 EVALUATE_TASK, SWEEP_TASK = "peaks.evaluate", "peaks.sweep"
 ROUNDS = 200  # marks evaluated per task run; more are left to the next run
 SWEEP_S, LOST_S = 15.0, 30.0  # the sweep's interval; a mark this old lost its task
@@ -84,9 +86,14 @@ NOTHING = Evaluation()
 def queue_evaluation(container: Stores, grid_id: str, counts: dict[str, int]) -> None:
     """After a readings write committed (`counts` from metering): queue the grid's evaluation
     task when the write marked the grid's first pending timeframe (later writes find it queued;
-    the sweep queues it again for a mark whose task was lost)."""
-    if counts.pop(PEAKS_DUE, 0):
+    the sweep queues it again for a mark whose task was lost, or that could not be queued: the
+    write is done and answered as such)."""
+    if not counts.pop(PEAKS_DUE, 0):
+        return
+    try:
         container.tasks.enqueue(EVALUATE_TASK, grid_id=grid_id)
+    except Exception:  # noqa: BLE001 (the readings are written: the sweep queues it later)
+        log.warning("grid %s: peak evaluation not queued; the sweep queues it", grid_id)
 
 
 @task(EVALUATE_TASK, retries=5, retry_delay_s=1.0, backoff=2.0)

@@ -92,7 +92,7 @@ def test_a_failed_evaluation_is_retried_and_each_event_is_emitted_once(
     assert feed(client, admin, street["grid"]) == PEAK
 
 
-def test_a_mark_whose_task_was_lost_is_evaluated_after_the_sweep(
+def test_a_mark_whose_task_could_not_be_queued_is_evaluated_after_the_sweep(
     client: Any,
     admin: dict,
     street: dict,  # noqa: F811
@@ -100,8 +100,13 @@ def test_a_mark_whose_task_was_lost_is_evaluated_after_the_sweep(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     tasks = app.extensions["minigrid"].task_queue()
-    over_threshold(client, admin, street)
-    tasks.huey.flush()  # the queued task is lost (as if the enqueue never happened)
+
+    def queue_down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("the queue's store is down")
+
+    with monkeypatch.context() as down:
+        down.setattr(tasks, "enqueue", queue_down)
+        over_threshold(client, admin, street)  # written and answered: 200 (the mark is kept)
     over_threshold(client, admin, street, 1)  # the grid already has a mark: queues nothing
     assert tasks.queued() == []
     container = app.extensions["minigrid"]
