@@ -134,8 +134,10 @@ def checked_trades(grid_id: str, start: str, trades: Iterable[Mapping[str, Any]]
         if key in seen:
             raise ValueError(f"Trade id {key!r} occurs twice in one timeframe.")
         seen.add(key)
-        keyed = type(trade) is dict and next(iter(trade)) == "_id" and trade["_id"] == key
-        out.append(trade if keyed else keyed_doc(key, trade))  # already stored-shaped: as is
+        if type(trade) is dict and next(iter(trade)) == "_id" and trade["_id"] == key:
+            out.append(trade)  # already stored-shaped: as is
+        else:
+            out.append(keyed_doc(key, trade))
     return out
 
 
