@@ -261,6 +261,31 @@ def test_save_timeframe_round_trip_and_idempotence(stores: DocumentStores) -> No
     assert stores.transactions.timeframe("g1", ts(1)) == []
 
 
+def test_trades_in_the_clearings_shape_round_trip_exactly(stores: DocumentStores) -> None:
+    """Trades as the clearing writes them (SQLite keeps them as columns, no JSON), and the
+    same with a field more or a number where text was (SQLite keeps those as JSON)."""
+    from decimal import Decimal
+
+    from models.domain.trades import Trade, trade_doc
+
+    made = [
+        trade_doc("g1", ts(0), "EUR", Trade(n, "p1", "grid", 10 + n, Decimal("0.25"), n, "local"))
+        for n in range(3)
+    ]
+    made[1]["order_id"] = "o-1"
+    odd = [dict(made[0], _id="g1:x:0", line=7, note={"n": 1}), dict(made[0], _id="g1:x:1", line=8)]
+    odd[1]["seller"] = 12345
+    stores.transactions.save_timeframe("g1", ts(0), [*made, *odd])
+    got = stores.transactions.timeframe("g1", ts(0))
+    assert got == [*made, *odd]
+    assert [list(doc) for doc in got[:3]] == [list(doc) for doc in made]  # the key order too
+    assert stores.transactions.page("g1", ts(0), ts(1), "p1", None, 0, 10) == [*made, odd[0]]
+    changed = [dict(made[0], amount_minor=99), made[1], made[2], *odd]
+    stores.transactions.save_timeframe("g1", ts(0), changed)
+    assert stores.transactions.timeframe("g1", ts(0)) == changed
+    assert stores.transactions.party_sums("g1", ts(0), ts(1), "p1")["received_minor"] == 99 + 1 + 2
+
+
 def test_save_timeframe_rejects_foreign_or_duplicate_trades(stores: DocumentStores) -> None:
     good = trade("g1", 0, 0, "p1", "grid", 5, 1)
     with pytest.raises(ValueError):
