@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from models.documents.mongo import MongoStores
@@ -420,6 +422,22 @@ def test_save_many_after_a_crash_rewrites_the_lines_in_few_round_trips(
         assert stores.snapshots.get("g1", ts(slot)) == doc
     assert stores.snapshots.netto("g1", ts(0), ts(9), 0, 10)[1] == 3
     assert calls == {"writes": 2 if isinstance(stores, MongoStores) else 1}
+
+
+def test_save_many_on_mongodb_keeps_a_header_stored_meanwhile(
+    stores: DocumentStores, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another close of the same frozen timeframe (the same lines) stores its header between
+    the existence query and the insert: that header wins, the lines are the same."""
+    if not isinstance(stores, MongoStores):
+        pytest.skip("SQLite checks and inserts in one write transaction")
+    first = stores.snapshots.save(snapshot("g1", 0, READINGS))
+    snaps: Any = stores.snapshots
+    monkeypatch.setattr(snaps, "_stored_keys", lambda keys: set())  # the query ran before it
+    late = {**snapshot("g1", 0, READINGS), "closed_at": ts(7)}
+    stored = stores.snapshots.save_many([late, snapshot("g1", 1, READINGS)])
+    assert stored[0] == first == stores.snapshots.get("g1", ts(0))
+    assert stored[1] == stores.snapshots.get("g1", ts(1))
 
 
 def _count_writes(stores: DocumentStores, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
