@@ -6,7 +6,8 @@
 - 30 days closed batched (`close_range`) against one timeframe per call (`close_due`) on the
   same readings;
 - 7 days of the demo grid split into four communities (peaks evaluated after each timeframe,
-  demand response on): the simulation written in batches against one timeframe per call.
+  demand response on): the simulation written in batches against one timeframe per call (on
+  two grids: demand response pauses equal loads by asset id, so their commands may differ).
 
 Run alone: `.venv/bin/python -m tests.bench.bench_demo`. Prints numbers, asserts no speed.
 """
