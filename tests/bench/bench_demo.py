@@ -68,9 +68,11 @@ def phases(container: Any, times: Counter[str]) -> ExitStack:
     for owner, name, label in (
         (demo, "simulate_grid", "simulate (compute, write readings, hand flows over)"),
         (simulation, "upsert_timeframes", "  metering writes (readings)"),
+        (docs.flows, "upsert_rows", "  flows written (the writer's thread, alongside)"),
         (demo, "close_range", "close, batched"),
         (closing_batch, "_begin", "  1 record `closing`, read readings"),
-        (closing_batch, "snapshot_of", "  2 netting (snapshots)"),
+        (closing_batch, "snapshot_groups", "  2 communities (members, rules)"),
+        (closing_batch, "snapshot_of", "  2 netting (snapshots, community sums)"),
         (closing_batch, "_with_plant", "  2 the plant's part"),
         (docs.snapshots, "save_many", "  2 store snapshots"),
         (docs.plant_imports, "save_timeframes", "  2 store plant imports"),
