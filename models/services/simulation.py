@@ -448,11 +448,18 @@ def _evaluated(
         for key, n in counts.items():
             tally.counts[key] += n
         changed = counts["inserted"] or counts["updated"]
-        if changed and after_readings(stores, plan.grid.id, aware_utc(at)).commands:
+        if changed and _commands_after(stores, plan.grid.id, at):
             for later, _ in batch[position + 1 :]:  # written from stale inputs: rewritten
                 tally.held[plan.at(later)] = before.get(plan.at(later), {})
             return batch[: position + 1], index
     return batch, None
+
+
+def _commands_after(stores: Stores, grid_id: str, at: datetime) -> int:
+    """Peaks evaluated after the readings of the timeframe at `at` (naive UTC), as after an API
+    write of that timeframe alone; how many device commands that issued. The one place the
+    simulation evaluates: the batch's later timeframes are evaluated in their turn."""
+    return after_readings(stores, grid_id, aware_utc(at)).commands
 
 
 def _compared(
