@@ -97,15 +97,18 @@ def queue_evaluation(container: Stores, grid_id: str, counts: dict[str, int]) ->
 
 
 @task(EVALUATE_TASK, retries=5, retry_delay_s=1.0, backoff=2.0)
-def evaluate_pending(container: Stores, grid_id: str) -> Evaluation:
+def evaluate_pending(
+    container: Stores, grid_id: str, through: datetime | None = None
+) -> Evaluation:
     """The grid's marked timeframes evaluated oldest first (the task; also run in-process by
-    the simulation), each mark removed in its evaluation's transaction: a retry or a second
-    task finds nothing left to do, and a task killed midway leaves its mark for the next."""
+    the simulation, `through` a naive UTC start), each mark removed in its evaluation's
+    transaction: a retry or a second task finds nothing left to do, and a task killed midway
+    leaves its mark for the next."""
     total = NOTHING
     for _ in range(ROUNDS):
         with container.uow(write=False) as uow:
             marks = uow.communities.pending(grid_id, 1)
-        if not marks:
+        if not marks or (through is not None and marks[0] > through):
             return total
         total = total.plus(_evaluate_mark(container, grid_id, marks[0]))
     container.tasks.enqueue(EVALUATE_TASK, grid_id=grid_id)  # still more: after other tasks
