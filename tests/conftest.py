@@ -123,7 +123,13 @@ def app(engine_name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Ite
         yield app
         app.extensions["minigrid"].close()
         return
-    url = request.getfixturevalue("pg_database")
+    with rolled_back_app(request.getfixturevalue("pg_database"), tmp_path) as app:
+        yield app
+
+
+@contextlib.contextmanager
+def rolled_back_app(url: str, tmp_path: Path) -> Iterator[Any]:
+    """The app on PostgreSQL `url` inside one transaction, rolled back at the end."""
     app = make_test_app(url, tmp_path)
     engine = make_engine(url)
     connection = engine.connect()
@@ -136,11 +142,13 @@ def app(engine_name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Ite
             class_=Session,
         )
     )
-    yield app
-    outer.rollback()
-    connection.close()
-    engine.dispose()
-    app.extensions["minigrid"].close()
+    try:
+        yield app
+    finally:
+        outer.rollback()
+        connection.close()
+        engine.dispose()
+        app.extensions["minigrid"].close()
 
 
 @pytest.fixture
