@@ -206,3 +206,9 @@ def add_prosumer(client: Any, headers: dict[str, str], grid_id: str, n: int, **e
     response = client.post(f"/api/v1/grids/{grid_id}/prosumers", json=body, headers=headers)
     assert response.status_code == 201, response.json
     return response.json
+
+
+def run_worker(app: Any) -> int:
+    """Run what the app's task queue holds (the embedded SQLite file), as `flask worker
+    --burst` does; how many tasks ran."""
+    return int(app.extensions["minigrid"].task_queue().drain())

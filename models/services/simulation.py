@@ -18,7 +18,10 @@ Writes: every WRITE_CELLS readings are one call of metering's `upsert_timeframes
 the HTTP and MQTT readings: same checks, counts and 409, one transaction, set-based SQL); the
 same timeframes' flows then go to the document store in bulk from a `FlowsWriter` thread
 while the next batch's readings are written. When demand response is evaluated (the grid has
-communities), each timeframe is its own call, as readings arriving over the API are.
+communities), each timeframe is its own call, as readings arriving over the API are, and the
+run evaluates the peaks it marked itself (`peaks.evaluate_pending`, the evaluation task's
+function, in the run's own process: a simulation is a worker's task, and it needs the commands
+before it computes the next timeframe).
 
 `via` a message bus (`flask simulate --via mqtt`), the readings are not written here: each
 house's meter publishes its reading to `minigrid/{grid}/meters/{prosumer}/readings` as a real
@@ -46,8 +49,8 @@ from models.services.closing import close_due
 from models.services.errors import Conflict, Unavailable, Unprocessable, found
 from models.services.flows_writer import FlowsWriter
 from models.services.meter_ingest import readings_topic
-from models.services.metering import check_start, upsert_timeframes
-from models.services.peaks import after_readings
+from models.services.metering import PEAKS_DUE, check_start, upsert_timeframes
+from models.services.peaks import evaluate_pending
 from models.services.simulation_inputs import Fleet, load_fleet
 from models.services.weather import grid_weather
 
@@ -115,7 +118,7 @@ def simulate_grid(
                 tally.short = [s for s in tally.short if s["window_closed_at"] < cut]
                 plan = _plan(stores, grid_id, aware_utc(plan.at(restart)), end, seed, first.count)
         counts: dict[str, int] = tally.counts
-    else:  # the ingest writes (and evaluates peaks); this run does not recompute after them
+    else:  # the ingest writes (and queues peak evaluation); this run does not recompute after them
         published = 0
         with FlowsWriter(stores.documents.flows) as writer:
             for chunk in _computed(stores, plan):
@@ -389,6 +392,7 @@ def _write(
         }
         with stores.uow() as uow:
             written = upsert_timeframes(uow, grid, readings)
+        written.pop(PEAKS_DUE, None)  # this process evaluates them (below)
         for key, n in written.items():
             tally.counts[key] += n
         writer.submit(_flow_rows(grid.id, plan, ids, batch))
@@ -398,11 +402,7 @@ def _write(
         if progress:
             progress(plan.before + last + 1, plan.before + plan.count)
         changed = written["inserted"] or written["updated"]
-        if (
-            evaluate
-            and changed
-            and after_readings(stores, grid.id, aware_utc(plan.at(last))).commands
-        ):
+        if evaluate and changed and evaluate_pending(stores, grid.id).commands:
             writer.wait()
             return last
     return None

@@ -348,3 +348,14 @@ class DeviceCommand(Base):
     power_w: Mapped[int] = mapped_column(BigInteger)
     timeframe: Mapped[datetime] = mapped_column(DateTime())
     issued_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class PeakPending(Base):
+    """A timeframe whose readings changed since its communities were last evaluated: written in
+    the readings' transaction, removed by the evaluation task in the evaluation's (migration
+    0006_peak_pending); `marked_at`: when first marked (the sweep finds lost tasks by it)."""
+
+    __tablename__ = "peak_pending"
+    grid_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    start: Mapped[datetime] = mapped_column(DateTime(), primary_key=True)
+    marked_at: Mapped[datetime] = mapped_column(DateTime())

@@ -126,7 +126,7 @@ def measure(
             market(container, port, headers, grid_id, ids, closed, app)
         if not reads_only:
             section(
-                "communities: consumption at a moment (open), peak evaluation on a bulk PUT",
+                "communities: consumption at a moment (open), peaks on a bulk PUT and in a worker",
                 lambda: bench_communities.run(container, port, headers),
             )
         section(
