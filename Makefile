@@ -4,6 +4,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 LEDGER_PORT ?= 8545
 MQTT_PORT ?= 1884
+TEST_WORKERS ?= 2
 DEMO ?= 1
 VENV := .venv
 BIN := $(VENV)/bin
@@ -35,8 +36,11 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	else echo "chromium or chromedriver missing (apt-get needs root): the browser tests will skip"; fi
 
+# TEST_WORKERS pytest-xdist processes share the test files (each worker its own databases, ports
+# and tmp dirs; a file stays on one worker, so the browser tests start one devserver and a
+# module's fixtures are made once); TEST_WORKERS=0 runs them all in this process
 test: install chromium
-	$(BIN)/python -m pytest; status=$$?; [ $$status -eq 5 ] && status=0; exit $$status
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile; status=$$?; [ $$status -eq 5 ] && status=0; exit $$status
 
 # README's dashboard screenshots (docs/dashboard/*.png), from a seeded devserver
 screenshots: install chromium

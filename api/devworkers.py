@@ -1,5 +1,5 @@
-"""`make run`'s background processes beside gunicorn: the task worker, the MQTT broker (embedded
-amqtt unless MQTT_URL names one) and the meter ingest worker."""
+"""`make run`'s background processes beside gunicorn: the task worker, the MQTT broker (the
+embedded aedes unless MQTT_URL names one) and the meter ingest worker."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Any
 
 from api.config import ROOT
 from api.worker_cli import redact
+from models.mqtt.embedded import aedes_command
 
-EMBEDDED_USER = "minigrid"  # amqtt keeps a persistent session's messages only for named clients
+EMBEDDED_USER = "minigrid"  # a service user (a UUID user name would be confined as a meter)
 
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -34,7 +35,7 @@ def _wait_port(host: str, port: int, proc: subprocess.Popen[bytes], timeout_s: f
 
 
 def start_broker(config: dict[str, Any], port: int) -> tuple[str, subprocess.Popen[bytes] | None]:
-    """MQTT_URL if set (no broker started), else an embedded amqtt broker on 127.0.0.1:port."""
+    """MQTT_URL if set (no broker started), else the embedded broker on 127.0.0.1:port."""
     if config.get("MQTT_URL"):
         print(f"mqtt broker: {redact(config['MQTT_URL'])} (MQTT_URL)", flush=True)
         return str(config["MQTT_URL"]), None
@@ -50,7 +51,8 @@ def start_broker(config: dict[str, Any], port: int) -> tuple[str, subprocess.Pop
     proc = _start(args, {})
     _wait_port("127.0.0.1", port, proc)
     url = f"mqtt://{EMBEDDED_USER}@127.0.0.1:{port}?protocol=3.1.1"
-    print(f"mqtt broker: amqtt (embedded) on 127.0.0.1:{port}; MQTT_URL='{url}'", flush=True)
+    name = "aedes" if aedes_command("127.0.0.1", port) else "amqtt (no Node or aedes installed)"
+    print(f"mqtt broker: {name} (embedded) on 127.0.0.1:{port}; MQTT_URL='{url}'", flush=True)
     return url, proc
 
 

@@ -29,7 +29,8 @@ def redact(url: str) -> str:
 )
 @with_appcontext
 def worker(workers: int, burst: bool) -> None:
-    """Run background tasks (settlement runs, simulations, webhook deliveries, device commands)."""
+    """Run background tasks (settlement runs, simulations, webhook deliveries, device commands,
+    peak evaluation)."""
     tasks = container().task_queue()
     if burst:
         tasks.sweep()

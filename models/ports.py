@@ -448,6 +448,19 @@ class Communities(Protocol):
     def scheduled_loads(self, community_id: str) -> Sequence[AssetRecord]:
         """Scheduled loads of the community's active prosumers."""
 
+    def mark_pending(self, grid_id: str, starts: Sequence[datetime], now: datetime) -> bool:
+        """Mark the timeframes due for peak evaluation (in the readings' transaction) when the
+        grid has communities; True when the grid had none marked before."""
+
+    def pending(self, grid_id: str, limit: int) -> list[datetime]:
+        """The grid's marked timeframes, oldest first."""
+
+    def unmark(self, grid_id: str, start: datetime) -> None:
+        """Remove a mark (its evaluation is in this unit of work)."""
+
+    def pending_grids(self, marked_before: datetime) -> list[str]:
+        """Grids with a mark older than `marked_before`."""
+
     def add_peak(self, **fields: Any) -> PeakRecord: ...
 
     def peak(self, peak_id: str) -> PeakRecord | None: ...

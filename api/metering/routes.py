@@ -65,8 +65,7 @@ class GridReadings(MethodView):
         with container().uow() as uow:
             grid = registry.get_grid(uow, str(grid_id))
             result = metering.upsert_readings(uow, grid, at, body["readings"])
-        if result["inserted"] or result["updated"]:  # peaks on the readings just written
-            peaks.after_readings(container(), str(grid_id), at)
+        peaks.queue_evaluation(container(), str(grid_id), result)  # a worker evaluates peaks
         return result
 
 
@@ -86,8 +85,7 @@ class ProsumerReading(MethodView):
             see_prosumer(prosumer)
             grid = registry.get_grid(uow, prosumer.grid_id)
             result = metering.upsert_readings(uow, grid, at, [line])
-        if result["inserted"] or result["updated"]:  # peaks on the reading just written
-            peaks.after_readings(container(), grid.id, at, [line["prosumer_id"]])
+        peaks.queue_evaluation(container(), grid.id, result)  # a worker evaluates peaks
         return result
 
 

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DeleteMany, ReplaceOne
 from pymongo.database import Database
 
-from models.documents.mongo_collection import replace_many
 from models.documents.shapes import exact_int
 from models.ports import Doc
+
+
+def _docs(grid_id: str, start: str, rows: Mapping[str, tuple[int, int]]) -> list[Doc]:
+    """The timeframe's documents, by prosumer."""
+    return [
+        {
+            "_id": f"{grid_id}:{start}:{pid}",
+            "grid_id": grid_id,
+            "start": start,
+            "prosumer_id": pid,
+            "imported_wh": exact_int(wh),
+            "carbon_g": exact_int(grams),
+        }
+        for pid, (wh, grams) in sorted(rows.items())
+    ]
 
 
 class MongoPlantImportStore:
@@ -29,29 +44,24 @@ class MongoPlantImportStore:
 
     def save_timeframe(self, grid_id: str, start: str, rows: Mapping[str, tuple[int, int]]) -> None:
         """Write the rows, then drop the timeframe's rows of other prosumers."""
-        self._ensure_indexes()
-        docs = [
-            {
-                "_id": f"{grid_id}:{start}:{pid}",
-                "grid_id": grid_id,
-                "start": start,
-                "prosumer_id": pid,
-                "imported_wh": exact_int(wh),
-                "carbon_g": exact_int(grams),
-            }
-            for pid, (wh, grams) in sorted(rows.items())
-        ]
-        replace_many(self._coll, docs)
-        self._coll.delete_many(
-            {"grid_id": grid_id, "start": start, "prosumer_id": {"$nin": sorted(rows)}}
-        )
+        self.save_timeframes(grid_id, {start: rows})
 
     def save_timeframes(
         self, grid_id: str, rows: Mapping[str, Mapping[str, tuple[int, int]]]
     ) -> None:
-        """`save_timeframe` of each timeframe in turn."""
+        """`save_timeframe` of every timeframe in one unordered bulk write (the replacements
+        and the deletions of other prosumers' rows touch different documents)."""
+        self._ensure_indexes()
+        ops: list[Any] = []
         for start, timeframe in rows.items():
-            self.save_timeframe(grid_id, start, timeframe)
+            ops.extend(
+                ReplaceOne({"_id": d["_id"]}, d, upsert=True)
+                for d in _docs(grid_id, start, timeframe)
+            )
+            where = {"grid_id": grid_id, "start": start, "prosumer_id": {"$nin": sorted(timeframe)}}
+            ops.append(DeleteMany(where))
+        if ops:
+            self._coll.bulk_write(ops, ordered=False)
 
     def delete_grid(self, grid_id: str) -> None:
         self._coll.delete_many({"grid_id": grid_id})

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DeleteMany, ReplaceOne
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
-from models.documents.mongo_collection import replace_many
 from models.documents.shapes import (
     GRID_TOTAL_FIELDS,
     LINE_SUM_FIELDS,
@@ -21,6 +19,8 @@ from models.documents.shapes import (
     zero_grid_totals,
 )
 from models.ports import Doc
+
+DUPLICATE_KEY = 11000
 
 
 def _line_doc(header: Doc, line: Doc) -> Doc:
@@ -66,28 +66,79 @@ class MongoSnapshotStore:
 
     def save(self, snapshot: Doc) -> Doc:
         """Store lines first, header last; an existing snapshot wins and is returned."""
-        header, lines = split_snapshot(snapshot)
-        self._ensure_indexes()
-        stored = self.get(header["grid_id"], header["start"])
-        if stored is not None:
-            return stored
-        key = {"grid_id": header["grid_id"], "start": header["start"]}
-        replace_many(self._lines, (_line_doc(header, line) for line in lines))
-        pids = [line["prosumer_id"] for line in lines]
-        self._lines.delete_many({**key, "prosumer_id": {"$nin": pids}})
-        with contextlib.suppress(DuplicateKeyError):
-            self._headers.insert_one(dict(header))
-        found = self.get(header["grid_id"], header["start"])
-        assert found is not None
-        return found
+        return self.save_many([snapshot])[0]
 
     def delete_grid(self, grid_id: str) -> None:
         self._lines.delete_many({"grid_id": grid_id})
         self._headers.delete_many({"grid_id": grid_id})
 
     def save_many(self, snapshots: Sequence[Doc]) -> list[Doc]:
-        """`save` of each in turn (each is idempotent; MongoDB has no multi-document step here)."""
-        return [self.save(snapshot) for snapshot in snapshots]
+        """`save` of each: one query for the stored headers, then one unordered bulk write of
+        the fresh snapshots' lines (replaced by `_id`, other prosumers' stale lines deleted),
+        then one unordered insert of their headers (a header inserted meanwhile wins), then
+        the stored snapshots read back together. Each step is idempotent, so a crash between
+        them leaves lines without a header, which the next save rewrites."""
+        self._ensure_indexes()
+        parts = [split_snapshot(snapshot) for snapshot in snapshots]
+        keys = {(h["grid_id"], h["start"]) for h, _ in parts}
+        fresh: dict[tuple[str, str], tuple[Doc, list[Doc]]] = {}
+        stored_before = self._stored_keys(keys)
+        for header, lines in parts:
+            key = (header["grid_id"], header["start"])
+            if key not in stored_before:
+                fresh.setdefault(key, (header, lines))  # the first of a repeated key wins
+        self._write_lines(fresh.values())
+        if fresh:
+            self._insert_headers([dict(h) for h, _ in fresh.values()])
+        stored = self._get_many(keys)
+        return [stored[(h["grid_id"], h["start"])] for h, _ in parts]
+
+    def _stored_keys(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (grid_id, start) keys have a header (one query per grid)."""
+        found: set[tuple[str, str]] = set()
+        for grid_id in {g for g, _ in keys}:
+            starts = sorted(s for g, s in keys if g == grid_id)
+            where = {"grid_id": grid_id, "start": {"$in": starts}}
+            found.update((grid_id, d["start"]) for d in self._headers.find(where, {"start": 1}))
+        return found
+
+    def _write_lines(self, fresh: Iterable[tuple[Doc, list[Doc]]]) -> None:
+        """Every fresh snapshot's lines and the deletion of its stale ones, one bulk write."""
+        ops: list[Any] = []
+        for header, lines in fresh:
+            ops.extend(
+                ReplaceOne({"_id": d["_id"]}, d, upsert=True)
+                for d in (_line_doc(header, line) for line in lines)
+            )
+            key = {"grid_id": header["grid_id"], "start": header["start"]}
+            pids = [line["prosumer_id"] for line in lines]
+            ops.append(DeleteMany({**key, "prosumer_id": {"$nin": pids}}))
+        if ops:
+            self._lines.bulk_write(ops, ordered=False)
+
+    def _insert_headers(self, headers: list[Doc]) -> None:
+        """Insert the headers unordered; a header stored meanwhile (duplicate key) wins."""
+        try:
+            self._headers.insert_many(headers, ordered=False)
+        except BulkWriteError as error:
+            codes = {e.get("code") for e in error.details.get("writeErrors", [])}
+            if codes - {DUPLICATE_KEY} or error.details.get("writeConcernErrors"):
+                raise
+
+    def _get_many(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Doc]:
+        """The full stored snapshots of the keys that have a header (two queries per grid)."""
+        out: dict[tuple[str, str], Doc] = {}
+        for grid_id in {g for g, _ in keys}:
+            starts = sorted(s for g, s in keys if g == grid_id)
+            where = {"grid_id": grid_id, "start": {"$in": starts}}
+            headers = {d["start"]: d for d in self._headers.find(where)}
+            lines: dict[str, list[Doc]] = {start: [] for start in headers}
+            cursor = self._lines.find(where, {"start": 1, "line": 1})
+            for doc in cursor.sort([("start", ASCENDING), ("prosumer_id", ASCENDING)]):
+                if doc["start"] in lines:
+                    lines[doc["start"]].append(doc["line"])
+            out.update(((grid_id, s), join_snapshot(h, lines[s])) for s, h in headers.items())
+        return out
 
     def get(self, grid_id: str, start: str) -> Doc | None:
         """The full snapshot (lines by prosumer_id) if its header exists."""

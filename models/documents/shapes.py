@@ -123,7 +123,8 @@ def trade_id(grid_id: str, start: str, line: int) -> str:
 
 
 def checked_trades(grid_id: str, start: str, trades: Iterable[Mapping[str, Any]]) -> list[Doc]:
-    """Trades of one timeframe with `_id` first; reject foreign or duplicate trades."""
+    """Trades of one timeframe with `_id` first (a trade already so is returned itself, not
+    copied: the stores only read it); reject foreign or duplicate trades."""
     out: list[Doc] = []
     seen: set[str] = set()
     for trade in trades:
@@ -133,7 +134,10 @@ def checked_trades(grid_id: str, start: str, trades: Iterable[Mapping[str, Any]]
         if key in seen:
             raise ValueError(f"Trade id {key!r} occurs twice in one timeframe.")
         seen.add(key)
-        out.append(keyed_doc(key, trade))
+        if type(trade) is dict and next(iter(trade)) == "_id" and trade["_id"] == key:
+            out.append(trade)  # already stored-shaped: as is
+        else:
+            out.append(keyed_doc(key, trade))
     return out
 
 

@@ -93,6 +93,11 @@ SCHEMA = (
 # Columns added after a table was first created: (table, column, DDL adding it to an older file).
 ADDED_COLUMNS = (
     ("snap_lines", "community_id", "ALTER TABLE snap_lines ADD COLUMN community_id TEXT"),
+    # a trade in the clearing's shape: these columns and an empty body (see sqlite_trades)
+    ("tx_trades", "currency", "ALTER TABLE tx_trades ADD COLUMN currency TEXT"),
+    ("tx_trades", "unit_price", "ALTER TABLE tx_trades ADD COLUMN unit_price TEXT"),
+    ("tx_trades", "kind", "ALTER TABLE tx_trades ADD COLUMN kind TEXT"),
+    ("tx_trades", "order_id", "ALTER TABLE tx_trades ADD COLUMN order_id TEXT"),
 )
 
 

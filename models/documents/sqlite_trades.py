@@ -25,11 +25,36 @@ _COLUMNS = (
     "energy_wh",
     "amount_minor",
     "body",
+    "currency",
+    "unit_price",
+    "kind",
+    "order_id",
 )
 _UPSERT = (
     f"INSERT INTO tx_trades ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
     f" ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _COLUMNS[1:])}"
-    " WHERE tx_trades.body IS NOT excluded.body"
+    f" WHERE ({', '.join(f'tx_trades.{c}' for c in _COLUMNS[1:])})"
+    f" IS NOT ({', '.join(f'excluded.{c}' for c in _COLUMNS[1:])})"
+)
+# A trade in exactly the shape the clearing writes (`trades._doc`) is stored as its columns with
+# an empty body (no JSON to write or parse); any other document keeps its JSON body.
+_PLAIN = (
+    "_id",
+    "grid_id",
+    "timeframe_start",
+    "currency",
+    "line",
+    "seller",
+    "buyer",
+    "energy_wh",
+    "unit_price",
+    "amount_minor",
+    "kind",
+    "order_id",
+)
+_SELECT = (
+    "SELECT id, grid_id, timeframe_start, currency, line, seller, buyer, energy_wh, unit_price,"
+    " amount_minor, kind, order_id, body FROM tx_trades"
 )
 _RANGE = "grid_id = ? AND timeframe_start >= ? AND timeframe_start < ?"
 _SUMS = (
@@ -52,8 +77,9 @@ _ALL_SUMS = (
 
 
 def _trade_row(trade: Doc) -> tuple[Any, ...]:
-    """Column values of one tx_trades row."""
-    return (
+    """Column values of one tx_trades row: a plain trade's columns with an empty body, or the
+    key columns and the document's JSON body."""
+    keys = (
         trade["_id"],
         trade["grid_id"],
         trade["timeframe_start"],
@@ -62,12 +88,35 @@ def _trade_row(trade: Doc) -> tuple[Any, ...]:
         trade["buyer"],
         exact_int(trade["energy_wh"]),
         exact_int(trade["amount_minor"]),
-        dumps(trade),
+    )
+    if _plain(trade):
+        return (*keys, "", trade["currency"], trade["unit_price"], trade["kind"], trade["order_id"])
+    return (*keys, dumps(trade), None, None, None, None)
+
+
+def _plain(trade: Doc) -> bool:
+    """True when the columns give the document back exactly (keys, order and types)."""
+    return (
+        tuple(trade) == _PLAIN
+        and type(trade["seller"]) is str
+        and type(trade["buyer"]) is str
+        and type(trade["currency"]) is str
+        and type(trade["unit_price"]) is str
+        and type(trade["kind"]) is str
+        and (trade["order_id"] is None or type(trade["order_id"]) is str)
     )
 
 
 _PARSED: dict[str, Doc] = {}
 _PARSED_MAX = 20_000
+
+
+def _doc(row: tuple[Any, ...]) -> Doc:
+    """The stored trade of a `_SELECT` row: from its columns, or from its JSON body."""
+    body = row[-1]
+    if not body:
+        return dict(zip(_PLAIN, row[:-1], strict=True))
+    return _parse(body)
 
 
 def _parse(body: str) -> Doc:
@@ -123,8 +172,8 @@ class SqliteTransactionStore:
 
     def timeframe(self, grid_id: str, start: str) -> list[Doc]:
         """All trades of one timeframe in line order."""
-        sql = "SELECT body FROM tx_trades WHERE grid_id = ? AND timeframe_start = ? ORDER BY line"
-        return [json.loads(b) for (b,) in self._db.conn.execute(sql, (grid_id, start))]
+        sql = f"{_SELECT} WHERE grid_id = ? AND timeframe_start = ? ORDER BY line"
+        return [_doc(row) for row in self._db.conn.execute(sql, (grid_id, start))]
 
     def list(
         self,
@@ -217,12 +266,12 @@ class _Listing:
         self.where = f"{_RANGE}{cond}"
 
     def page(self, conn: Any, skip: int, limit: int) -> list[Doc]:
-        bodies = conn.execute(
-            f"SELECT body FROM tx_trades WHERE {self.where}"
+        rows = conn.execute(
+            f"{_SELECT} WHERE {self.where}"
             " ORDER BY timeframe_start DESC, line ASC LIMIT ? OFFSET ?",
             [*self.params, limit if limit > 0 else -1, max(skip, 0)],
         ).fetchall()
-        return [_parse(b) for (b,) in bodies]
+        return [_doc(row) for row in rows]
 
     def count(self, conn: Any) -> int:
         total = conn.execute(f"SELECT COUNT(*) FROM tx_trades WHERE {self.where}", self.params)

@@ -6,12 +6,15 @@ import hashlib
 import json
 from typing import Any
 
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
 
 def canonical_json(obj: Any) -> bytes:
-    """UTF-8 JSON with sorted keys and no spaces (NaN and infinities are refused)."""
-    return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    """UTF-8 JSON with sorted keys and no spaces (NaN and infinities are refused); one encoder
+    for every call (`json.dumps` with options builds one per call)."""
+    return _CANONICAL.encode(obj).encode("utf-8")
 
 
 def content_hash(doc: dict[str, Any]) -> str:

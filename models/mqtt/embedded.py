@@ -1,10 +1,16 @@
-"""The embedded MQTT broker for `make run` (amqtt, MQTT 3.1.1): python -m models.mqtt.embedded.
+"""The embedded MQTT broker for `make run`: python -m models.mqtt.embedded [--host] [--port].
 
-Clients must give a user name (any; no password check): amqtt keeps QoS 1 messages for a
-disconnected persistent session only when it is not anonymous. Sessions live in memory, and a
-QoS 1 message its subscriber has not acknowledged within 5 s is given up (amqtt does not send it
-again): a development broker. For production use Mosquitto (README: the ACL that confines each
-meter to its own topic). The event loop is uvloop where installed (about 30% less CPU).
+aedes (npm, `models/mqtt/broker.mjs` on Node, installed by `make install` beside anvil), MQTT
+3.1.1: QoS 0/1/2, persistent sessions (a disconnected client's subscriptions and QoS 1 messages
+kept, unacknowledged messages sent again on its return) and retained messages, in memory (a
+restart forgets them). Any user name, no password check: a development broker. A client whose
+user name is a UUID is a meter and is confined like the README's Mosquitto ACL (its own readings
+to publish, its own errors and device commands to read; a forbidden publish closes its
+connection, where Mosquitto drops the message). For production use Mosquitto.
+
+`--amqtt` (or no Node/aedes installed) runs the former pure-Python broker, amqtt: same URL, but
+about five times the CPU per message, no ACL, unacknowledged QoS 1 messages given up after 5 s,
+and it keeps a persistent session's messages only for clients that give a user name.
 """
 
 from __future__ import annotations
@@ -12,9 +18,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import shutil
 import signal
+import sys
+from pathlib import Path
 
-from amqtt.broker import Broker
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = Path(__file__).with_name("broker.mjs")
+
+
+def aedes_command(host: str, port: int) -> list[str] | None:
+    """The Node command line of the aedes broker, or None when Node or aedes is missing."""
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node_modules" / "aedes").is_dir():
+        return None
+    return [node, str(SCRIPT), "--host", host, "--port", str(port)]
 
 
 def broker_config(host: str, port: int) -> dict[str, object]:
@@ -25,7 +44,9 @@ def broker_config(host: str, port: int) -> dict[str, object]:
 
 
 async def serve(host: str, port: int) -> None:
-    """Run the broker until SIGINT or SIGTERM."""
+    """Run amqtt until SIGINT or SIGTERM."""
+    from amqtt.broker import Broker
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -36,19 +57,30 @@ async def serve(host: str, port: int) -> None:
     await broker.shutdown()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m models.mqtt.embedded", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=1884)
-    args = parser.parse_args()
+def run_amqtt(host: str, port: int) -> None:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("amqtt").setLevel(logging.CRITICAL)  # e.g. every port probe is an "ERROR"
     try:
         import uvloop
     except ImportError:  # not on this platform
-        asyncio.run(serve(args.host, args.port))
+        asyncio.run(serve(host, port))
     else:
-        uvloop.run(serve(args.host, args.port))
+        uvloop.run(serve(host, port))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m models.mqtt.embedded", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=1884)
+    parser.add_argument("--amqtt", action="store_true", help="the pure-Python amqtt broker")
+    args = parser.parse_args()
+    command = None if args.amqtt else aedes_command(args.host, args.port)
+    if command is None:
+        if not args.amqtt:
+            print("mqtt broker: no Node or aedes (make install): amqtt instead", file=sys.stderr)
+        run_amqtt(args.host, args.port)
+        return
+    os.execv(command[0], command)  # the same process: a signal to it stops the broker
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ because their packet ids mean nothing (or something else) on the new one.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ import paho.mqtt.client as mqtt
 from models.mqtt.client import SESSION_EXPIRY_S, connected, new_client
 
 log = logging.getLogger("minigrid.mqtt")
+POLL_S = 0.005  # how often a batch being filled looks for more messages
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,14 @@ class Inbox:
     ) -> None:
         self.topic, self.expiry_s = topic, expiry_s
         self.client, self.broker = new_client(url, client_id, persistent=True, manual_ack=True)
-        self._messages: queue.Queue[Message] = queue.Queue()
+        self._messages: deque[Message] = deque()  # appended by paho's thread, taken by batch()
+        self._arrived = threading.Event()  # set when a message came since batch() emptied it
         self._session, self._stopping = 0, False
         self._lock = threading.Lock()
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_qos1_message = self._on_qos1_message
         self._subscribed = threading.Event()
         self.client.on_subscribe = lambda *args: self._subscribed.set()
 
@@ -71,31 +74,36 @@ class Inbox:
             log.warning("disconnected from %s:%d; reconnecting", self.broker.host, self.broker.port)
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        self._messages.put(Message(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._session))
+        self._messages.append(
+            Message(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._session)
+        )
+        if not self._arrived.is_set():
+            self._arrived.set()
+
+    def _on_qos1_message(self, topic: str, payload: bytes, mid: int) -> None:
+        self._messages.append(Message(topic, payload, mid, 1, self._session))
+        if not self._arrived.is_set():
+            self._arrived.set()
 
     def batch(self, size: int, wait_s: float, idle_s: float = 0.5) -> list[Message]:
-        """Up to `size` messages: waits up to `idle_s` for the first, then `wait_s` for more."""
-        try:
-            batch = [self._messages.get(timeout=idle_s)]
-        except queue.Empty:
-            return []
+        """Up to `size` messages: waits up to `idle_s` for the first, then up to `wait_s` for
+        more (until `size` are there)."""
+        if not self._messages:
+            self._arrived.clear()
+            if not self._messages and not self._arrived.wait(idle_s):
+                return []
         deadline = time.monotonic() + wait_s
-        while len(batch) < size:
-            try:
-                batch.append(self._messages.get(timeout=max(0.0, deadline - time.monotonic())))
-            except queue.Empty:
-                break
-        return batch
+        while len(self._messages) < size and time.monotonic() < deadline:
+            time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
+        take = min(size, len(self._messages))
+        return [self._messages.popleft() for _ in range(take)]
 
     def ack(self, messages: list[Message]) -> int:
-        """Acknowledge the messages of the current connection; how many were."""
-        done = 0
+        """Acknowledge the messages of the current connection (one write); how many were."""
         with self._lock:
-            for message in messages:
-                if message.session == self._session:
-                    self.client.ack(message.mid, message.qos)
-                    done += 1
-        return done
+            current = [m for m in messages if m.session == self._session]
+            self.client.ack_many(m.mid for m in current if m.qos == 1)
+        return len(current)
 
     def reply(self, topic: str, payload: bytes) -> mqtt.MQTTMessageInfo:
         """Publish at QoS 1 (not retained) on the same connection."""

@@ -103,8 +103,7 @@ def _upsert(
             for r in accepted
         ]
         counts = metering.upsert_readings(uow, grid, start, lines, known=known)
-    if counts.get("inserted") or counts.get("updated"):  # peaks and demand response on them
-        peaks.after_readings(container, grid_id, start, [r.prosumer_id for r in accepted])
+    peaks.queue_evaluation(container, grid_id, counts)  # peaks: the worker's task
     return counts
 
 

@@ -14,6 +14,8 @@ from models.ports import GridRecord, ProsumerRecord, ReadingLine, ReadingRecord,
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.errors import Conflict, Unprocessable
 
+PEAKS_DUE = "peaks_due"  # in the counts: queue the grid's peak evaluation
+
 
 def check_start(grid: GridRecord, start: datetime) -> datetime:
     """The naive UTC start, or 422 when it is not on the grid's timeframe boundary."""
@@ -52,7 +54,10 @@ def upsert_timeframes(
     """The metering path for one or many timeframes (HTTP, MQTT, the simulation), in one
     transaction, all or nothing: 422 for a start off the boundary, bad energy or a prosumer
     that is unknown, inactive, of another grid or twice in a timeframe; 409 when a closing or
-    closed timeframe's readings would change. Counts inserted, updated and unchanged."""
+    closed timeframe's readings would change. Counts inserted, updated and unchanged; a write
+    that changed readings of a grid with communities marks its timeframes for peak evaluation
+    in the same transaction, and `PEAKS_DUE` in the counts asks the caller to queue the task
+    (`peaks.queue_evaluation`, after the commit)."""
     starts = {check_start(grid, at): lines for at, lines in frames.items()}  # aware: distinct
     for at, lines in starts.items():
         _check_lines(lines, _where(at, len(starts)))
@@ -60,13 +65,18 @@ def upsert_timeframes(
     _check_prosumers(uow, grid.id, starts, known)
     unchanged = _frozen_unchanged(uow, grid.id, starts)
     total = sum(map(len, starts.values()))
-    inserted, updated = uow.registry.upsert_readings(grid.id, utcnow(), starts)
+    now = utcnow()
+    inserted, updated = uow.registry.upsert_readings(grid.id, now, starts)
+    due = bool(inserted or updated) and uow.communities.mark_pending(grid.id, list(starts), now)
     uow.commit()
-    return {
+    counts = {
         "inserted": inserted,
         "updated": updated,
         "unchanged": unchanged + total - inserted - updated,
     }
+    if due:  # the caller queues the peak evaluation (peaks.queue_evaluation)
+        counts[PEAKS_DUE] = 1
+    return counts
 
 
 def _where(at: datetime, frames: int) -> str:

@@ -1,11 +1,18 @@
 """Peaks, autarky changes and demand response, evaluated as readings arrive and at each close.
 
-`after_readings` runs after readings were written (its own transaction, so it composes with any
-path that writes readings); `after_close` runs after a close with the snapshot's final totals.
-Each first assesses in a read-only transaction; only when something changes does it take the
-grid's lock, read again and write every change with its events in one transaction: the peak,
-the device commands, the loads' `paused` flag, the community's state, and the events
-(`community.*`, `device.command`) in the same unit of work (the outbox).
+Readings: the metering path marks the timeframe pending (`peak_pending`, in the readings' own
+transaction), and the task `peaks.evaluate` (a worker process) evaluates a grid's marked
+timeframes oldest first, removing each mark in its evaluation's transaction; the write only
+queues the task when it marked the grid's first pending timeframe, so a burst of writes queues
+one task, and the periodic `peaks.sweep` queues it again for marks whose task was lost (a crash
+between the commit and the enqueue). `after_close` runs after a close with the snapshot's final
+totals; it first assesses in a read-only transaction, and only when something changes takes
+the grid's lock, reads again and writes every change with its events in one transaction:
+the peak, the device commands, the loads' `paused` flag, the community's state, and the events
+(`community.*`, `device.command`) in the same unit of work (the outbox). The task evaluates a
+mark under the grid's lock only (one read of the timeframe's sums, which no write can change
+meanwhile), and only while it is the grid's oldest mark, so the events come out in timeframe
+order however many tasks run, and a second run of a task finds nothing to do.
 
 The rules (models/domain/communities.py): partial sums may start or raise a peak (readings only
 add to a timeframe); a peak ends, and autarky is judged, only on final values (every expected
@@ -18,8 +25,9 @@ paused are resumed.
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,8 +56,15 @@ from models.ports import (
 )
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.community_sums import expected as expected_counts
+from models.services.crashpoints import crash_point
 from models.services.events import record_event
+from models.services.metering import PEAKS_DUE
+from models.services.tasks import task
 
+log = logging.getLogger("minigrid.peaks")
+EVALUATE_TASK, SWEEP_TASK = "peaks.evaluate", "peaks.sweep"
+ROUNDS = 200  # marks evaluated per task run; more are left to the next run
+SWEEP_S, LOST_S = 15.0, 30.0  # the sweep's interval; a mark this old lost its task
 FEW = 8  # communities summed from their members' readings; more: the timeframe's, grouped
 Observe = Callable[[UnitOfWork, GridRecord, set[str]], dict[str, Observed]]
 
@@ -61,33 +76,75 @@ class Evaluation:
     changed: int = 0
     commands: int = 0
 
+    def plus(self, other: Evaluation) -> Evaluation:
+        return Evaluation(self.changed + other.changed, self.commands + other.commands)
+
 
 NOTHING = Evaluation()
 
 
-def after_readings(
-    stores: Stores, grid_id: str, start: datetime, prosumer_ids: Sequence[str] | None = None
+def queue_evaluation(container: Stores, grid_id: str, counts: dict[str, int]) -> None:
+    """After a readings write committed (`counts` from metering): queue the grid's evaluation
+    task when the write marked the grid's first pending timeframe (later writes find it queued;
+    the sweep queues it again for a mark whose task was lost, or that could not be queued: the
+    write is done and answered as such)."""
+    if not counts.pop(PEAKS_DUE, 0):
+        return
+    try:
+        container.tasks.enqueue(EVALUATE_TASK, grid_id=grid_id)
+    except Exception:  # noqa: BLE001 (the readings are written: the sweep queues it later)
+        log.warning("grid %s: peak evaluation not queued; the sweep queues it", grid_id)
+
+
+@task(EVALUATE_TASK, retries=5, retry_delay_s=1.0, backoff=2.0)
+def evaluate_pending(
+    container: Stores, grid_id: str, through: datetime | None = None
 ) -> Evaluation:
-    """Evaluate the communities of the given prosumers (all when None) after readings of the
-    timeframe at `start` were written."""
-    at = naive_utc(start)
+    """The grid's marked timeframes evaluated oldest first (the task; also run in-process by
+    the simulation, `through` a naive UTC start), each mark removed in its evaluation's
+    transaction: a retry or a second task finds nothing left to do, and a task killed midway
+    leaves its mark for the next."""
+    total = NOTHING
+    for _ in range(ROUNDS):
+        with container.uow(write=False) as uow:
+            marks = uow.communities.pending(grid_id, 1)
+        if not marks or (through is not None and marks[0] > through):
+            return total
+        total = total.plus(_evaluate_mark(container, grid_id, marks[0]))
+    container.tasks.enqueue(EVALUATE_TASK, grid_id=grid_id)  # still more: after other tasks
+    return total
+
+
+@task(SWEEP_TASK, every_s=SWEEP_S)
+def sweep_pending(container: Stores) -> int:
+    """Queue the evaluation of every grid with a mark older than LOST_S (its task was lost:
+    a crash between the readings' commit and the enqueue); how many were queued."""
+    with container.uow(write=False) as uow:
+        grids = uow.communities.pending_grids(utcnow() - timedelta(seconds=LOST_S))
+    for grid_id in grids:
+        container.tasks.enqueue(EVALUATE_TASK, grid_id=grid_id)
+    return len(grids)
+
+
+def _evaluate_mark(stores: Stores, grid_id: str, at: datetime) -> Evaluation:
+    """Evaluate one marked open timeframe from its readings under the grid's lock (writes of
+    readings wait, so what is read is every reading written so far) and unmark it, in one
+    transaction; only while it is the grid's oldest mark."""
 
     def observe(uow: UnitOfWork, grid: GridRecord, affected: set[str]) -> dict[str, Observed]:
         return _from_readings(uow, grid, at, affected)
 
-    with stores.uow(write=False) as uow:
-        if not uow.communities.of_grid(grid_id):
-            return NOTHING
-        if uow.registry.timeframe(grid_id, at) is not None:
-            return NOTHING  # closing or closed: its close evaluates it
-        affected = (
-            None if prosumer_ids is None else uow.communities.communities_of(list(prosumer_ids))
-        )
-    if affected is not None and not affected:
-        return NOTHING
-    # a bulk write (every prosumer) nearly always moves the state: straight to the locked pass
-    quick = affected is not None
-    return _evaluate(stores, grid_id, at, affected, observe, from_close=False, quick=quick)
+    with stores.uow() as uow:
+        grid = uow.registry.lock_grid(grid_id)
+        if uow.communities.pending(grid_id, 1) != [at]:
+            return NOTHING  # evaluated meanwhile, or an older one was marked: next round
+        result = NOTHING  # a closing or closed timeframe: its close evaluates it
+        if grid is not None and uow.registry.timeframe(grid_id, at) is None:
+            result = _locked(uow, grid, at, None, observe)
+        uow.communities.unmark(grid_id, at)
+        crash_point("peaks:evaluated")  # written, not committed: the retry evaluates it again
+        uow.commit()
+    return result
 
 
 def after_close(stores: Stores, grid_id: str, snapshot: Mapping[str, Any]) -> Evaluation:
@@ -105,7 +162,7 @@ def after_close(stores: Stores, grid_id: str, snapshot: Mapping[str, Any]) -> Ev
             if cid in affected
         }
 
-    return _evaluate(stores, grid_id, at, set(entries), observe, from_close=True)
+    return _evaluate(stores, grid_id, at, set(entries), observe)
 
 
 def _from_readings(
@@ -127,34 +184,34 @@ def _from_readings(
 
 
 def _evaluate(
-    stores: Stores,
-    grid_id: str,
-    at: datetime,
-    affected: set[str] | None,
-    observe: Observe,
-    *,
-    from_close: bool,
-    quick: bool = True,
+    stores: Stores, grid_id: str, at: datetime, affected: set[str], observe: Observe
 ) -> Evaluation:
-    """Assess read-only (`quick`); if anything would change, assess again under the grid's lock
-    and write (without `quick`: only the locked pass)."""
-    due: set[str] | None = affected
-    if quick:
-        due = _due(stores, grid_id, affected, observe)
-        if not due:
-            return NOTHING
+    """Assess read-only; if anything would change, assess again under the grid's lock and
+    write."""
+    due = _due(stores, grid_id, affected, observe)
+    if not due:
+        return NOTHING
     with stores.uow() as uow:
         grid = uow.registry.lock_grid(grid_id)
-        if grid is None or (not from_close and uow.registry.timeframe(grid_id, at) is not None):
+        if grid is None:
             return NOTHING
-        communities = _chosen(uow.communities.of_grid(grid_id), due)
-        seen = observe(uow, grid, set(communities))
-        results = [
-            _apply(uow, grid, community, seen[cid])
-            for cid, community in communities.items()
-            if cid in seen
-        ]
+        result = _locked(uow, grid, at, due, observe)
         uow.commit()
+    return result
+
+
+def _locked(
+    uow: UnitOfWork, grid: GridRecord, at: datetime, due: set[str] | None, observe: Observe
+) -> Evaluation:
+    """Observe the chosen communities (all when None) and apply what changes, in `uow`, which
+    holds the grid's lock."""
+    communities = _chosen(uow.communities.of_grid(grid.id), due)
+    seen = observe(uow, grid, set(communities))
+    results = [
+        _apply(uow, grid, community, seen[cid])
+        for cid, community in communities.items()
+        if cid in seen
+    ]
     return Evaluation(sum(r.changed for r in results), sum(r.commands for r in results))
 
 

@@ -18,7 +18,12 @@ Writes: every WRITE_CELLS readings are one call of metering's `upsert_timeframes
 the HTTP and MQTT readings: same checks, counts and 409, one transaction, set-based SQL); the
 same timeframes' flows then go to the document store in bulk from a `FlowsWriter` thread
 while the next batch's readings are written. When demand response is evaluated (the grid has
-communities), each timeframe is its own call, as readings arriving over the API are.
+communities), the batches are smaller (EVALUATE_CELLS) and peaks are evaluated after each
+timeframe in order, as for readings arriving over the API one timeframe at a time; a pause or
+resume stops the batch there and the rest is computed again with it (see `_write`). The run
+evaluates the peaks it marked itself (`peaks.evaluate_pending`, the evaluation task's function,
+in the run's own process: a simulation is a worker's task, and it needs the commands before it
+computes the next timeframe).
 
 `via` a message bus (`flask simulate --via mqtt`), the readings are not written here: each
 house's meter publishes its reading to `minigrid/{grid}/meters/{prosumer}/readings` as a real
@@ -47,8 +52,8 @@ from models.services.closing import close_due
 from models.services.errors import Conflict, Unavailable, Unprocessable, found
 from models.services.flows_writer import FlowsWriter
 from models.services.meter_ingest import readings_topic
-from models.services.metering import check_start, upsert_timeframes
-from models.services.peaks import after_readings
+from models.services.metering import PEAKS_DUE, check_start, upsert_timeframes
+from models.services.peaks import evaluate_pending
 from models.services.simulation_inputs import Fleet, load_fleet
 from models.services.weather import grid_weather
 
@@ -56,6 +61,7 @@ MAX_DAYS = 400
 MAX_REPORTED = 1000  # shortfalls listed in a summary (all are counted)
 CHUNK_CELLS = 2_000_000  # prosumer-timeframes computed at once (bounds memory)
 WRITE_CELLS = 100_000  # readings per metering transaction (and flows per bulk write)
+EVALUATE_CELLS = 4_000  # the same when peaks are evaluated after each timeframe (communities)
 Progress = Callable[[int, int], object]
 
 
@@ -116,7 +122,7 @@ def simulate_grid(
                 tally.short = [s for s in tally.short if s["window_closed_at"] < cut]
                 plan = _plan(stores, grid_id, aware_utc(plan.at(restart)), end, seed, first.count)
         counts: dict[str, int] = tally.counts
-    else:  # the ingest writes (and evaluates peaks); this run does not recompute after them
+    else:  # the ingest writes (and queues peak evaluation); this run does not recompute after them
         published = 0
         with FlowsWriter(stores.documents.flows) as writer:
             for chunk in _computed(stores, plan):
@@ -162,6 +168,8 @@ class Tally:
     )
     measured: int = 0
     short: list[dict[str, Any]] = field(default_factory=list)
+    # readings as they were before this run wrote over them from stale inputs (a restart)
+    held: dict[datetime, dict[str, tuple[int, int]]] = field(default_factory=dict)
 
 
 def _run(
@@ -375,13 +383,16 @@ def _write(
     """Per WRITE_CELLS readings one call of metering's upsert_timeframes (one transaction),
     then the same timeframes' flows handed to the writer (written while the next batch runs).
 
-    With `evaluate`, each timeframe is its own call and peaks are evaluated after it, as for
-    readings that arrive over the API; when that pauses or resumes a load, writing stops after
-    that timeframe (the rest was computed without it; its flows are written before the rest is
-    computed again) and its index in the plan is returned."""
+    With `evaluate` (the grid has communities) the batch is written the same way, then peaks
+    are evaluated after each of its timeframes in order, as for readings that arrive over the
+    API one timeframe at a time (an evaluation reads only its own timeframe's readings, so the
+    batch's later readings change nothing in it). When one pauses or resumes a load, the
+    batch's later timeframes were computed without it: they are not counted, their flows not
+    written, and the index of that timeframe is returned (the rest is computed again and
+    written over them, counted against what the store held before this batch)."""
     grid = plan.grid
     ids, gather = _key_order(plan.fleet.prosumer_ids)
-    per_call = 1 if evaluate else max(1, WRITE_CELLS // max(1, len(ids)))
+    per_call = max(1, (EVALUATE_CELLS if evaluate else WRITE_CELLS) // max(1, len(ids)))
     frames = enumerate(chunk.frames, chunk.first)  # columns in the fleet's order
     while batch := list(islice(frames, per_call)):
         readings = {
@@ -390,26 +401,87 @@ def _write(
             )
             for index, frame in batch
         }
+        before = _held(stores, plan, tally, batch) if evaluate else {}
         with stores.uow() as uow:
             written = upsert_timeframes(uow, grid, readings)
-        for key, n in written.items():
-            tally.counts[key] += n
+        written.pop(PEAKS_DUE, None)  # this process evaluates them (below)
+        stop = None
+        if evaluate:
+            batch, stop = _evaluated(stores, plan, tally, batch, readings, before)
+        else:
+            for key, n in written.items():
+                tally.counts[key] += n
         # the flows' rows are put in key order and built in the writer's thread
         writer.submit(partial(_flow_rows, grid.id, plan, ids, batch, gather))
         for _, frame in batch:
             _add_totals(tally.totals, frame)
-        last = batch[-1][0]
         if progress:
-            progress(plan.before + last + 1, plan.before + plan.count)
-        changed = written["inserted"] or written["updated"]
-        if (
-            evaluate
-            and changed
-            and after_readings(stores, grid.id, aware_utc(plan.at(last))).commands
-        ):
+            progress(plan.before + batch[-1][0] + 1, plan.before + plan.count)
+        if stop is not None:
             writer.wait()
-            return last
+            return stop
     return None
+
+
+def _held(
+    stores: Stores, plan: Run, tally: Tally, batch: list[tuple[int, list[list[int]]]]
+) -> dict[datetime, dict[str, tuple[int, int]]]:
+    """What the store held for the batch's timeframes before this run wrote them (readings
+    written over after a restart: as they were before the first write)."""
+    first, end = plan.at(batch[0][0]), plan.at(batch[-1][0] + 1)
+    with stores.uow(write=False) as uow:
+        held = uow.registry.readings_between(plan.grid.id, first, end)
+    for index, _ in batch:
+        at = plan.at(index)
+        if at in tally.held:
+            held[at] = tally.held.pop(at)
+    return held
+
+
+def _evaluated(
+    stores: Stores,
+    plan: Run,
+    tally: Tally,
+    batch: list[tuple[int, list[list[int]]]],
+    readings: dict[datetime, list[tuple[str, int, int]]],
+    before: dict[datetime, dict[str, tuple[int, int]]],
+) -> tuple[list[tuple[int, list[list[int]]]], int | None]:
+    """Count and evaluate the batch's timeframes in order, as one call each would have; stop
+    after the first whose evaluation paused or resumed a load. The part that counts, and the
+    index to compute again after (None: all of it counts)."""
+    for position, (index, _) in enumerate(batch):
+        at = plan.at(index)
+        held = before.get(at, {})
+        counts = _compared(held, readings[aware_utc(at)])
+        for key, n in counts.items():
+            tally.counts[key] += n
+        changed = counts["inserted"] or counts["updated"]
+        if changed and _commands_after(stores, plan.grid.id, at):
+            for later, _ in batch[position + 1 :]:  # written from stale inputs: rewritten
+                tally.held[plan.at(later)] = before.get(plan.at(later), {})
+            return batch[: position + 1], index
+    return batch, None
+
+
+def _commands_after(stores: Stores, grid_id: str, at: datetime) -> int:
+    """Peaks evaluated after the readings of the timeframe at `at` (naive UTC), as after an API
+    write of that timeframe alone; how many device commands that issued. The one place the
+    simulation evaluates: the batch's later timeframes are evaluated in their turn."""
+    return int(evaluate_pending(stores, grid_id, through=at).commands)
+
+
+def _compared(
+    held: dict[str, tuple[int, int]], lines: list[tuple[str, int, int]]
+) -> dict[str, int]:
+    """Metering's counts of writing `lines` over `held` (inserted, updated, unchanged)."""
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    for pid, produced, consumed in lines:
+        old = held.get(pid)
+        key = (
+            "inserted" if old is None else "unchanged" if old == (produced, consumed) else "updated"
+        )
+        counts[key] += 1
+    return counts
 
 
 BOUGHT, SOLD = 5, 6  # columns of a frame (fleet.ROW): the meter's consumed_wh and produced_wh

@@ -27,6 +27,7 @@ TASK_MODULES = (
     "models.services.simulation_jobs",
     "models.services.webhooks",
     "models.services.device_commands",
+    "models.services.peaks",
 )
 
 

@@ -6,11 +6,31 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Select, and_, bindparam, case, delete, func, or_, select, text
+from sqlalchemy import (
+    DateTime,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from models.ports import CommandRecord, Communities, Sums
-from models.sql.tables import Asset, Community, DeviceCommand, Event, Peak, Prosumer, Reading
+from models.sql.tables import (
+    Asset,
+    Community,
+    DeviceCommand,
+    Event,
+    Peak,
+    PeakPending,
+    Prosumer,
+    Reading,
+)
 
 CHUNK = 5000  # ids per IN (...) list
 # A whole timeframe's readings summed per community. SQLite's planner prefers the primary key's
@@ -70,6 +90,7 @@ class SqlCommunities:
         ids = select(Community.id).where(Community.grid_id == grid_id)
         self.session.execute(delete(Peak).where(Peak.community_id.in_(ids)))
         self.session.execute(delete(Community).where(Community.grid_id == grid_id))
+        self.session.execute(delete(PeakPending).where(PeakPending.grid_id == grid_id))
 
     # membership and sums
     def membership(self, grid_id: str) -> dict[str, str]:
@@ -185,6 +206,53 @@ class SqlCommunities:
                 Asset.type == "scheduled_load",
             )
             .order_by(Asset.id)
+        )
+        return list(self.session.scalars(stmt))
+
+    # pending evaluations: the peak task's durable to-do list
+    def mark_pending(self, grid_id: str, starts: Sequence[datetime], now: datetime) -> bool:
+        """Mark the timeframes due for evaluation when the grid has communities; True when the
+        grid had none marked before (the caller queues the task)."""
+        if not self.session.scalar(
+            select(Community.id).where(Community.grid_id == grid_id).limit(1)
+        ):
+            return False
+        fresh = self.pending(grid_id, 1) == []
+        marked = set(
+            self.session.scalars(
+                select(PeakPending.start).where(
+                    PeakPending.grid_id == grid_id, PeakPending.start.in_(list(starts))
+                )
+            )
+        )
+        for start in sorted(set(starts) - marked):
+            self.session.add(PeakPending(grid_id=grid_id, start=start, marked_at=now))
+        self.session.flush()
+        return fresh
+
+    def pending(self, grid_id: str, limit: int) -> list[datetime]:
+        """The grid's marked timeframes, oldest first."""
+        stmt = (
+            select(PeakPending.start)
+            .where(PeakPending.grid_id == grid_id)
+            .order_by(PeakPending.start)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def unmark(self, grid_id: str, start: datetime) -> None:
+        """Remove a mark (its evaluation is in this unit of work)."""
+        self.session.execute(
+            delete(PeakPending).where(PeakPending.grid_id == grid_id, PeakPending.start == start)
+        )
+
+    def pending_grids(self, marked_before: datetime) -> list[str]:
+        """Grids with a mark older than `marked_before`."""
+        stmt = (
+            select(PeakPending.grid_id)
+            .where(PeakPending.marked_at < marked_before)
+            .distinct()
+            .order_by(PeakPending.grid_id)
         )
         return list(self.session.scalars(stmt))
 

@@ -36,6 +36,10 @@ def make_engine(url: str, timeout_s: float = 2.0, *, writer: bool | None = True)
     return create_engine(url, connect_args=connect_args, pool_pre_ping=True, pool_timeout=timeout_s)
 
 
+CACHE_KIB = 65_536  # each connection's page cache (SQLite's default: 2 MiB)
+MMAP_BYTES = 256 << 20  # pages read from the file's mapping, not one pread system call each
+
+
 def _sqlite_engine(url: str, database: str | None, timeout_s: float, writer: bool | None) -> Engine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -50,6 +54,8 @@ def _sqlite_engine(url: str, database: str | None, timeout_s: float, writer: boo
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+        cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         cursor.close()
 
     if writer is None:

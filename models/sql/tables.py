@@ -130,7 +130,7 @@ class Reading(Base):
     __table_args__ = (Index("ix_readings_grid_id_start", "grid_id", "start"),)
     prosumer_id: Mapped[str] = mapped_column(ForeignKey("prosumers.id"), primary_key=True)
     start: Mapped[datetime] = mapped_column(DateTime(), primary_key=True)
-    # no foreign key to grids (migration 0006): one trigger query per bulk-written row less;
+    # no foreign key to grids (migration 0007): one trigger query per bulk-written row less;
     # metering checks that it is the prosumer's grid, whose own key ties it to the grid
     grid_id: Mapped[str] = mapped_column(String(36))
     produced_wh: Mapped[int] = mapped_column(BigInteger)
@@ -350,3 +350,14 @@ class DeviceCommand(Base):
     power_w: Mapped[int] = mapped_column(BigInteger)
     timeframe: Mapped[datetime] = mapped_column(DateTime())
     issued_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class PeakPending(Base):
+    """A timeframe whose readings changed since its communities were last evaluated: written in
+    the readings' transaction, removed by the evaluation task in the evaluation's (migration
+    0006_peak_pending); `marked_at`: when first marked (the sweep finds lost tasks by it)."""
+
+    __tablename__ = "peak_pending"
+    grid_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    start: Mapped[datetime] = mapped_column(DateTime(), primary_key=True)
+    marked_at: Mapped[datetime] = mapped_column(DateTime())

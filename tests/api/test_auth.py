@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import shutil
@@ -19,7 +20,14 @@ from sqlalchemy import text
 
 from api.openapi_doc import generate
 from models.services.clock import utcnow
-from tests.conftest import GRID, add_prosumer, fresh_pg_database, make_key, make_test_app
+from tests.conftest import (
+    GRID,
+    add_prosumer,
+    fresh_pg_database,
+    make_key,
+    make_test_app,
+    rolled_back_app,
+)
 
 T0 = "2026-10-01T00:00:00Z"
 T1 = "2026-10-01T00:15:00Z"
@@ -502,9 +510,52 @@ def _send(world: World, method: str, request: Request, role: str) -> Any:
     return world.client.open(path, method=method, json=body, headers=headers)
 
 
+@dataclass(frozen=True)
+class Template:
+    """A world built once per engine: the directory of its stores, its database, its objects."""
+
+    stores: Path  # documents and queue (and the SQLite registry) as the world left them
+    url: str  # the registry: a file in `stores`, or a PostgreSQL database holding the world
+    ids: dict[str, str]
+    keys: dict[str, dict[str, str]]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world_template(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Template]:
+    """The role matrix's world, built once: each of its tests starts from a copy of it."""
+    stores = tmp_path_factory.mktemp("world")
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            shutil.copy(request.getfixturevalue("sqlite_template"), stores / "registry.db")
+            url = f"sqlite:///{stores / 'registry.db'}"
+        else:
+            url = stack.enter_context(fresh_pg_database())
+        app = make_test_app(url, stores)
+        world = build_world(app)
+        app.extensions["minigrid"].close()
+        yield Template(stores, url, world.ids, world.keys)
+
+
+@pytest.fixture
+def matrix_world(world_template: Template, tmp_path: Path) -> Iterator[World]:
+    """A copy of the built world: its files copied, its PostgreSQL changes rolled back."""
+    stores = tmp_path / "stores"
+    shutil.copytree(world_template.stores, stores)
+    with contextlib.ExitStack() as stack:
+        if world_template.url.startswith("sqlite"):
+            app = make_test_app(f"sqlite:///{stores / 'registry.db'}", stores)
+            stack.callback(app.extensions["minigrid"].close)
+        else:
+            app = stack.enter_context(rolled_back_app(world_template.url, stores))
+        ids, keys = dict(world_template.ids), dict(world_template.keys)
+        yield World(app.test_client(), app, ids, keys)
+
+
 @pytest.mark.parametrize("operation", sorted(TABLE))
-def test_role_matrix(app: Any, operation: str) -> None:
-    world = build_world(app)
+def test_role_matrix(matrix_world: World, operation: str) -> None:
+    world = matrix_world
     method = operation.split()[0]
     got = {}
     for role in ROLES:

@@ -81,18 +81,28 @@ def copy(prepared: tuple[Path, str], target: Path) -> Path:
     return target
 
 
+def close_here(var: Path, grid: str) -> Any:
+    """`flask close-timeframes` in this process, on the stores in `var` (no process start-up)."""
+    app = make_test_app(f"sqlite:///{var / 'registry.db'}", var)
+    try:
+        args = ["close-timeframes", "--grid", grid, "--until", UNTIL]
+        return app.test_cli_runner().invoke(args=args)
+    finally:
+        app.extensions["minigrid"].close()
+
+
 def test_killed_close_reruns_to_the_same_result(prepared: tuple[Path, str], tmp_path: Path) -> None:
+    """Only the killed runs need a process of their own; the reference and re-runs run here."""
     grid = prepared[1]
     reference = copy(prepared, tmp_path / "reference")
-    assert flask(reference, "close-timeframes", "--grid", grid, "--until", UNTIL).returncode == 0
+    assert close_here(reference, grid).exit_code == 0
     expected = state(reference, grid)
     assert all(total == 1 for total, _, _ in expected.values())
     for point in ("close:frozen", "close:snapshot_saved", "close:trades_saved:2"):
         var = copy(prepared, tmp_path / point.replace(":", "_"))
         killed = flask(var, "close-timeframes", "--grid", grid, "--until", UNTIL, crash=point)
         assert killed.returncode == -9, (point, killed.stderr)
-        rerun = flask(var, "close-timeframes", "--grid", grid, "--until", UNTIL)
-        assert rerun.returncode == 0, rerun.stderr
+        rerun = close_here(var, grid)
+        assert rerun.exit_code == 0, rerun.output
         assert state(var, grid) == expected, point
-        again = flask(var, "close-timeframes", "--grid", grid, "--until", UNTIL)
-        assert "closed 0 timeframe(s)" in again.stdout
+        assert "closed 0 timeframe(s)" in close_here(var, grid).output

@@ -14,7 +14,7 @@ from models.domain.hashing import content_hash
 from models.domain.timeframes import format_instant
 from tests.api.test_communities_scenario import car, get, post
 from tests.api.test_metering import line, put_bulk
-from tests.conftest import GRID, add_prosumer, make_key
+from tests.conftest import GRID, add_prosumer, make_key, run_worker
 
 T0 = datetime(2030, 11, 7, 15, 45, tzinfo=UTC)
 STEP = timedelta(minutes=15)
@@ -23,6 +23,12 @@ DAY = "from=2030-11-07T00:00:00Z&to=2030-11-08T00:00:00Z"
 
 def at(k: int) -> str:
     return format_instant(T0 + k * STEP)
+
+
+def write(client: Any, headers: dict, gid: str, start: str, rows: list) -> None:
+    """Readings in, then a worker runs the peak evaluation they queued."""
+    assert put_bulk(client, headers, gid, start, rows).status_code == 200
+    run_worker(client.application)
 
 
 def etag(client: Any, headers: dict, url: str) -> dict[str, str]:
@@ -195,23 +201,19 @@ def test_a_peak_ends_below_the_floor_and_resumes_what_it_paused(
     gid, cid, h1, h2 = street["grid"], street["community"], street["h1"], street["h2"]
     key = make_key(app, role="prosumer", prosumer_id=h1)
     rows = [line(h1, 0, 750 + 50), line(h2, 0, 250)]  # 4,200 W: pause the 3,000 W car only
-    assert put_bulk(client, admin, gid, at(0), rows).status_code == 200
+    write(client, admin, gid, at(0), rows)
     first = get(client, key, f"/api/v1/prosumers/{h1}/commands")
     assert [c["action"] for c in first["commands"]] == ["pause"]
     assert get(client, admin, f"/api/v1/prosumers/{h2}/commands")["commands"] == []
     # 1,200 W + the paused 3,000 W: still a peak; then only partial sums: nothing ends
-    assert (
-        put_bulk(client, admin, gid, at(1), [line(h1, 0, 50), line(h2, 0, 250)]).status_code == 200
-    )
-    assert put_bulk(client, admin, gid, at(2), [line(h1, 0, 0)]).status_code == 200
+    write(client, admin, gid, at(1), [line(h1, 0, 50), line(h2, 0, 250)])
+    write(client, admin, gid, at(2), [line(h1, 0, 0)])
     (peak,) = get(client, admin, f"/api/v1/communities/{cid}/peaks?{DAY}")
     assert peak["ongoing"] is True and peak["peak_w"] == 4200
     # the car's window ends at 22:00 local: after it, 0 W + nothing to resume: the peak ends
     late = T0.replace(hour=21, minute=0)  # 22:00 in Stockholm
     stamp = format_instant(late)
-    assert (
-        put_bulk(client, admin, gid, stamp, [line(h1, 0, 10), line(h2, 0, 10)]).status_code == 200
-    )
+    write(client, admin, gid, stamp, [line(h1, 0, 10), line(h2, 0, 10)])
     (peak,) = get(client, admin, f"/api/v1/communities/{cid}/peaks?{DAY}")
     assert (peak["ongoing"], peak["ended_at"]) == (False, stamp)
     commands = get(client, key, f"/api/v1/prosumers/{h1}/commands")["commands"]
@@ -264,6 +266,8 @@ def test_property_community_totals_sum_to_the_grid_and_notifications_follow_chan
         for field in ("production_wh", "consumption_wh", "readings", "missing_readings"):
             assert sum(p[field] for p in parts) == grid_view[field]
         assert grid_view["consumption_wh"] == used + other
+    # one task for every write of the example: it evaluates the timeframes oldest first
+    assert run_worker(client.application) == 1
     notes = get(client, admin, f"/api/v1/communities/{cid}/notifications?limit=1000")
     autarky = [n["autarky"] for n in notes["notifications"] if "autarky" in n]
     changes = [b for a, b in zip([False, *finals], finals, strict=False) if a != b]
@@ -308,7 +312,7 @@ def test_a_trusted_partner_buys_per_asset_consumption_under_pseudonyms(
         {"type": "appliance", "name": "m", "max_consumption_w": 500},
     )
     rows = [line(h1, 0, 1000), line(street["h2"], 0, 0)]  # 4,000 W: the 3,000 W car is paused
-    assert put_bulk(client, admin, gid, at(0), rows).status_code == 200
+    write(client, admin, gid, at(0), rows)
     bodies = {}
     for name in ("one", "two"):
         body = {"name": name, "trust_level": 3, "datapoints": 250}

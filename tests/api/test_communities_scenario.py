@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.api.test_metering import line, put_bulk
-from tests.conftest import GRID, add_prosumer, make_key
+from tests.conftest import GRID, add_prosumer, make_key, run_worker
 
 T0 = "2030-11-07T15:45:00Z"
 T1 = "2030-11-07T16:00:00Z"
@@ -87,6 +87,9 @@ def test_the_scenario(client: Any, admin: dict[str, str], world: dict[str, Any])
     watts = {h1: 1300, h2: 500 + 9000, h3: 500 + 1300, h4: 500, world["outside"]: 5800}
     rows = [line(pid, 0, w // 4) for pid, w in watts.items()]
     assert put_bulk(client, admin, grid, T0, rows).status_code == 200
+    peaks_url = f"/api/v1/communities/{community}/peaks?from={T0}&to={T1}"
+    assert get(client, admin, peaks_url) == []  # the write only queued the evaluation
+    assert run_worker(client.application) == 1  # the worker evaluates it
 
     total = get(client, admin, f"/api/v1/grids/{grid}/consumption?at={AT0}")
     assert (total["consumption_w"], total["status"], total["complete"]) == (18900, "open", False)
@@ -104,7 +107,7 @@ def test_the_scenario(client: Any, admin: dict[str, str], world: dict[str, Any])
         0,
     )
 
-    (peak,) = get(client, admin, f"/api/v1/communities/{community}/peaks?from={T0}&to={T1}")
+    (peak,) = get(client, admin, peaks_url)
     assert (peak["peak_w"], peak["started_at"], peak["ongoing"]) == (13100, T0, True)
     paused = {}
     for house in houses:
@@ -125,6 +128,7 @@ def test_the_scenario(client: Any, admin: dict[str, str], world: dict[str, Any])
         url = f"/api/v1/prosumers/{house}/readings/{T1}"
         put = client.put(url, json={"produced_wh": 0, "consumed_wh": wh}, headers=meter)
         assert put.status_code == 200, put.json
+    assert run_worker(client.application) == 1  # four writes, one task: the first queued it
     now = get(client, admin, f"/api/v1/communities/{community}/consumption?at={AT1}")
     assert (now["consumption_w"], now["above_threshold"]) == (1500, False)
     autarky = get(client, admin, f"/api/v1/communities/{community}/autarky?at={AT1}")
@@ -142,6 +146,7 @@ def test_the_scenario(client: Any, admin: dict[str, str], world: dict[str, Any])
     url = f"/api/v1/prosumers/{h2}/readings/{T1}"
     put = client.put(url, json={"produced_wh": 425, "consumed_wh": 125}, headers=world["meters"][1])
     assert put.status_code == 200, put.json
+    assert run_worker(client.application) == 1
     (point,) = get(client, admin, f"/api/v1/communities/{community}/autarky?at={AT1}")["points"]
     assert (point["net_w"], point["autarkic"], point["production_w"]) == (200, True, 1700)
     assert point["self_sufficiency"] == "1.0000"

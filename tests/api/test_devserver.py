@@ -117,7 +117,7 @@ def restart_keeps_data(tmp_path: Path, env: dict[str, str]) -> None:
     try:
         output = wait_line(proc, log, "ready: Swagger UI")
         assert "deployed Settlement" in output and "demo grid" not in output
-        assert "mqtt broker: amqtt (embedded) on 127.0.0.1:" in output
+        assert "mqtt broker: aedes (embedded) on 127.0.0.1:" in output
         assert (
             f"task worker: flask worker (2 threads) on sqlite:///{tmp_path}/var/queue.db" in output
         )

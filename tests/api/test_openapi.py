@@ -52,3 +52,8 @@ def test_swagger_ui_uses_no_external_url(client) -> None:  # type: ignore[no-unt
     assert '"validatorUrl": null' in page
     with client.get("/swagger-ui/assets/swagger-ui-bundle.js") as asset:
         assert asset.status_code == 200 and len(asset.get_data()) > 100_000
+
+
+def test_a_test_app_serves_the_document_the_app_generates(client) -> None:  # type: ignore[no-untyped-def]
+    """Test apps share the first one's document (tests/conftest.py): it is the generated one."""
+    assert client.get("/openapi.json").json == json.loads(generate())

@@ -126,7 +126,7 @@ def measure(
             market(container, port, headers, grid_id, ids, closed, app)
         if not reads_only:
             section(
-                "communities: consumption at a moment (open), peak evaluation on a bulk PUT",
+                "communities: consumption at a moment (open), peaks on a bulk PUT and in a worker",
                 lambda: bench_communities.run(container, port, headers),
             )
         section(
@@ -268,7 +268,8 @@ def main() -> None:
             if not reads_only:
                 settlement(container)
                 section(
-                    "demo: building 30 days of the demo grid (closing batched vs one per call)",
+                    "demo: a 60-day build by phase; 7 days in communities and 30 days closed,"
+                    " batched vs one per call",
                     lambda: bench_demo.run(container),
                 )
             container.close()

@@ -73,7 +73,11 @@ CHECKS = [
     negative_data_rejection,  # no invalid input accepted
     only_listed_refusals,
 ]
-EXAMPLES = 25  # per operation (38 operations), on SQLite and PostgreSQL
+# Examples per operation (76 operations), positive and negative. The runs are derandomized, so
+# PostgreSQL gets the first cases SQLite gets (where the engine-specific failures showed: NUL
+# bytes, numbers out of range), not all of them again: generating a case costs more than the
+# request it makes, and the API above the registry is the same code on both engines.
+EXAMPLES = {"sqlite": 25, "postgresql": 10}
 STATEFUL_SCENARIOS, STATEFUL_STEPS = 20, 8
 T0 = "2026-10-01T00:00:00Z"
 RANGE = {"from": T0, "to": "2026-10-02T00:00:00Z"}
@@ -202,12 +206,12 @@ def cases(operation: Any, known: dict[str, str]) -> Any:
 
 
 def run_operation(
-    operation: Any, headers: dict[str, str], known: dict[str, str], seen: set[int]
+    operation: Any, headers: dict[str, str], known: dict[str, str], seen: set[int], examples: int
 ) -> None:
     """Hypothesis over one operation; raises the first failure it finds."""
 
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         derandomize=True,
         deadline=None,
         database=None,
@@ -228,16 +232,20 @@ def describe(exc: BaseException) -> str:
 
 
 def test_api_conforms_to_its_document(
-    api_schema: Any, contract_app: tuple[Any, dict[str, str], dict[str, str]]
+    api_schema: Any,
+    contract_app: tuple[Any, dict[str, str], dict[str, str]],
+    request: pytest.FixtureRequest,
 ) -> None:
     _, headers, known = contract_app
+    examples = EXAMPLES[request.node.callspec.params["contract_app"]]
     failures: dict[str, str] = {}
     statuses: dict[str, set[int]] = {}
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 20
     for operation in operations:
         try:
-            run_operation(operation, headers, known, statuses.setdefault(operation.label, set()))
+            seen = statuses.setdefault(operation.label, set())
+            run_operation(operation, headers, known, seen, examples)
         except (Exception, BaseExceptionGroup) as exc:  # collect all, then report
             failures[operation.label] = describe(exc)
     assert not failures, "\n\n".join(f"{k}\n{v}" for k, v in failures.items())

@@ -8,13 +8,20 @@ from contextlib import contextmanager
 from typing import Any
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    TimeoutException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM, CHROMEDRIVER = "chromium", "chromedriver"
+WAIT_S = 60  # generous: met in well under a second on an idle machine; a 2-CPU CI runner is not
+# a page re-rendering between a find and a read (redrawn counts) is waited out, not a failure
+REDRAWN = (NoSuchElementException, StaleElementReferenceException)
 
 
 def installed() -> tuple[str, str] | None:
@@ -62,10 +69,11 @@ class Tab:
     def text(self, element_id: str) -> str:
         return str(self.find(element_id).text)
 
-    def until(self, check: Callable[[WebDriver], Any], timeout_s: float = 20) -> Any:
+    def until(self, check: Callable[[WebDriver], Any], timeout_s: float = WAIT_S) -> Any:
         """Wait for `check` to be truthy; on timeout, fail showing the page and its console."""
+        wait = WebDriverWait(self.driver, timeout_s, poll_frequency=0.1, ignored_exceptions=REDRAWN)
         try:
-            return WebDriverWait(self.driver, timeout_s, poll_frequency=0.1).until(check)
+            return wait.until(check)
         except TimeoutException:
             raise AssertionError(f"timed out after {timeout_s} s\n{self.state()}") from None
 
@@ -74,7 +82,7 @@ class Tab:
         log = "\n".join(e["message"] for e in self.driver.get_log("browser"))
         return f"{self.page_text()}\nconsole:\n{log}"
 
-    def until_text(self, element_id: str, words: str, timeout_s: float = 20) -> str:
+    def until_text(self, element_id: str, words: str, timeout_s: float = WAIT_S) -> str:
         """Wait until the element exists and shows `words`; its text."""
 
         def shown(driver: WebDriver) -> str | None:

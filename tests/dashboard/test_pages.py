@@ -190,7 +190,7 @@ def test_a_due_debit_is_paid_from_an_injected_wallet(browser: WebDriver, live: L
         shown = page.until_text("payment", "Pay from my wallet")
         assert payment["value"] in shown and payment["to"] in shown and payment["from"] in shown
         page.find("pay").click()
-        page.until_text("payment-outcome", "Payment paid", timeout_s=40)
+        page.until_text("payment-outcome", "Payment paid")
         no_console_errors(page, PROBE_403)
     paid = live.call("GET", f"/prosumers/{flat['id']}/statements/{MONTH}/payment")
     assert paid["status"] == "paid"
@@ -242,9 +242,9 @@ def test_the_overview_follows_the_event_feed(
     with tab(browser, live.base) as page:
         page.open(f"?grid={small['id']}&range=day&date=2026-11-01&every=500", live.admin)
         page.until_text("live", "following the event feed")
-        assert page.points("energy-chart") == 0 and page.text("open-count") == "8", page.state()
+        page.until(lambda d: page.points("energy-chart") == 0 and page.text("open-count") == "8")
         live.call("POST", f"/grids/{small['id']}/timeframes/2026-11-01T00:00:00Z/close")
-        page.until(lambda d: page.points("energy-chart") == 1, timeout_s=20)
+        page.until(lambda d: page.points("energy-chart") == 1)
         page.until(lambda d: page.text("open-count") == "7")
         no_console_errors(page)
 

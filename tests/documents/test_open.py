@@ -95,3 +95,37 @@ def test_sqlite_file_from_before_communities_gains_the_column(tmp_path: Path) ->
         assert got is not None and got["lines"][0]["community_id"] == "k"
     finally:
         stores.close()
+
+
+def test_sqlite_file_from_before_trade_columns_reads_old_bodies_and_gains_them(
+    tmp_path: Path,
+) -> None:
+    """tx_trades made with only the JSON body: its rows read back, new ones use the columns."""
+    import json
+    import sqlite3
+
+    from tests.documents.samples import trade, ts
+
+    path = tmp_path / "old.db"
+    old = trade("g", 0, 0, "p1", "p2", 5, 7)
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE tx_trades (id TEXT PRIMARY KEY, grid_id TEXT NOT NULL,"
+            " timeframe_start TEXT NOT NULL, line INTEGER NOT NULL, seller TEXT NOT NULL,"
+            " buyer TEXT NOT NULL, energy_wh INTEGER NOT NULL, amount_minor INTEGER NOT NULL,"
+            " body TEXT NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO tx_trades VALUES (?, 'g', ?, 0, 'p1', 'p2', 5, 7, ?)",
+            (old["_id"], ts(0), json.dumps(old)),
+        )
+    stores = open_document_stores(f"sqlite:///{path}")
+    try:
+        assert stores.transactions.timeframe("g", ts(0)) == [old]
+        new = {k: old[k] for k in ("_id", "grid_id", "timeframe_start", "currency", "line")}
+        new.update(seller="p1", buyer="p3", energy_wh=6, unit_price="0.1", amount_minor=1)
+        new.update(kind="local", order_id=None)
+        stores.transactions.save_timeframe("g", ts(0), [new])
+        assert stores.transactions.timeframe("g", ts(0)) == [new]
+    finally:
+        stores.close()

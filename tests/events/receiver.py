@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +16,7 @@ class Receiver:
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)  # status codes to give, then 204
     hold: threading.Event | None = None  # set: answer; unset: stay silent until it is set
+    on_request: Callable[[], None] | None = None  # called as each request arrives, before answering
     arrived: threading.Condition = field(default_factory=threading.Condition)
     location: str = ""
 
@@ -33,6 +34,8 @@ def _handler(state: Receiver) -> type[BaseHTTPRequestHandler]:
                 state.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 code = state.answers.pop(0) if state.answers else 204
                 state.arrived.notify_all()
+            if state.on_request is not None:
+                state.on_request()
             if state.hold is not None:
                 state.hold.wait(30)
             self.send_response(code)

@@ -53,7 +53,7 @@ def test_a_killed_delivery_is_retried_and_arrives(
         "MONGO_URL": f"sqlite:///{tmp_path / 'documents.db'}",
         "LEDGER_URL": "eth-tester://",
         "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
-        "WEBHOOK_TIMEOUT_S": "0.5",  # a delivery's lease: 2 s
+        "WEBHOOK_TIMEOUT_S": "30",  # this process's sends: never cut short by a loaded machine
         "LOG_LEVEL": "WARNING",
         **queue_settings,
     }
@@ -74,11 +74,19 @@ def test_a_killed_delivery_is_retried_and_arrives(
         with stores.uow() as uow:
             evt = record_event(uow, ev.TIMEFRAME_CLOSED, grid, {"start": "2026-10-05T10:00:00Z"})
             uow.commit()
-        env.update(settings)
-        killed = start_worker(env)
-        wait_until(lambda: recv.requests, killed)  # its delivery pass is sending: kill it now
-        killed.send_signal(signal.SIGKILL)
-        killed.wait(10)
+        env.update(settings, WEBHOOK_TIMEOUT_S="1")  # the killed worker's lease: 3 s
+        worker: list[subprocess.Popen[bytes]] = []
+
+        def kill_mid_send() -> None:
+            """In the receiver, as the request arrives: the worker is waiting for the answer."""
+            recv.on_request = None
+            worker[0].send_signal(signal.SIGKILL)
+
+        recv.on_request = kill_mid_send
+        worker.append(start_worker(env))  # seconds of start-up before its first pass
+        killed = worker[0]
+        wait_until(lambda: killed.poll() is not None)
+        assert killed.returncode == -signal.SIGKILL and len(recv.requests) == 1
         recv.hold.set()
         row = delivery()
         assert row.status == "pending" and row.lease_until is not None  # leased, unfinished

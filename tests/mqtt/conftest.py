@@ -1,4 +1,4 @@
-"""Fixtures: a broker (the embedded amqtt, and Mosquitto on 127.0.0.1:1883), a grid."""
+"""Fixtures: a broker (the embedded aedes, and Mosquitto on 127.0.0.1:1883), a grid."""
 
 from __future__ import annotations
 

@@ -48,13 +48,22 @@ def wait_port(port: int, proc: subprocess.Popen[Any], timeout_s: float = 20.0) -
 
 @contextlib.contextmanager
 def embedded_broker(port: int | None = None) -> Iterator[str]:
-    """The amqtt broker `make run` starts, on a free port; its URL."""
+    """The broker `make run` starts (aedes), on a free port; its URL."""
+    with embedded_broker_process(port) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def embedded_broker_process(
+    port: int | None = None, amqtt: bool = False
+) -> Iterator[tuple[str, int]]:
+    """The embedded broker (aedes, or the former amqtt) on a free port; (URL, its pid)."""
     port = port or free_port()
     args = [sys.executable, "-m", "models.mqtt.embedded", "--port", str(port)]
-    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen([*args, *(["--amqtt"] if amqtt else [])], cwd=ROOT)
     try:
         wait_port(port, proc)
-        yield f"mqtt://minigrid-test@127.0.0.1:{port}?protocol=3.1.1"
+        yield f"mqtt://minigrid-test@127.0.0.1:{port}?protocol=3.1.1", proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -1,5 +1,6 @@
 """The Mosquitto configuration the README gives: meters log in with their meter key and may only
-publish their own readings and read their own errors and commands."""
+publish their own readings and read their own errors and commands. The embedded broker confines a
+meter (a UUID user name) the same way, without checking keys."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import pytest
 
 from models.mqtt.client import connected, new_client
 from tests.conftest import _skip_or_fail
-from tests.mqtt.helpers import MOSQUITTO_BIN, free_port, wait_port
+from tests.mqtt.helpers import MOSQUITTO_BIN, embedded_broker, free_port, wait_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GRID = str(uuid.uuid4())
@@ -62,10 +63,12 @@ def broker(tmp_path: Path) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def client(address: str, user: str, topic: str | None = None, secret: str = "") -> Any:
-    """A connected MQTT 5 client logged in with `user`'s key; `.got` holds what arrives on
-    `topic` if given."""
-    url = f"mqtt://{user}:{secret or KEYS[user]}@{address}"
+def client(
+    address: str, user: str, topic: str | None = None, secret: str = "", v311: bool = False
+) -> Any:
+    """A connected client (MQTT 5, or 3.1.1) logged in with `user`'s key; `.got` holds what
+    arrives on `topic` if given."""
+    url = f"mqtt://{user}:{secret or KEYS[user]}@{address}" + ("?protocol=3.1.1" if v311 else "")
     c, parsed = new_client(url, uuid.uuid4().hex[:12], False)
     c.got, subscribed = queue.Queue(), threading.Event()
     c.on_message = lambda cl, u, m: c.got.put(m.topic)
@@ -101,3 +104,23 @@ def test_a_meter_reads_only_its_own_commands(broker: str) -> None:
         topic = f"minigrid/{GRID}/devices/{prosumer}/commands"
         worker.publish(topic, b"{}", qos=1, retain=True).wait_for_publish(5)
     assert meter.got.get(timeout=5).endswith(f"/{METER_1}/commands") and quiet(meter.got)
+
+
+def test_the_embedded_broker_confines_a_meter_to_its_own_topics() -> None:
+    with embedded_broker() as url:
+        address = url.partition("@")[2].partition("?")[0]
+        ingest = client(address, "minigrid-ingest", "minigrid/+/meters/+/readings", v311=True)
+        meter = client(address, METER_1, "minigrid/+/devices/+/commands", v311=True)
+        worker = client(address, "minigrid-worker", v311=True)
+        for prosumer in (METER_2, METER_1):
+            topic = f"minigrid/{GRID}/devices/{prosumer}/commands"
+            worker.publish(topic, b"{}", qos=1, retain=True).wait_for_publish(5)
+        assert meter.got.get(timeout=5).endswith(f"/{METER_1}/commands") and quiet(meter.got)
+        own = f"minigrid/{GRID}/meters/{METER_1}/readings"
+        meter.publish(own, b"{}", qos=1).wait_for_publish(5)
+        assert ingest.got.get(timeout=5) == own
+        meter.publish(f"minigrid/{GRID}/meters/{METER_2}/readings", b"{}", qos=1)
+        assert quiet(ingest.got)  # refused: the broker closed the meter's connection instead
+        for c in (ingest, meter, worker):
+            c.disconnect()
+            c.loop_stop()

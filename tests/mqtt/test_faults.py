@@ -1,18 +1,24 @@
-"""Faults: the ingest worker SIGKILLed between its write and its acknowledgements, and the broker
-restarted mid-stream, lose no acknowledged reading and write none twice."""
+"""Faults: the ingest worker SIGKILLed between its write and its acknowledgements (on Mosquitto
+and on the embedded broker), and the broker restarted mid-stream (Mosquitto, which persists its
+sessions; the embedded broker keeps them in memory), lose no acknowledged reading and write none
+twice."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from models.services import registry as reg
-from tests.mqtt.helpers import Meters, ingesting, private_mosquitto, wait_for
+from tests.mqtt.helpers import Meters, embedded_broker, ingesting, private_mosquitto, wait_for
 from tests.procs import reaped_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,12 +93,24 @@ def ingest_process(env: dict[str, str], log: Path, crash: str = "") -> subproces
         )
 
 
+@contextlib.contextmanager
+def own_broker(kind: str, tmp_path: Path) -> Iterator[str]:
+    """A broker of this test alone: Mosquitto, or the embedded broker `make run` starts."""
+    if kind == "embedded":
+        with embedded_broker() as url:
+            yield url
+        return
+    with private_mosquitto(tmp_path) as (url, _):
+        yield url
+
+
+@pytest.mark.parametrize("kind", ["embedded", "mosquitto"])
 def test_an_ingest_worker_killed_after_writing_loses_and_duplicates_nothing(
-    stores: Any, tmp_path: Path
+    stores: Any, tmp_path: Path, kind: str
 ) -> None:
     grid_id, ids = many_meters(stores, 100)
     stream = expected(ids)
-    with private_mosquitto(tmp_path) as (url, _), reaped_env() as env:
+    with own_broker(kind, tmp_path) as url, reaped_env() as env:
         env.update(
             {
                 "DATABASE_URL": stores.config["DATABASE_URL"],

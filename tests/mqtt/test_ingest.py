@@ -1,4 +1,4 @@
-"""`flask ingest-mqtt`'s loop against a real broker (embedded amqtt and Mosquitto)."""
+"""`flask ingest-mqtt`'s loop against a real broker (the embedded aedes and Mosquitto)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ import pytest
 from eth_account import Account
 
 from models.services.settlement.run import ITEMS
+from tests.conftest import make_test_app
 from tests.ledger.refuser import claim_through
 from tests.settlement.conftest import anvil_stores
 from tests.settlement.world import MONTH, add_readings, build_grid, close_month, refusing_world
@@ -27,6 +28,17 @@ def settle_cli(env: dict[str, str], world: Any, crash: str | None) -> subprocess
     args = [sys.executable, "-m", "flask", "--app", "wsgi", "settle", "--grid", world.grid_id]
     args += ["--month", MONTH, "--batch-size", "1"]
     return subprocess.run(args, env=run_env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def settle_here(env: dict[str, str], world: Any, tmp_path: Path) -> Any:
+    """`flask settle` in this process, on a new app over the same stores and chain: the re-runs
+    after the kills need no process start-up of their own."""
+    app = make_test_app(env["DATABASE_URL"], tmp_path, LEDGER_URL=env["LEDGER_URL"])
+    args = ["settle", "--grid", world.grid_id, "--month", MONTH, "--batch-size", "1"]
+    try:
+        return app.test_cli_runner().invoke(args=args)
+    finally:
+        app.extensions["minigrid"].close()
 
 
 @pytest.mark.parametrize("anvil_url", ["instant", "block-time-2"], indirect=True)
@@ -44,11 +56,11 @@ def test_sigkill_at_any_point_then_rerun_pays_each_credit_once(
     for crash in crashes:
         done = settle_cli(env, world, crash)
         assert done.returncode == -9, (crash, done.stdout, done.stderr)
-    final = settle_cli(env, world, None)
-    assert final.returncode == 0, final.stderr
-    assert "settled" in final.stdout
-    again = settle_cli(env, world, None)
-    assert "0 sent by this run" in again.stdout
+    final = settle_here(env, world, tmp_path)
+    assert final.exit_code == 0, final.output
+    assert "settled" in final.output
+    again = settle_here(env, world, tmp_path)
+    assert "0 sent by this run" in again.output
     items = container.documents.collection(ITEMS).find({"run": f"{world.grid_id}:{MONTH}"})
     credits = {i["account"]: int(i["amount_wei"]) for i in items if i["kind"] == "credit"}
     assert len(credits) >= 4
@@ -78,9 +90,9 @@ def test_a_refused_credit_is_deferred_across_a_sigkill(
     world, refuser = refusing_world(container, accounts)
     killed = settle_cli(env, world, "after_broadcast:3")  # root, batch 0, then batch 1
     assert killed.returncode == -9, (killed.stdout, killed.stderr)
-    final = settle_cli(env, world, None)
-    assert final.returncode == 0, final.stderr
-    assert "settled" in final.stdout and "deferred     1 credits" in final.stdout
+    final = settle_here(env, world, tmp_path)
+    assert final.exit_code == 0, final.output
+    assert "settled" in final.output and "deferred     1 credits" in final.output
     items = container.documents.collection(ITEMS).find({"run": f"{world.grid_id}:{MONTH}"})
     credits = {i["account"]: i for i in items if i["kind"] == "credit"}
     assert credits[refuser]["status"] == "deferred"

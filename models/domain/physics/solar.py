@@ -14,8 +14,6 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
-from pvlib import irradiance
-from pvlib import temperature as pvtemp
 
 from models.domain.physics.timeline import FloatArray, IntArray, Timeline, switched, to_wh
 from models.domain.physics.weather import Weather
@@ -44,6 +42,8 @@ class PV:
 
 def poa_w_m2(weather: Weather, tilts: npt.ArrayLike, azimuths: npt.ArrayLike) -> FloatArray:
     """Plane-of-array global irradiance (W/m2) per (tilt, azimuth) row and timeframe (pvlib)."""
+    from pvlib import irradiance  # here, not at import: pvlib costs every process a second
+
     w = weather
     with np.errstate(all="ignore"):
         poa = irradiance.get_total_irradiance(
@@ -66,6 +66,8 @@ def yield_per_w(
 
     pvlib runs on the daylight timeframes only; the night stays exactly 0.
     """
+    from pvlib import temperature as pvtemp
+
     day = weather.solar_zenith < 90.0
     lit = _columns(weather, day)
     poa = poa_w_m2(lit, tilts, azimuths)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from pvlib import atmosphere, clearsky, irradiance, solarposition
 
 from models.domain.physics import noise
 from models.domain.physics.timeline import FloatArray, Timeline
@@ -54,6 +53,8 @@ class Weather:
 
 def sun_position(timeline: Timeline, latitude: float, longitude: float) -> FloatArray:
     """Rows apparent zenith, zenith and azimuth (degrees) at each timeframe's middle (pvlib)."""
+    from pvlib import solarposition  # here, not at import: pvlib costs every process a second
+
     middle = (timeline.utc_s + timeline.step_s // 2).astype("datetime64[s]")
     pos = solarposition.spa_python(middle, latitude, longitude)
     columns = ("apparent_zenith", "zenith", "azimuth")
@@ -62,6 +63,8 @@ def sun_position(timeline: Timeline, latitude: float, longitude: float) -> Float
 
 def clear_sky_ghi(timeline: Timeline, apparent_zenith: FloatArray, turbidity: float) -> FloatArray:
     """Clear-sky global horizontal irradiance (W/m2) by the Ineichen-Perez model (pvlib)."""
+    from pvlib import atmosphere, clearsky, irradiance
+
     with np.errstate(all="ignore"):
         airmass = atmosphere.get_absolute_airmass(atmosphere.get_relative_airmass(apparent_zenith))
         extra = irradiance.get_extra_radiation(timeline.day_of_year)
@@ -72,6 +75,8 @@ def clear_sky_ghi(timeline: Timeline, apparent_zenith: FloatArray, turbidity: fl
 
 def split_ghi(timeline: Timeline, ghi: FloatArray, zenith: FloatArray) -> FloatArray:
     """Rows DNI and DHI (W/m2) from GHI by the Erbs model (pvlib)."""
+    from pvlib import irradiance
+
     with np.errstate(all="ignore"):
         parts = irradiance.erbs(ghi, zenith, timeline.day_of_year)
     dni = np.nan_to_num(np.asarray(parts["dni"], dtype=np.float64))

@@ -14,8 +14,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
-from windpowerlib import power_output
-from windpowerlib import wind_speed as profile
 
 from models.domain.physics.timeline import FloatArray, IntArray, Timeline, switched, to_wh
 from models.domain.physics.weather import Weather
@@ -75,6 +73,8 @@ def hub_wind(
     hellman_exponent: float | None = None,
 ) -> FloatArray:
     """Wind speed (m/s) per hub height (rows) and timeframe: log law, or power law if given."""
+    from windpowerlib import wind_speed as profile  # here, not at import: it loads pandas
+
     heights = np.asarray(hub_heights_m, dtype=np.float64)[:, None]
     wind = weather.wind_m_s[None, :]
     if hellman_exponent is not None:
@@ -88,6 +88,8 @@ def hub_wind(
 
 def turbine_power_w(speed_m_s: FloatArray, turbine: Turbine) -> FloatArray:
     """Power (W) of one turbine at the given hub-height speeds (windpowerlib power curve)."""
+    from windpowerlib import power_output
+
     speeds, power = turbine.curve()
     return np.asarray(power_output.power_curve(speed_m_s, speeds, power), dtype=np.float64)
 

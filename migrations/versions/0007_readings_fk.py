@@ -8,16 +8,16 @@ grid. (A composite key (prosumer_id, grid_id) -> prosumers (id, grid_id) was mea
 same one trigger, but without statistics PostgreSQL planned its lookup through a grid_id index,
 500 rows per check.)
 
-Revision ID: 0006_readings_fk
-Revises: 0005_comm
+Revision ID: 0007_readings_fk
+Revises: 0006_peak_pending
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0006_readings_fk"
-down_revision = "0005_comm"
+revision = "0007_readings_fk"
+down_revision = "0006_peak_pending"
 branch_labels = None
 depends_on = None
 
