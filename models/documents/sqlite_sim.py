@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 from models.documents.shapes import (
@@ -54,6 +55,16 @@ class SqliteFlowStore:
     def __init__(self, db: SqliteDb) -> None:
         self._db = db
 
+    def process_writer(self) -> Callable[[list[Any]], None] | None:
+        """A picklable `upsert_rows` that another process can run on the same file (None for
+        an in-memory database)."""
+        path = self._db.path
+        return (
+            None
+            if path == ":memory:" or path.startswith("file::memory")
+            else partial(upsert_rows_in, path)
+        )
+
     def upsert(self, docs: Iterable[Doc]) -> None:
         """Insert or replace, in transactions of 50,000 rows."""
         for batch in batched(map(_flow_row, docs), 50_000):
@@ -93,6 +104,17 @@ class SqliteFlowStore:
             ).fetchall()
             total = conn.execute(f"SELECT COUNT(*) FROM sim_flows {where}", params).fetchone()
         return [dict(zip(_FLOW_COLUMNS, r, strict=True)) for r in rows], int(total[0])
+
+
+_IN_PROCESS: dict[str, SqliteFlowStore] = {}
+
+
+def upsert_rows_in(path: str, rows: list[Any]) -> None:
+    """`upsert_rows` on the documents file at `path` (its store opened once per process)."""
+    store = _IN_PROCESS.get(path)
+    if store is None:
+        store = _IN_PROCESS[path] = SqliteFlowStore(SqliteDb(path))
+    store.upsert_rows(rows)
 
 
 class SqliteWeatherStore:

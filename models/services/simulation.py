@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from itertools import chain, islice, repeat
+from itertools import islice
 from operator import itemgetter
 from typing import Any
 
@@ -50,7 +50,7 @@ from models.ports import CommandRecord, GridRecord, MessageBus, Stores
 from models.services.clock import aware_utc, naive_utc
 from models.services.closing import close_due
 from models.services.errors import Conflict, Unavailable, Unprocessable, found
-from models.services.flows_writer import FlowsWriter
+from models.services.flows_writer import FlowsWriter, flow_rows
 from models.services.meter_ingest import readings_topic
 from models.services.metering import PEAKS_DUE, check_start, upsert_timeframes
 from models.services.peaks import evaluate_pending
@@ -61,6 +61,7 @@ MAX_DAYS = 400
 MAX_REPORTED = 1000  # shortfalls listed in a summary (all are counted)
 CHUNK_CELLS = 2_000_000  # prosumer-timeframes computed at once (bounds memory)
 WRITE_CELLS = 100_000  # readings per metering transaction (and flows per bulk write)
+PROCESS_CELLS = 500_000  # from this many readings, flows are written by a process of their own
 EVALUATE_CELLS = 4_000  # the same when peaks are evaluated after each timeframe (communities)
 Progress = Callable[[int, int], object]
 
@@ -111,7 +112,8 @@ def simulate_grid(
     tally = Tally()
     first = plan
     if via is None:
-        with FlowsWriter(stores.documents.flows) as writer:
+        big = plan.count * len(plan.fleet.prosumer_ids) >= PROCESS_CELLS
+        with FlowsWriter(stores.documents.flows, separate_process=big) as writer:
             while True:
                 restart = _run(stores, plan, tally, progress, writer)
                 if restart is None:
@@ -391,7 +393,8 @@ def _write(
     written, and the index of that timeframe is returned (the rest is computed again and
     written over them, counted against what the store held before this batch)."""
     grid = plan.grid
-    ids, gather = _key_order(plan.fleet.prosumer_ids)
+    ids, order = _key_order(plan.fleet.prosumer_ids)
+    gather = _gather(order)
     per_call = max(1, (EVALUATE_CELLS if evaluate else WRITE_CELLS) // max(1, len(ids)))
     frames = enumerate(chunk.frames, chunk.first)  # columns in the fleet's order
     while batch := list(islice(frames, per_call)):
@@ -411,8 +414,9 @@ def _write(
         else:
             for key, n in written.items():
                 tally.counts[key] += n
-        # the flows' rows are put in key order and built in the writer's thread
-        writer.submit(partial(_flow_rows, grid.id, plan, ids, batch, gather))
+        # the flows' rows are put in key order and built by the writer (a thread or process)
+        starts = [_iso(plan.at(index)) for index, _ in batch]
+        writer.submit(partial(flow_rows, grid.id, ids, starts, [f for _, f in batch], order))
         for _, frame in batch:
             _add_totals(tally.totals, frame)
         if progress:
@@ -488,36 +492,22 @@ BOUGHT, SOLD = 5, 6  # columns of a frame (fleet.ROW): the meter's consumed_wh a
 TOTALS = {"produced_wh": 0, "consumed_wh": 1, "bought_wh": BOUGHT, "sold_wh": SOLD, "losses_wh": 7}
 
 
-def _key_order(ids: list[str]) -> tuple[list[str], Callable[[list[int]], list[int]]]:
-    """The ids sorted, and a function putting a column in that order: rows then reach the
-    stores in key order (prosumer, then start) and their sorts find them sorted."""
+def _key_order(ids: list[str]) -> tuple[list[str], list[int] | None]:
+    """The ids sorted, and the positions putting a column in that order (None: it is): rows
+    then reach the stores in key order (prosumer, then start) and their sorts find them
+    sorted."""
     order = sorted(range(len(ids)), key=ids.__getitem__)
     if len(ids) < 2:
-        return ids, lambda column: column
+        return ids, None
+    return [ids[i] for i in order], order
+
+
+def _gather(order: list[int] | None) -> Callable[[list[int]], list[int]]:
+    """A function putting a column in `order`."""
+    if order is None:
+        return lambda column: column
     pick = itemgetter(*order)
-    return [ids[i] for i in order], lambda column: list(pick(column))
-
-
-def _flow_rows(
-    grid_id: str,
-    plan: Run,
-    ids: Sequence[str],
-    batch: list[tuple[int, list[list[int]]]],
-    gather: Callable[[list[int]], list[int]] | None = None,
-) -> list[tuple[str | int, ...]]:
-    """FlowStore rows (FLOW_KEY, then the frame's columns and capacities) of the batch,
-    prosumer by prosumer, each prosumer's timeframes in order (`gather` puts a column in the
-    order of `ids`)."""
-    per_frame = [
-        zip(
-            repeat(grid_id),
-            ids,
-            repeat(_iso(plan.at(index))),
-            *(map(gather, frame) if gather else frame),
-        )
-        for index, frame in batch
-    ]
-    return list(chain.from_iterable(zip(*per_frame, strict=True)))
+    return lambda column: list(pick(column))
 
 
 def _add_totals(totals: dict[str, int], frame: list[list[int]]) -> None:
@@ -548,7 +538,8 @@ def _publish(
         _add_totals(totals, frame)
         if progress:
             progress(index + 1, plan.count)
-    writer.submit(_flow_rows(grid_id, plan, ids, batch))
+    starts = [_iso(plan.at(index)) for index, _ in batch]
+    writer.submit(flow_rows(grid_id, ids, starts, [frame for _, frame in batch]))
     writer.wait()  # the run then waits for the ingest against these flows
     return count
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from models.domain.timeframes import format_instant
 from models.services import simulation
 from models.services.errors import Conflict, Unprocessable
+from models.services.flows_writer import FlowsWriter
 from models.services.simulation import simulate_grid
 from tests.api.sim_helpers import DAY, add_asset, sim_grid
 from tests.conftest import GRID, add_prosumer
@@ -127,6 +128,30 @@ def test_a_failed_flows_write_is_raised_and_a_rerun_completes(
     # three batches' readings were committed (the third's flows never written)
     assert again["readings"] == {"inserted": 4 * 6, "updated": 0, "unchanged": 4 * 6}
     check_flows(app, world, DAY, DAY + 3 * HOUR)
+
+
+def test_a_big_run_writes_its_flows_from_a_process_of_their_own(
+    app: Any, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gid = world["grid"]["id"]
+    writers: list[FlowsWriter] = []
+
+    class Recorded(FlowsWriter):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            writers.append(self)
+
+    monkeypatch.setattr(simulation, "FlowsWriter", Recorded)
+    monkeypatch.setattr(simulation, "PROCESS_CELLS", 1)  # every run is "big"
+    monkeypatch.setattr(simulation, "WRITE_CELLS", 8)  # 2 timeframes of 4 prosumers per batch
+    first = simulate_grid(stores(app), gid, DAY, DAY + 3 * HOUR, seed=4)
+    assert [w.separate for w in writers] == [True]
+    assert first["readings"] == {"inserted": 4 * 12, "updated": 0, "unchanged": 0}
+    check_flows(app, world, DAY, DAY + 3 * HOUR)
+    before = flows_of(app, gid, world["houses"][0], DAY, DAY + 3 * HOUR)
+    again = simulate_grid(stores(app), gid, DAY, DAY + 3 * HOUR, seed=4)
+    assert again["readings"] == {"inserted": 0, "updated": 0, "unchanged": 4 * 12}
+    assert flows_of(app, gid, world["houses"][0], DAY, DAY + 3 * HOUR) == before
 
 
 def test_a_switched_off_asset_counts_for_nothing_from_then_on(
