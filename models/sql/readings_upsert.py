@@ -11,7 +11,6 @@ than once per row.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from itertools import chain, repeat
@@ -33,14 +32,9 @@ _CHANGED = (
     " WHERE readings.produced_wh <> excluded.produced_wh"
     " OR readings.consumed_wh <> excluded.consumed_wh"
 )
-# rows as one JSON array of [prosumer_id, produced_wh, consumed_wh, start] bound once: the whole
-# batch is one step of one statement, run with the GIL released (an executemany binds each row
-# holding it, which serialises it with the flows writer's thread); `WHERE true` parses the
-# ON CONFLICT as the upsert's
-_SQLITE = (
+_SQLITE = (  # a line (prosumer_id, produced_wh, consumed_wh) + (start, grid_id, updated_at)
     "INSERT INTO readings (prosumer_id, produced_wh, consumed_wh, start, grid_id, updated_at)"
-    " SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, ?2, ?3 FROM json_each(?1)"
-    " WHERE true" + _CHANGED
+    " VALUES (?, ?, ?, ?, ?, ?)" + _CHANGED
 )
 _POSTGRESQL = text(
     "WITH written AS (INSERT INTO readings"
@@ -95,16 +89,16 @@ def _sqlite(
     frames: Mapping[datetime, Sequence[ReadingLine]],
 ) -> tuple[int, int]:
     as_text = _datetime_text(conn)
+    now = as_text(updated_at)
     rows = list(
         chain.from_iterable(
-            map(tuple.__add__, lines, repeat((as_text(at),)))
+            map(tuple.__add__, lines, repeat((as_text(at), grid_id, now)))
             for at, lines in sorted(frames.items())
         )
     )
     rows.sort(key=itemgetter(0))  # stable: (prosumer_id, start) order
     before = _count(conn, grid_id, list(frames))
-    params = (json.dumps(rows, separators=(",", ":")), grid_id, as_text(updated_at))
-    written = conn.exec_driver_sql(_SQLITE, params).rowcount
+    written = conn.exec_driver_sql(_SQLITE, rows).rowcount
     # timeframes without any reading before: every row written was inserted
     inserted = _count(conn, grid_id, list(frames)) - before if before else written
     return inserted, written - inserted
