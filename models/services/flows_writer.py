@@ -32,7 +32,7 @@ class FlowsWriter:
         self._target: Callable[[Any], None] = target or store.upsert_rows
         self.separate = target is not None  # a process of its own writes the flows
         self._pool: Executor = (
-            ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+            ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
             if target
             else ThreadPoolExecutor(max_workers=1, thread_name_prefix="flows")
         )
@@ -70,13 +70,12 @@ class FlowsWriter:
 
 
 def _process_target(store: FlowStore) -> Callable[[Any], None] | None:
-    """The store's writer for another process, when it has one and this process can fork one
-    (the child opens its own connection: nothing of this process's connections is used there;
-    `fork`, as `spawn` would run the caller's main module again)."""
+    """The store's writer for another process, when it has one and this process may start one.
+    The process is spawned, not forked: a fork of a threaded server could inherit a lock
+    (SQLite's own mutexes) held by another thread; it imports the caller's main module as
+    `__mp_main__` (import-safe, as multiprocessing asks) and opens its own connection."""
     make = getattr(store, "process_writer", None)
-    if make is None or "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    if multiprocessing.current_process().daemon:  # a daemonic process may not have children
+    if make is None or multiprocessing.current_process().daemon:  # no children for a daemon
         return None
     target: Callable[[Any], None] | None = make()
     return target
