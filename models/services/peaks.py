@@ -119,13 +119,19 @@ def evaluate_pending(
     the simulation, `through` a naive UTC start), each mark removed in its evaluation's
     transaction: a retry or a second task finds nothing left to do, and a task killed midway
     leaves its mark for the next."""
-    total = NOTHING
-    for _ in range(ROUNDS):
+    total, rounds = NOTHING, 0
+    while rounds < ROUNDS:
         with container.uow(write=False) as uow:
-            marks = uow.communities.pending(grid_id, 1)
-        if not marks or (through is not None and marks[0] > through):
+            marks = uow.communities.pending(grid_id, ROUNDS - rounds)
+        if not marks:
             return total
-        total = total.plus(_evaluate_mark(container, grid_id, marks[0]))
+        for at in marks:  # each evaluated only while the oldest: else read them again
+            if through is not None and at > through:
+                return total
+            done, rounds = _evaluate_mark(container, grid_id, at), rounds + 1
+            if done is None:
+                break
+            total = total.plus(done)
     container.tasks.enqueue(EVALUATE_TASK, grid_id=grid_id)  # still more: after other tasks
     return total
 
@@ -141,16 +147,16 @@ def sweep_pending(container: Stores) -> int:
     return len(grids)
 
 
-def _evaluate_mark(stores: Stores, grid_id: str, at: datetime) -> Evaluation:
+def _evaluate_mark(stores: Stores, grid_id: str, at: datetime) -> Evaluation | None:
     """Evaluate one marked timeframe under the grid's lock and unmark it, in one transaction;
     only while it is the grid's oldest mark. An open one from its readings (writes of readings
     wait, so what is read is every reading written so far); a closed one from its snapshot's
     final totals (what the close recorded); a closing one not yet (its close marks it again in
-    the transaction that records it closed)."""
+    the transaction that records it closed); None when it is not the oldest any more."""
     with stores.uow() as uow:
         grid = uow.registry.lock_grid(grid_id)
         if uow.communities.pending(grid_id, 1) != [at]:
-            return NOTHING  # evaluated meanwhile, or an older one was marked: next round
+            return None  # evaluated meanwhile, or an older one was marked: read them again
         result = NOTHING
         row = uow.registry.timeframe(grid_id, at)
         if grid is not None and row is None:
@@ -172,7 +178,9 @@ def _readings_observer(at: datetime) -> Observe:
 
 def _closed(stores: Stores, uow: UnitOfWork, grid: GridRecord, at: datetime) -> Evaluation:
     """A closed timeframe's communities on its (immutable) snapshot's final totals, in `uow`."""
-    snapshot = stores.documents.snapshots.get(grid.id, format_instant(aware_utc(at)))
+    start, end = (format_instant(aware_utc(t)) for t in (at, at + timedelta(minutes=1)))
+    found, _ = stores.documents.snapshots.list_totals(grid.id, start, end, 0, 1)  # no lines
+    snapshot = found[0] if found else None
     if snapshot is None:
         log.warning("grid %s: closed timeframe %s has no snapshot to evaluate", grid.id, at)
         return NOTHING
