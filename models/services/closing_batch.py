@@ -7,12 +7,12 @@ batch's timeframes `closing` (after the same checks); the snapshots are computed
 `snapshot_of` (communities included) with the plant's part, its buffer carried along the batch,
 and stored together (an existing one wins), then the plant imports; the clearing terms and the
 trades by the same `order_book` and `cleared`, written together; one SQL transaction fills the
-orders, marks each timeframe `closed` with both hashes and appends its `timeframe.closed` event;
-and marks them for the peak evaluation task (`peaks.mark_closed`, queued after). A crash leaves
+orders, marks each timeframe `closed` with both hashes, appends its `timeframe.closed` event
+and marks it for the peak evaluation task (`peaks.mark_closed`, queued after). A crash leaves
 `closing` rows that the next run (this one or `close_timeframe`) finishes exactly as it would
 have; the documents, hashes and events are the ones `close_timeframe` writes (tests compare
-them). Only the feed's interleaving differs: a batch's `timeframe.closed` events come before the
-community events its closes cause, which one-by-one closing interleaves.
+them). The community events come from the worker's `peaks.evaluate` after the closes (in
+timeframe order), for batched and one-by-one closes alike.
 """
 
 from __future__ import annotations
