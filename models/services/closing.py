@@ -26,6 +26,7 @@ from models.domain.netting import Reading, net_timeframe
 from models.domain.timeframes import ceil_timeframe, format_instant, timeframe_end
 from models.domain.trades import trade_docs
 from models.ports import Doc, GridRecord, OrderRecord, Stores, UnitOfWork
+from models.services import peaks
 from models.services.clearing_terms import record_terms
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.communities import snapshot_groups
@@ -33,7 +34,6 @@ from models.services.crashpoints import crash_point
 from models.services.errors import Conflict, found
 from models.services.events import new_event, record_event
 from models.services.metering import check_closable, check_start
-from models.services.peaks import after_close
 from models.services.plant import record_imports, with_plant
 
 
@@ -55,8 +55,8 @@ def close_timeframe(
     crash_point("close:snapshot_saved")
     trades, fills = _clear(container, grid, at, snapshot, orders)
     crash_point("close:trades_saved")
-    _finish(container, grid_id, at, snapshot, trades, fills)
-    after_close(container, grid_id, snapshot)  # peaks and autarky on the final totals
+    if _finish(container, grid_id, at, snapshot, trades, fills):
+        peaks.queue(container, grid_id)  # peaks and autarky on the final totals: a worker's task
     return snapshot, True
 
 
@@ -159,14 +159,18 @@ def _finish(
     snapshot: dict[str, Any],
     trades: list[dict[str, Any]],
     fills: dict[str, Any],
-) -> None:
+) -> bool:
+    """Phase 4: order fills, `closed` with both hashes, its event and the peak evaluation's
+    mark, in one transaction; True when the caller queues the evaluation."""
     with container.uow() as uow:
+        due = peaks.mark_closed(uow, grid_id, [at])
         fill_orders(uow.registry.orders_at(grid_id, at, status="open"), fills, trades)
         row = uow.registry.timeframe(grid_id, at)
         assert row is not None  # phase 1 recorded it
         mark_closed(row, snapshot, trades)
         _record_closed(uow, grid_id, snapshot, trades)
         uow.commit()
+    return due
 
 
 def fill_orders(

@@ -7,12 +7,12 @@ batch's timeframes `closing` (after the same checks); the snapshots are computed
 `snapshot_of` (communities included) with the plant's part, its buffer carried along the batch,
 and stored together (an existing one wins), then the plant imports; the clearing terms and the
 trades by the same `order_book` and `cleared`, written together; one SQL transaction fills the
-orders, marks each timeframe `closed` with both hashes and appends its `timeframe.closed` event;
-then peaks are evaluated on each snapshot in timeframe order (`after_close`). A crash leaves
+orders, marks each timeframe `closed` with both hashes, appends its `timeframe.closed` event
+and marks it for the peak evaluation task (`peaks.mark_closed`, queued after). A crash leaves
 `closing` rows that the next run (this one or `close_timeframe`) finishes exactly as it would
 have; the documents, hashes and events are the ones `close_timeframe` writes (tests compare
-them). Only the feed's interleaving differs: a batch's `timeframe.closed` events come before the
-community events its closes cause, which one-by-one closing interleaves.
+them). The community events come from the worker's `peaks.evaluate` after the closes (in
+timeframe order), for batched and one-by-one closes alike.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from models.domain.clearing import Order
 from models.domain.plant import PlantSettings
 from models.domain.timeframes import ceil_timeframe, format_instant, timeframe_end
 from models.ports import GridRecord, Stores
+from models.services import peaks
 from models.services.clearing_terms import TERMS, record_terms, terms_doc, terms_key
 from models.services.clock import aware_utc, naive_utc, utcnow
 from models.services.closing import (
@@ -38,7 +39,6 @@ from models.services.closing import (
 from models.services.communities import snapshot_groups
 from models.services.errors import Conflict, found
 from models.services.metering import check_closable
-from models.services.peaks import after_close
 from models.services.plant import carried_buffer, import_rows, plant_settings, plant_snapshot
 
 BATCH = 192  # timeframes per batch (two days of 15-minute ones): short store transactions
@@ -98,9 +98,8 @@ def _close_batch(container: Stores, grid: GridRecord, starts: list[datetime]) ->
     results = {at: cleared(grid, s, books[at]) for at, s in zip(due, snapshots, strict=True)}
     trades = {s["start"]: results[at][0] for at, s in zip(due, snapshots, strict=True)}
     container.documents.transactions.save_timeframes(grid.id, trades)
-    _finish(container, grid, first, end, dict(zip(due, snapshots, strict=True)), results)
-    for snapshot in snapshots:  # peaks and autarky on the final totals, in timeframe order
-        after_close(container, grid.id, snapshot)
+    if _finish(container, grid, first, end, dict(zip(due, snapshots, strict=True)), results):
+        peaks.queue(container, grid.id)  # peaks and autarky on the final totals: a worker's task
     return due
 
 
@@ -192,9 +191,11 @@ def _finish(
     end: datetime,
     snapshots: dict[datetime, dict[str, Any]],
     results: dict[datetime, tuple[list[dict[str, Any]], dict[str, Any]]],
-) -> None:
-    """Phase 4 for the batch: order fills, `closed` with both hashes, the events; one commit."""
+) -> bool:
+    """Phase 4 for the batch: order fills, `closed` with both hashes, the events and the peak
+    evaluation's marks; one commit. True when the caller queues the evaluation."""
     with container.uow() as uow:
+        due = peaks.mark_closed(uow, grid.id, sorted(snapshots))
         orders: dict[datetime, list[Any]] = {}
         for order in uow.registry.orders_between(grid.id, first, end, status="open"):
             orders.setdefault(order.timeframe_start, []).append(order)
@@ -208,3 +209,4 @@ def _finish(
             events.append(closed_event(grid.id, snapshots[row.start], trades))
         uow.events.append(events)
         uow.commit()
+    return due

@@ -1,18 +1,20 @@
 """Peaks, autarky changes and demand response, evaluated as readings arrive and at each close.
 
 Readings: the metering path marks the timeframe pending (`peak_pending`, in the readings' own
-transaction), and the task `peaks.evaluate` (a worker process) evaluates a grid's marked
-timeframes oldest first, removing each mark in its evaluation's transaction; the write only
-queues the task when it marked the grid's first pending timeframe, so a burst of writes queues
-one task, and the periodic `peaks.sweep` queues it again for marks whose task was lost (a crash
-between the commit and the enqueue). `after_close` runs after a close with the snapshot's final
-totals; it first assesses in a read-only transaction, and only when something changes takes
-the grid's lock, reads again and writes every change with its events in one transaction:
-the peak, the device commands, the loads' `paused` flag, the community's state, and the events
-(`community.*`, `device.command`) in the same unit of work (the outbox). The task evaluates a
-mark under the grid's lock only (one read of the timeframe's sums, which no write can change
+transaction), and so does a close (`mark_closed`, in the transaction that records the timeframe
+`closed`); the task `peaks.evaluate` (a worker process, never the web worker that took the
+request) evaluates a grid's marked timeframes oldest first, removing each mark in its
+evaluation's transaction: an open timeframe from its readings, a closed one from its
+snapshot's final totals (what the close recorded), a closing one not yet (its close marks it
+again). A write or close only queues the task when it marked the grid's first pending
+timeframe, so a burst queues one task, and the periodic `peaks.sweep` queues it again for marks
+whose task was lost (a crash between the commit and the enqueue). The task evaluates a mark
+under the grid's lock only (one read of the timeframe's sums, which no write can change
 meanwhile), and only while it is the grid's oldest mark, so the events come out in timeframe
-order however many tasks run, and a second run of a task finds nothing to do.
+order however many tasks run, and a second run of a task finds nothing to do. Every change is
+written with its events in the mark's transaction: the peak, the device commands, the loads'
+`paused` flag, the community's state, and the events (`community.*`, `device.command`) in the
+same unit of work (the outbox).
 
 The rules (models/domain/communities.py): partial sums may start or raise a peak (readings only
 add to a timeframe); a peak ends, and autarky is judged, only on final values (every expected
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,7 +40,6 @@ from models.domain.communities import (
     Observed,
     Settings,
     State,
-    Verdict,
     assess,
     in_window,
     power,
@@ -54,7 +55,7 @@ from models.ports import (
     Stores,
     UnitOfWork,
 )
-from models.services.clock import aware_utc, naive_utc, utcnow
+from models.services.clock import aware_utc, utcnow
 from models.services.community_sums import expected as expected_counts
 from models.services.crashpoints import crash_point
 from models.services.events import record_event
@@ -88,8 +89,22 @@ def queue_evaluation(container: Stores, grid_id: str, counts: dict[str, int]) ->
     task when the write marked the grid's first pending timeframe (later writes find it queued;
     the sweep queues it again for a mark whose task was lost, or that could not be queued: the
     write is done and answered as such)."""
-    if not counts.pop(PEAKS_DUE, 0):
-        return
+    if counts.pop(PEAKS_DUE, 0):
+        queue(container, grid_id)
+
+
+def mark_closed(uow: UnitOfWork, grid_id: str, starts: Sequence[datetime]) -> bool:
+    """In the transaction that records timeframes `closed`: mark them for evaluation on their
+    snapshots' final totals (when the grid has communities), under the grid's lock so that a
+    running evaluation's unmark cannot cross it; True when the caller queues the task (after
+    the commit: `queue`)."""
+    uow.registry.lock_grid(grid_id)
+    return bool(starts) and uow.communities.mark_pending(grid_id, list(starts), utcnow())
+
+
+def queue(container: Stores, grid_id: str) -> None:
+    """Queue the grid's evaluation task after a commit that marked its first pending timeframe
+    (if that fails, the sweep queues it: what was marked is durable)."""
     try:
         container.tasks.enqueue(EVALUATE_TASK, grid_id=grid_id)
     except Exception:  # noqa: BLE001 (the readings are written: the sweep queues it later)
@@ -104,13 +119,19 @@ def evaluate_pending(
     the simulation, `through` a naive UTC start), each mark removed in its evaluation's
     transaction: a retry or a second task finds nothing left to do, and a task killed midway
     leaves its mark for the next."""
-    total = NOTHING
-    for _ in range(ROUNDS):
+    total, rounds = NOTHING, 0
+    while rounds < ROUNDS:
         with container.uow(write=False) as uow:
-            marks = uow.communities.pending(grid_id, 1)
-        if not marks or (through is not None and marks[0] > through):
+            marks = uow.communities.pending(grid_id, ROUNDS - rounds)
+        if not marks:
             return total
-        total = total.plus(_evaluate_mark(container, grid_id, marks[0]))
+        for at in marks:  # each evaluated only while the oldest: else read them again
+            if through is not None and at > through:
+                return total
+            done, rounds = _evaluate_mark(container, grid_id, at), rounds + 1
+            if done is None:
+                break
+            total = total.plus(done)
     container.tasks.enqueue(EVALUATE_TASK, grid_id=grid_id)  # still more: after other tasks
     return total
 
@@ -126,33 +147,44 @@ def sweep_pending(container: Stores) -> int:
     return len(grids)
 
 
-def _evaluate_mark(stores: Stores, grid_id: str, at: datetime) -> Evaluation:
-    """Evaluate one marked open timeframe from its readings under the grid's lock (writes of
-    readings wait, so what is read is every reading written so far) and unmark it, in one
-    transaction; only while it is the grid's oldest mark."""
-
-    def observe(uow: UnitOfWork, grid: GridRecord, affected: set[str]) -> dict[str, Observed]:
-        return _from_readings(uow, grid, at, affected)
-
+def _evaluate_mark(stores: Stores, grid_id: str, at: datetime) -> Evaluation | None:
+    """Evaluate one marked timeframe under the grid's lock and unmark it, in one transaction;
+    only while it is the grid's oldest mark. An open one from its readings (writes of readings
+    wait, so what is read is every reading written so far); a closed one from its snapshot's
+    final totals (what the close recorded); a closing one not yet (its close marks it again in
+    the transaction that records it closed); None when it is not the oldest any more."""
     with stores.uow() as uow:
         grid = uow.registry.lock_grid(grid_id)
         if uow.communities.pending(grid_id, 1) != [at]:
-            return NOTHING  # evaluated meanwhile, or an older one was marked: next round
-        result = NOTHING  # a closing or closed timeframe: its close evaluates it
-        if grid is not None and uow.registry.timeframe(grid_id, at) is None:
-            result = _locked(uow, grid, at, None, observe)
+            return None  # evaluated meanwhile, or an older one was marked: read them again
+        result = NOTHING
+        row = uow.registry.timeframe(grid_id, at)
+        if grid is not None and row is None:
+            result = _locked(uow, grid, at, None, _readings_observer(at))
+        elif grid is not None and row is not None and row.status == "closed":
+            result = _closed(stores, uow, grid, at)
         uow.communities.unmark(grid_id, at)
         crash_point("peaks:evaluated")  # written, not committed: the retry evaluates it again
         uow.commit()
     return result
 
 
-def after_close(stores: Stores, grid_id: str, snapshot: Mapping[str, Any]) -> Evaluation:
-    """Evaluate every community of a closed timeframe with its snapshot's final totals."""
-    entries = {e["community_id"]: e for e in snapshot.get("communities", [])}
-    if not entries:
+def _readings_observer(at: datetime) -> Observe:
+    def observe(uow: UnitOfWork, grid: GridRecord, affected: set[str]) -> dict[str, Observed]:
+        return _from_readings(uow, grid, at, affected)
+
+    return observe
+
+
+def _closed(stores: Stores, uow: UnitOfWork, grid: GridRecord, at: datetime) -> Evaluation:
+    """A closed timeframe's communities on its (immutable) snapshot's final totals, in `uow`."""
+    start, end = (format_instant(aware_utc(t)) for t in (at, at + timedelta(minutes=1)))
+    found, _ = stores.documents.snapshots.list_totals(grid.id, start, end, 0, 1)  # no lines
+    snapshot = found[0] if found else None
+    if snapshot is None:
+        log.warning("grid %s: closed timeframe %s has no snapshot to evaluate", grid.id, at)
         return NOTHING
-    at = naive_utc(datetime.fromisoformat(snapshot["start"].replace("Z", "+00:00")))
+    entries = {e["community_id"]: e for e in snapshot.get("communities", [])}
     minutes = snapshot["timeframe_minutes"]
 
     def observe(uow: UnitOfWork, grid: GridRecord, affected: set[str]) -> dict[str, Observed]:
@@ -162,7 +194,7 @@ def after_close(stores: Stores, grid_id: str, snapshot: Mapping[str, Any]) -> Ev
             if cid in affected
         }
 
-    return _evaluate(stores, grid_id, at, set(entries), observe)
+    return _locked(uow, grid, at, set(entries), observe) if entries else NOTHING
 
 
 def _from_readings(
@@ -183,23 +215,6 @@ def _from_readings(
     return out
 
 
-def _evaluate(
-    stores: Stores, grid_id: str, at: datetime, affected: set[str], observe: Observe
-) -> Evaluation:
-    """Assess read-only; if anything would change, assess again under the grid's lock and
-    write."""
-    due = _due(stores, grid_id, affected, observe)
-    if not due:
-        return NOTHING
-    with stores.uow() as uow:
-        grid = uow.registry.lock_grid(grid_id)
-        if grid is None:
-            return NOTHING
-        result = _locked(uow, grid, at, due, observe)
-        uow.commit()
-    return result
-
-
 def _locked(
     uow: UnitOfWork, grid: GridRecord, at: datetime, due: set[str] | None, observe: Observe
 ) -> Evaluation:
@@ -215,21 +230,6 @@ def _locked(
     return Evaluation(sum(r.changed for r in results), sum(r.commands for r in results))
 
 
-def _due(stores: Stores, grid_id: str, affected: set[str] | None, observe: Observe) -> set[str]:
-    """The communities whose state an observation would change, read without any lock."""
-    with stores.uow(write=False) as uow:
-        grid = uow.registry.grid(grid_id)
-        if grid is None:
-            return set()
-        communities = _chosen(uow.communities.of_grid(grid_id), affected)
-        seen = observe(uow, grid, set(communities))
-        return {
-            cid
-            for cid, community in communities.items()
-            if cid in seen and _worth_writing(_quick(community, seen[cid]))
-        }
-
-
 def _chosen(
     communities: Iterable[CommunityRecord], affected: set[str] | None
 ) -> dict[str, CommunityRecord]:
@@ -238,18 +238,6 @@ def _chosen(
 
 def _settings(community: CommunityRecord) -> Settings:
     return Settings(community.peak_threshold_w, community.peak_hysteresis)
-
-
-def _quick(community: CommunityRecord, seen: Observed) -> Verdict:
-    """A verdict that changes at least whenever the full one would: an open peak is taken as
-    started long ago at 0 W with no paused load (its details are read under the lock)."""
-    started = datetime.min if community.peak_id is not None else None
-    state = State(community.autarkic, started, 0, community.evaluated_start)
-    return assess(state, seen, _settings(community), 0)
-
-
-def _worth_writing(verdict: Verdict) -> bool:
-    return verdict.relevant and (verdict.changes or verdict.over)
 
 
 @dataclass

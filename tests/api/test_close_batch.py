@@ -20,7 +20,8 @@ from models.services.closing import close_timeframe
 from models.services.closing_batch import close_range
 from models.services.communities import snapshot_groups
 from models.services.metering import upsert_timeframes
-from tests.conftest import make_test_app
+from models.services.peaks import queue_evaluation
+from tests.conftest import make_test_app, run_worker
 from tests.events.conftest import all_events
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
@@ -93,7 +94,8 @@ def seed(stores: Any) -> None:
             ]
             for i in range(COUNT)
         }
-        upsert_timeframes(uow, grid, batch)
+        counts = upsert_timeframes(uow, grid, batch)
+    queue_evaluation(stores, GRID_ID, counts)  # as the metering routes do: a worker evaluates
     with stores.uow() as uow:
         for i in (3, 4, 12):
             for n, side in ((0, "sell"), (1, "buy"), (2, "buy")):
@@ -211,6 +213,8 @@ def test_batched_close_writes_what_single_closes_write(
     for i in range(16, COUNT):
         close_timeframe(reference, GRID_ID, START + i * STEP)
     assert len(closed) == COUNT - 1 and closed[0] == START.replace(tzinfo=None)
+    assert documents(stores)["community_events"] == []  # the closes only marked them: a task's
+    assert run_worker(app) >= 1 and reference.task_queue().drain() >= 1  # the worker evaluates
     mine, theirs = documents(stores), documents(reference)
     assert [t[1] for t in mine["timeframes"]] == ["closed"] * COUNT
     assert len(mine["orders"]) == 9 and {o[1] for o in mine["orders"]} != {"unfilled"}

@@ -26,7 +26,7 @@ NEXT = [("device.command", at(1))]
 def feed(client: Any, admin: dict, gid: str) -> list[tuple[str, str]]:
     """The grid's events: (type, timeframe), in the feed's order."""
     events = get(client, admin, f"/api/v1/events?grid_id={gid}&limit=1000")
-    return [(e["type"], e["data"]["timeframe"]) for e in events]
+    return [(e["type"], e["data"].get("timeframe") or e["data"]["start"]) for e in events]
 
 
 def over_threshold(client: Any, admin: dict, street: dict, k: int = 0) -> None:  # noqa: F811
@@ -137,3 +137,32 @@ def test_meter_readings_over_mqtt_queue_the_evaluation_too(
     assert feed(client, admin, street["grid"]) == []
     assert run_worker(app) == 1
     assert feed(client, admin, street["grid"]) == PEAK
+
+
+def test_a_close_returns_before_the_evaluation_and_the_worker_emits_the_events(
+    client: Any,
+    admin: dict,
+    street: dict,  # noqa: F811
+    app: Any,
+) -> None:
+    """Autarky is judged on final totals only: with house 2 silent, only the closes decide it.
+    A close over HTTP records its mark and queues the task; the worker evaluates the closed
+    timeframes on their snapshots, in timeframe order, once."""
+    gid, h1 = street["grid"], street["h1"]
+    container = app.extensions["minigrid"]
+    for k, (produced, consumed) in enumerate(((500, 100), (0, 300))):
+        rows = [line(h1, produced, consumed)]
+        assert put_bulk(client, admin, gid, at(k), rows).status_code == 200
+    assert run_worker(app) == 1
+    assert feed(client, admin, gid) == []  # partial sums, under the threshold: nothing
+    for k in (0, 1):
+        url = f"/api/v1/grids/{gid}/timeframes/{at(k)}/close?force=true"
+        assert client.post(url, headers=admin).status_code == 201
+    assert container.task_queue().queued() == [peaks.EVALUATE_TASK]  # once for both closes
+    closes = [("timeframe.closed", at(0)), ("timeframe.closed", at(1))]
+    assert feed(client, admin, gid) == closes  # the closes evaluated nothing themselves
+    assert run_worker(app) == 1
+    judged = [("community.autarky_gained", at(0)), ("community.autarky_lost", at(1))]
+    assert feed(client, admin, gid) == closes + judged
+    assert peaks.evaluate_pending(container, gid) == peaks.NOTHING  # a second run: nothing
+    assert run_worker(app) == 0 and peaks.sweep_pending(container) == 0
