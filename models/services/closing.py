@@ -163,7 +163,7 @@ def _finish(
     """Phase 4: order fills, `closed` with both hashes, its event and the peak evaluation's
     mark, in one transaction; True when the caller queues the evaluation."""
     with container.uow() as uow:
-        due = peaks.mark_closed(uow, grid_id, [at])
+        due = peaks.mark_on_close(uow, grid_id, [at])
         fill_orders(uow.registry.orders_at(grid_id, at, status="open"), fills, trades)
         row = uow.registry.timeframe(grid_id, at)
         assert row is not None  # phase 1 recorded it

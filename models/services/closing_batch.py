@@ -8,7 +8,7 @@ batch's timeframes `closing` (after the same checks); the snapshots are computed
 and stored together (an existing one wins), then the plant imports; the clearing terms and the
 trades by the same `order_book` and `cleared`, written together; one SQL transaction fills the
 orders, marks each timeframe `closed` with both hashes, appends its `timeframe.closed` event
-and marks it for the peak evaluation task (`peaks.mark_closed`, queued after). A crash leaves
+and marks it for the peak evaluation task (`peaks.mark_on_close`, queued after). A crash leaves
 `closing` rows that the next run (this one or `close_timeframe`) finishes exactly as it would
 have; the documents, hashes and events are the ones `close_timeframe` writes (tests compare
 them). The community events come from the worker's `peaks.evaluate` after the closes (in
@@ -195,7 +195,7 @@ def _finish(
     """Phase 4 for the batch: order fills, `closed` with both hashes, the events and the peak
     evaluation's marks; one commit. True when the caller queues the evaluation."""
     with container.uow() as uow:
-        due = peaks.mark_closed(uow, grid.id, sorted(snapshots))
+        due = peaks.mark_on_close(uow, grid.id, sorted(snapshots))
         orders: dict[datetime, list[Any]] = {}
         for order in uow.registry.orders_between(grid.id, first, end, status="open"):
             orders.setdefault(order.timeframe_start, []).append(order)

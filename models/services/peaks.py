@@ -1,7 +1,7 @@
 """Peaks, autarky changes and demand response, evaluated as readings arrive and at each close.
 
 Readings: the metering path marks the timeframe pending (`peak_pending`, in the readings' own
-transaction), and so does a close (`mark_closed`, in the transaction that records the timeframe
+transaction), and so does a close (`mark_on_close`, in the transaction that records the timeframe
 `closed`); the task `peaks.evaluate` (a worker process, never the web worker that took the
 request) evaluates a grid's marked timeframes oldest first, removing each mark in its
 evaluation's transaction: an open timeframe from its readings, a closed one from its
@@ -93,7 +93,7 @@ def queue_evaluation(container: Stores, grid_id: str, counts: dict[str, int]) ->
         queue(container, grid_id)
 
 
-def mark_closed(uow: UnitOfWork, grid_id: str, starts: Sequence[datetime]) -> bool:
+def mark_on_close(uow: UnitOfWork, grid_id: str, starts: Sequence[datetime]) -> bool:
     """In the transaction that records timeframes `closed`: mark them for evaluation on their
     snapshots' final totals (when the grid has communities), under the grid's lock so that a
     running evaluation's unmark cannot cross it; True when the caller queues the task (after
